@@ -1,0 +1,36 @@
+# Set-up and main entry points. Every target makes its own virtual environment.
+#   make demo       install, then run the quick-start (Random Cloud vs dense net on Sonar)
+#   make test       install, then run the test suite (what CI runs)
+#   make test-slow  the long studies and reproductions marked @pytest.mark.slow
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+# CPU build of torch, installed before the package so pip pulls no CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+BIN := $(VENV)/bin
+
+.PHONY: demo test test-slow lint clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/python examples/plot_quickstart.py
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+test-slow: $(VENV)/.installed
+	$(BIN)/python -m pytest -m slow
+
+lint: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet ruff
+	$(BIN)/ruff check sklearn_rcloud tests examples
+
+clean:
+	rm -rf $(VENV) build *.egg-info doc/_build doc/auto_examples

@@ -1,0 +1,19 @@
+"""Find small feedforward networks for tabular classification, scikit-learn style.
+
+The estimators search for a small MLP with cheap, training-free scores and
+train only the network they select. Networks are trained through skorch.
+"""
+
+from ._version import __version__
+from .estimators import DenseMLPClassifier, RandomCloudClassifier
+from .presets import PAPER_DATASETS, paper_params
+from .topology import Topology
+
+__all__ = [
+    "DenseMLPClassifier",
+    "PAPER_DATASETS",
+    "RandomCloudClassifier",
+    "Topology",
+    "__version__",
+    "paper_params",
+]

@@ -1,0 +1,167 @@
+"""Shared base of the library's network classifiers.
+
+Subclasses decide *which* network to train (its topology and initial weights);
+this base validates the data, encodes labels, trains the network through the
+training engine and predicts. The split mirrors scikit-learn's
+``BaseMultilayerPerceptron``.
+"""
+
+from __future__ import annotations
+
+from abc import ABCMeta
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..topology import ACTIVATIONS
+from ..training import (
+    LOSSES,
+    OPTIMIZERS,
+    TrainingConfig,
+    predict_proba_module,
+    train_network,
+)
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
+    """Base class of the classifiers that end by training one MLP.
+
+    Warning: this class should not be used directly. Use derived classes
+    instead.
+    """
+
+    _parameter_constraints: dict = {
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "loss": [StrOptions(set(LOSSES))],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # ------------------------------------------------------------ validation
+    def _validate_fit_data(self, X, y):
+        """Validate ``X``, ``y``; set ``classes_``; return float32 X and codes."""
+        X, y = validate_data(
+            self, X, y, dtype=(np.float64, np.float32), ensure_min_samples=2
+        )
+        check_classification_targets(y)
+        encoder = LabelEncoder()
+        codes = encoder.fit_transform(y).astype(np.int64)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in "
+                f"the data; got 1 class: {self.classes_[0]!r}."
+            )
+        return _to_float32(X), codes
+
+    def _validate_predict_data(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        return _to_float32(X)
+
+    def _random_seeds(self, n_seeds):
+        """``n_seeds`` integers drawn from ``random_state``, one per random task."""
+        rng = check_random_state(self.random_state)
+        return [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=n_seeds)]
+
+    # -------------------------------------------------------------- training
+    def _train(self, topology, weights, X, y, seed):
+        """Train ``topology`` from ``weights`` and set the fitted attributes."""
+        config = TrainingConfig.from_estimator(self)
+        self.net_, self.train_time_ = train_network(
+            topology, weights, X, y, config, seed
+        )
+        self.module_ = self.net_.module_
+        self.topology_ = topology
+        self.n_params_ = topology.n_params
+        self.n_iter_ = len(self.net_.history)
+        return self
+
+    # ------------------------------------------------------------ prediction
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The class probabilities, columns ordered as ``classes_``.
+        """
+        X = self._validate_predict_data(X)
+        return predict_proba_module(self.module_, X, self.loss)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            The predicted classes.
+        """
+        probabilities = self.predict_proba(X)
+        return self.classes_[np.argmax(probabilities, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags
+
+
+def _to_float32(X):
+    if X.dtype != np.float32:
+        if np.abs(X).max(initial=0.0) > _FLOAT32_MAX:
+            raise ValueError(
+                "Input X contains values too large for float32 "
+                f"(|x| > {_FLOAT32_MAX:.3g}); rescale the features."
+            )
+        X = X.astype(np.float32)
+    return np.ascontiguousarray(X)
+
+
+def torch_generator(seed, device):
+    """A ``torch.Generator`` on ``device`` seeded with ``seed``."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    return generator
+
+
+def check_hidden_layer_sizes(hidden_layer_sizes):
+    """Validate ``hidden_layer_sizes`` and return it as a tuple of ints."""
+    hidden = np.atleast_1d(np.asarray(hidden_layer_sizes))
+    if hidden.ndim != 1 or hidden.size == 0 or not np.issubdtype(hidden.dtype, np.integer):
+        raise ValueError(
+            "hidden_layer_sizes must be a non-empty sequence of integers, got "
+            f"{hidden_layer_sizes!r}."
+        )
+    if (hidden < 1).any():
+        raise ValueError(
+            f"hidden_layer_sizes must be >= 1 everywhere, got {hidden_layer_sizes!r}."
+        )
+    return tuple(int(h) for h in hidden)

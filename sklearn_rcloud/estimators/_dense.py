@@ -1,0 +1,153 @@
+"""The dense reference network: the full topology, trained once."""
+
+from __future__ import annotations
+
+import time
+from numbers import Integral
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..init import INITS, init_weights
+from ..topology import Topology
+from ._base import BaseNetworkClassifier, check_hidden_layer_sizes, torch_generator
+
+__all__ = ["DenseMLPClassifier"]
+
+
+class DenseMLPClassifier(BaseNetworkClassifier):
+    """A fully connected MLP trained once, with the library's training recipe.
+
+    This is "full training" in every comparison of the library: the same
+    initialisation schemes, loss, optimiser, batching and stopping rule as the
+    network a search selects, applied to the whole topology.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers,), default=(32,)
+        Hidden widths.
+    activation : {'relu', 'sigmoid', 'tanh'}, default='relu'
+        Hidden activation; the output layer emits logits.
+    init : {'kaiming', 'uniform', 'glorot'}, default='kaiming'
+        Initial weight distribution, see
+        :class:`~sklearn_rcloud.RandomCloudClassifier`.
+    loss : {'cross_entropy', 'mse'}, default='cross_entropy'
+    optimizer : {'adam', 'sgd'}, default='adam'
+    lr : float, default=1e-3
+    batch_size : int or 'auto', default='auto'
+        'auto' is ``min(200, n_samples)``.
+    max_epochs : int, default=200
+    early_stopping : bool, default=False
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int or None, default=10
+    tol : float, default=1e-4
+    device : {'cpu', 'cuda', 'auto'}, default='cpu'
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffles and the validation split.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    topology_ : Topology
+        The trained topology.
+    initial_topology_ : Topology
+        The same as ``topology_`` (no reduction happens).
+    n_params_ : int
+    reduction_ : float
+        Always 0.0.
+    train_time_, fit_time_ : float
+        Seconds in training and in the whole ``fit``.
+    net_ : skorch.NeuralNetClassifier
+    module_ : torch.nn.Sequential
+    n_iter_ : int
+        Training epochs run.
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    See Also
+    --------
+    RandomCloudClassifier : search for a smaller network first.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_rcloud import DenseMLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = DenseMLPClassifier(hidden_layer_sizes=(8,), random_state=0).fit(X, y)
+    >>> clf.topology_
+    Topology(4-8-3, relu, 67 params)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNetworkClassifier._parameter_constraints,
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions(set(INITS))],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(32,),
+        activation="relu",
+        init="kaiming",
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=1e-3,
+        batch_size="auto",
+        max_epochs=200,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.init = init
+        self.loss = loss
+        self.optimizer = optimizer
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the full network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target labels.
+
+        Returns
+        -------
+        self : DenseMLPClassifier
+            The fitted estimator.
+        """
+        start = time.perf_counter()
+        X, y = self._validate_fit_data(X, y)
+        init_seed, train_seed = self._random_seeds(2)
+        topology = Topology(
+            X.shape[1],
+            check_hidden_layer_sizes(self.hidden_layer_sizes),
+            len(self.classes_),
+            self.activation,
+        )
+        weights = init_weights(topology, self.init, torch_generator(init_seed, "cpu"))
+        self._train(topology, weights, X, y, train_seed)
+        self.initial_topology_ = topology
+        self.reduction_ = 0.0
+        self.fit_time_ = time.perf_counter() - start
+        return self

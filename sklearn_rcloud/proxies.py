@@ -1,0 +1,207 @@
+"""Training-free scores of untrained networks.
+
+Each built-in scorer has two faces that must agree:
+
+* a *batched* form, ``score_prefixes(hidden, out_weight, out_bias, y, widths)``,
+  that scores every truncation of the last hidden layer of a whole block of
+  cloud networks in one pass (see :mod:`sklearn_rcloud.cloud`);
+* a *plain-module* form, ``scorer(module, X, y) -> float``, on one
+  ``torch.nn.Sequential`` of ``Linear`` and activation layers.
+
+A user-supplied scorer is any callable with the plain-module signature; higher
+is better. Searches call it once per candidate, so it is slower than a
+built-in scorer but needs nothing else.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import torch
+from torch import nn
+
+from .cloud import prefix_accuracy
+
+__all__ = [
+    "SCORERS",
+    "TrainAccuracyScorer",
+    "ReadoutScorer",
+    "get_scorer",
+    "readout_score",
+    "train_accuracy_score",
+]
+
+
+def _as_tensors(module, X, y):
+    parameter = next(module.parameters())
+    X = torch.as_tensor(np.asarray(X), dtype=parameter.dtype, device=parameter.device)
+    y = torch.as_tensor(np.asarray(y), dtype=torch.long, device=parameter.device)
+    return X, y
+
+
+def _majority_rate(y):
+    counts = torch.bincount(torch.as_tensor(y).reshape(-1).long())
+    return float(counts.max()) / float(counts.sum())
+
+
+class TrainAccuracyScorer:
+    """Training-set accuracy of the untrained network (the Random Cloud paper's score).
+
+    ``chance_level`` is the majority-class rate: a network must beat it to be
+    better than predicting the most frequent class.
+    """
+
+    name = "train_accuracy"
+
+    def chance_level(self, y):
+        return _majority_rate(y)
+
+    def score_prefixes(self, hidden, out_weight, out_bias, y, widths):
+        # logits = hidden @ out_weight.T + out_bias, truncated to leading units
+        return prefix_accuracy(hidden, out_weight.transpose(1, 2), out_bias, y, widths)
+
+    def __call__(self, module, X, y):
+        X, y = _as_tensors(module, X, y)
+        with torch.no_grad():
+            return float((module(X).argmax(dim=1) == y).double().mean())
+
+    def __repr__(self):
+        return "TrainAccuracyScorer()"
+
+
+class ReadoutScorer:
+    """Accuracy of a closed-form read-out on the random hidden features.
+
+    The network's output layer is replaced by a ridge least-squares fit of the
+    one-hot targets on ``[1, h]`` (``h``: the last hidden layer's activations),
+    solved in closed form (no backpropagation). The score measures how
+    linearly separable the random features make the classes, instead of how
+    lucky the random output layer happens to be.
+
+    By default the accuracy is the exact leave-one-out accuracy of the ridge
+    fit (from the leverages, no refitting), an estimate of generalisation that
+    stops rewarding width once extra units only fit noise. With
+    ``leave_one_out=False`` it is the plain training accuracy, which never
+    decreases much with width.
+
+    Parameters
+    ----------
+    alpha : float, default=1e-3
+        Ridge penalty of feature ``j``: ``alpha * (||a_j||^2 + n_samples)``,
+        relative to the feature's own squared norm, plus a floor so that dead
+        (all-zero) units stay well posed.
+    leave_one_out : bool, default=True
+        Score the leave-one-out accuracy instead of the training accuracy.
+
+    Notes
+    -----
+    With the Gram matrix ``G = A^T A + Lambda`` factored as ``G = L L^T``, the
+    ridge fit on the first ``k`` columns of ``A`` predicts
+    ``sum_{j<k} u_j z_j^T`` with ``U = A L^{-T}`` and ``z = L^{-1} A^T Y``:
+    Cholesky factors are nested, so every truncation is again one cumulative sum.
+    """
+
+    name = "readout"
+
+    def __init__(self, alpha=1e-3, leave_one_out=True):
+        self.alpha = alpha
+        self.leave_one_out = leave_one_out
+
+    def chance_level(self, y):
+        return _majority_rate(y)
+
+    def _factor(self, features, targets):
+        # features: (N, n, m) float64 with the intercept column first.
+        gram = features.transpose(1, 2) @ features
+        diagonal = gram.diagonal(dim1=1, dim2=2)
+        # Per-column penalty, independent of the other columns so the factors
+        # of every truncation nest; the n_samples term keeps dead units solvable.
+        ridge = self.alpha * (diagonal + features.shape[1])
+        gram = gram + torch.diag_embed(ridge)
+        lower = torch.linalg.cholesky(gram)
+        basis = torch.linalg.solve_triangular(
+            lower, features.transpose(1, 2), upper=False
+        ).transpose(1, 2)
+        coefs = torch.linalg.solve_triangular(
+            lower, features.transpose(1, 2) @ targets, upper=False
+        )
+        return basis, coefs
+
+    def score_prefixes(self, hidden, out_weight, out_bias, y, widths):
+        n_networks, n_samples, _ = hidden.shape
+        n_classes = out_weight.shape[1]
+        features = torch.cat(
+            [
+                torch.ones(
+                    (n_networks, n_samples, 1), dtype=torch.float64, device=hidden.device
+                ),
+                hidden.to(torch.float64),
+            ],
+            dim=2,
+        )
+        targets = nn.functional.one_hot(y, n_classes).to(torch.float64)
+        basis, coefs = self._factor(features, targets.expand(n_networks, -1, -1))
+        # k hidden units use the intercept and the first k unit columns.
+        return prefix_accuracy(
+            basis,
+            coefs,
+            None,
+            y,
+            np.asarray(widths) + 1,
+            loo_targets=targets if self.leave_one_out else None,
+        )
+
+    def __call__(self, module, X, y):
+        X, y = _as_tensors(module, X, y)
+        linears = [m for m in module if isinstance(m, nn.Linear)]
+        n_classes = linears[-1].out_features
+        with torch.no_grad():
+            hidden = module[:-1](X).to(torch.float64)
+        features = torch.cat([torch.ones_like(hidden[:, :1]), hidden], dim=1)
+        targets = nn.functional.one_hot(y, n_classes).to(torch.float64)
+        basis, coefs = self._factor(features[None], targets[None])
+        fitted = basis[0] @ coefs[0]
+        if self.leave_one_out:
+            leverage = basis[0].square().sum(dim=1, keepdim=True)
+            fitted = (fitted - leverage * targets) / (1.0 - leverage)
+        predictions = fitted.argmax(dim=1)
+        return float((predictions == y).double().mean())
+
+    def __repr__(self):
+        return f"ReadoutScorer(alpha={self.alpha}, leave_one_out={self.leave_one_out})"
+
+
+train_accuracy_score = TrainAccuracyScorer()
+readout_score = ReadoutScorer()
+
+SCORERS = {
+    "train_accuracy": TrainAccuracyScorer,
+    "readout": ReadoutScorer,
+    "readout_train": partial(ReadoutScorer, leave_one_out=False),
+}
+
+
+def get_scorer(scorer):
+    """A scorer object from a registry name or a callable.
+
+    Parameters
+    ----------
+    scorer : str or callable
+        A name in :data:`SCORERS`, or ``callable(module, X, y) -> float``.
+
+    Returns
+    -------
+    scorer
+        A built-in scorer instance, or the callable unchanged.
+    """
+    if isinstance(scorer, str):
+        if scorer not in SCORERS:
+            raise ValueError(
+                f"Unknown scorer {scorer!r}; choose one of {sorted(SCORERS)} "
+                "or pass a callable(module, X, y) -> float."
+            )
+        return SCORERS[scorer]()
+    if callable(scorer):
+        return scorer
+    raise TypeError(f"scorer must be a string or a callable, got {type(scorer)}.")

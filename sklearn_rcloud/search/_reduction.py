@@ -1,0 +1,172 @@
+"""Progressive structural reduction over a cloud (the Random Cloud search)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.utils.parallel import Parallel, delayed
+
+from ..cloud import reduction_stages
+
+__all__ = ["SearchResult", "progressive_reduction", "select_candidate"]
+
+
+@dataclass
+class SearchResult:
+    """Every candidate a reduction search scored.
+
+    Attributes
+    ----------
+    candidates : list of tuple of int
+        Hidden widths of each visited sub-topology, in visiting order; every
+        network visits the same list.
+    n_params : ndarray of shape (n_candidates,)
+        Parameter count of each candidate.
+    scores : ndarray of shape (n_networks, n_candidates)
+        ``scores[i, j]``: score of network ``i`` cut to ``candidates[j]``.
+    """
+
+    candidates: list
+    n_params: np.ndarray
+    scores: np.ndarray
+
+    def history(self):
+        """Every scored candidate, flattened in visiting order (network-major).
+
+        Returns
+        -------
+        history : dict of ndarray
+            ``network``, ``hidden_layer_sizes`` (object array of tuples),
+            ``n_params`` and ``score``, one entry per candidate, in the layout of
+            scikit-learn's ``cv_results_`` (``pandas.DataFrame(history)`` works).
+        """
+        n_networks, n_candidates = self.scores.shape
+        hidden = np.empty(n_candidates, dtype=object)
+        hidden[:] = self.candidates
+        return {
+            "network": np.repeat(np.arange(n_networks), n_candidates),
+            "hidden_layer_sizes": np.tile(hidden, n_networks),
+            "n_params": np.tile(self.n_params, n_networks),
+            "score": self.scores.reshape(-1).copy(),
+        }
+
+
+def _score_block(cloud, X, y, scorer, stages, networks):
+    activations = cloud.hidden_activations(X, networks)
+    columns = []
+    for depth, widths in stages:
+        out_weight, out_bias = cloud.output_layer(depth, networks)
+        columns.append(
+            scorer.score_prefixes(
+                activations[depth - 1], out_weight, out_bias, y, widths
+            )
+        )
+    return torch.cat(columns, dim=1).cpu().to(torch.float64).numpy()
+
+
+def _score_one_by_one(cloud, X, y, scorer, candidates, networks):
+    scores = np.empty((networks.stop - networks.start, len(candidates)))
+    for row, index in enumerate(range(networks.start, networks.stop)):
+        for column, hidden in enumerate(candidates):
+            topology, weights = cloud.sub_network(index, hidden)
+            module = topology.to_module(weights, dtype=cloud.dtype).to(cloud.device)
+            scores[row, column] = float(scorer(module, X, y))
+    return scores
+
+
+def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None):
+    """Score every sub-topology the sequential reduction policy visits.
+
+    Every network of the cloud is scored at its full topology, then with its
+    last hidden layer truncated by ``step`` neurons at a time down to one
+    neuron, then with that layer deleted and the previous one truncated, and so
+    on (see :func:`sklearn_rcloud.cloud.reduction_stages`).
+
+    Parameters
+    ----------
+    cloud : RandomCloud
+    X : Tensor of shape (n_samples, n_features)
+    y : Tensor of shape (n_samples,)
+        Class indices.
+    scorer : object with ``score_prefixes`` or callable(module, X, y)
+        A built-in scorer scores all truncations of a block of networks in one
+        batched pass; a plain callable is called once per candidate module.
+    step : int, default=1
+        Neurons removed per reduction step.
+    n_jobs : int or None, default=None
+        Blocks of networks scored in parallel threads through joblib.
+
+    Returns
+    -------
+    SearchResult
+    """
+    stages = reduction_stages(cloud.topology.hidden_layer_sizes, step)
+    full = cloud.topology.hidden_layer_sizes
+    candidates = [
+        (*full[: depth - 1], int(width)) for depth, widths in stages for width in widths
+    ]
+    n_params = np.array(
+        [cloud.sub_topology(hidden).n_params for hidden in candidates], dtype=np.int64
+    )
+    batched = hasattr(scorer, "score_prefixes")
+    blocks = cloud.block_slices(len(X))
+    with torch.no_grad():
+        if batched:
+            jobs = (
+                delayed(_score_block)(cloud, X, y, scorer, stages, block)
+                for block in blocks
+            )
+        else:
+            jobs = (
+                delayed(_score_one_by_one)(cloud, X, y, scorer, candidates, block)
+                for block in blocks
+            )
+        parts = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
+    return SearchResult(candidates, n_params, np.concatenate(parts, axis=0))
+
+
+def select_candidate(result, threshold, selection="best", tolerance=0.0):
+    """Pick the winning (network, sub-topology) of a search.
+
+    Parameters
+    ----------
+    result : SearchResult
+    threshold : float
+        Only candidates scoring strictly above it qualify.
+    selection : {'best', 'smallest'}, default='best'
+        ``'best'``: the highest score, ties going to the first visited (the
+        paper's strict argmax, which favours lower network indices and larger
+        sub-topologies). ``'smallest'``: the fewest parameters among candidates
+        scoring at least ``best - tolerance``; ties go to the higher score, then
+        to the first visited.
+    tolerance : float, default=0.0
+        Score margin for ``'smallest'``.
+
+    Returns
+    -------
+    network : int or None
+        Index of the winning network, ``None`` when nothing passed.
+    hidden_layer_sizes : tuple of int or None
+    score : float
+        The winner's score (the best score seen when nothing passed).
+    """
+    scores = result.scores
+    finite = np.where(np.isfinite(scores), scores, -np.inf)
+    qualified = finite > threshold
+    if not qualified.any():
+        return None, None, float(np.max(finite)) if finite.size else -np.inf
+    flat = np.where(qualified, finite, -np.inf).reshape(-1)
+    if selection == "best":
+        winner = int(np.argmax(flat))
+    elif selection == "smallest":
+        eligible = np.flatnonzero(flat >= flat.max() - tolerance)
+        params = np.tile(result.n_params, scores.shape[0])[eligible]
+        # lexsort: last key is primary. Order: fewest params, highest score, first.
+        order = np.lexsort((eligible, -flat[eligible], params))
+        winner = int(eligible[order[0]])
+    else:
+        raise ValueError(f"selection must be 'best' or 'smallest', got {selection!r}.")
+    network, column = divmod(winner, scores.shape[1])
+    return network, result.candidates[column], float(flat[winner])

@@ -1,0 +1,279 @@
+"""Shape of a fully connected network: one source of truth for its size.
+
+A :class:`Topology` describes an MLP by its layer widths and hidden activation.
+It counts parameters and FLOPs, builds a plain :class:`torch.nn.Sequential`,
+and slices weight tensors when neurons are removed. Removing a neuron is always
+*physical*: its row in the incoming weight matrix, its bias and its column in
+the outgoing matrix are cut out, so the smaller network really is smaller.
+
+Weights are exchanged as a list of ``(weight, bias)`` pairs, one per linear
+layer, with ``weight`` shaped ``(fan_out, fan_in)`` as in :class:`torch.nn.Linear`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {
+    "sigmoid": nn.Sigmoid,
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+}
+
+__all__ = ["Topology", "ACTIVATIONS"]
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Layer widths and hidden activation of a feedforward classifier network.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input layer.
+    hidden_layer_sizes : tuple of int
+        Widths of the hidden layers, input side first. May be empty (a linear
+        model). Every width must be at least 1.
+    n_outputs : int
+        Width of the output layer (one unit per class, also for two classes).
+    activation : {'sigmoid', 'relu', 'tanh'}, default='relu'
+        Activation after every hidden layer. The output layer returns logits;
+        the loss or the prediction function applies the output non-linearity.
+
+    Examples
+    --------
+    >>> from sklearn_rcloud import Topology
+    >>> Topology(60, (3,), 2, "sigmoid")
+    Topology(60-3-2, sigmoid, 191 params)
+    """
+
+    n_features: int
+    hidden_layer_sizes: tuple[int, ...]
+    n_outputs: int
+    activation: str = "relu"
+
+    def __post_init__(self):
+        hidden = tuple(int(h) for h in self.hidden_layer_sizes)
+        object.__setattr__(self, "hidden_layer_sizes", hidden)
+        object.__setattr__(self, "n_features", int(self.n_features))
+        object.__setattr__(self, "n_outputs", int(self.n_outputs))
+        if self.n_features < 1 or self.n_outputs < 1:
+            raise ValueError(
+                f"n_features and n_outputs must be >= 1, got {self.n_features} "
+                f"and {self.n_outputs}."
+            )
+        if any(h < 1 for h in hidden):
+            raise ValueError(
+                f"Every hidden layer needs at least one neuron, got {hidden}."
+            )
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {sorted(ACTIVATIONS)}, "
+                f"got {self.activation!r}."
+            )
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        """Widths of all layers: input, hidden..., output."""
+        return (self.n_features, *self.hidden_layer_sizes, self.n_outputs)
+
+    @property
+    def depth(self) -> int:
+        """Number of hidden layers."""
+        return len(self.hidden_layer_sizes)
+
+    @property
+    def n_params(self) -> int:
+        """Number of weights and biases."""
+        sizes = self.layer_sizes
+        return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+    @property
+    def n_flops(self) -> int:
+        """Floating-point operations of one forward pass for one sample.
+
+        Each linear layer costs ``2 * fan_in * fan_out`` (a multiply and an
+        add per weight, the bias add taking the place of the first add) and each
+        hidden unit one more for its activation. The output non-linearity is not
+        counted: argmax does not need it.
+        """
+        sizes = self.layer_sizes
+        linear = sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        return linear + sum(self.hidden_layer_sizes)
+
+    def with_hidden(self, hidden_layer_sizes: Sequence[int]) -> "Topology":
+        """The same input, output and activation with other hidden widths."""
+        return Topology(
+            self.n_features, tuple(hidden_layer_sizes), self.n_outputs, self.activation
+        )
+
+    # ------------------------------------------------------------ conversion
+    def to_dict(self) -> dict:
+        """A JSON-serialisable description; :meth:`from_dict` reverses it."""
+        return {
+            "n_features": self.n_features,
+            "hidden_layer_sizes": list(self.hidden_layer_sizes),
+            "n_outputs": self.n_outputs,
+            "activation": self.activation,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Topology":
+        """Build a topology from the output of :meth:`to_dict`."""
+        return cls(
+            n_features=data["n_features"],
+            hidden_layer_sizes=tuple(data["hidden_layer_sizes"]),
+            n_outputs=data["n_outputs"],
+            activation=data.get("activation", "relu"),
+        )
+
+    @classmethod
+    def from_module(cls, module: nn.Sequential) -> "Topology":
+        """Read the topology of a ``Sequential`` of ``Linear`` and activations."""
+        linears = [m for m in module if isinstance(m, nn.Linear)]
+        if not linears:
+            raise ValueError("The module holds no torch.nn.Linear layer.")
+        activation = "relu"
+        for m in module:
+            for name, kind in ACTIVATIONS.items():
+                if isinstance(m, kind):
+                    activation = name
+        return cls(
+            n_features=linears[0].in_features,
+            hidden_layer_sizes=tuple(m.out_features for m in linears[:-1]),
+            n_outputs=linears[-1].out_features,
+            activation=activation,
+        )
+
+    def to_module(self, weights=None, dtype=torch.float32) -> nn.Sequential:
+        """A plain ``torch.nn.Sequential`` of this shape, outputting logits.
+
+        Parameters
+        ----------
+        weights : list of (Tensor, Tensor), optional
+            ``(weight, bias)`` per linear layer, ``weight`` shaped
+            ``(fan_out, fan_in)``. When omitted, the layers keep PyTorch's
+            default initialisation, which draws from torch's global generator:
+            pass weights (see :func:`sklearn_rcloud.init.init_weights`) for
+            reproducible modules.
+        dtype : torch.dtype, default=torch.float32
+            Parameter dtype.
+
+        Returns
+        -------
+        module : torch.nn.Sequential
+            ``Linear, activation, ..., Linear``.
+        """
+        sizes = self.layer_sizes
+        if weights is not None:
+            self.check_weights(weights)
+        layers = []
+        for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            linear = nn.Linear(fan_in, fan_out, dtype=dtype)
+            if weights is not None:
+                weight, bias = weights[index]
+                with torch.no_grad():
+                    linear.weight.copy_(torch.as_tensor(weight, dtype=dtype))
+                    linear.bias.copy_(torch.as_tensor(bias, dtype=dtype))
+            layers.append(linear)
+            if index < len(sizes) - 2:
+                layers.append(ACTIVATIONS[self.activation]())
+        return nn.Sequential(*layers)
+
+    def check_weights(self, weights) -> None:
+        """Raise ``ValueError`` unless ``weights`` has this topology's shapes."""
+        sizes = self.layer_sizes
+        if len(weights) != len(sizes) - 1:
+            raise ValueError(
+                f"{self!r} has {len(sizes) - 1} linear layers, got weights "
+                f"for {len(weights)}."
+            )
+        for index, ((weight, bias), fan_in, fan_out) in enumerate(
+            zip(weights, sizes[:-1], sizes[1:])
+        ):
+            if tuple(weight.shape) != (fan_out, fan_in) or tuple(bias.shape) != (
+                fan_out,
+            ):
+                raise ValueError(
+                    f"Layer {index} of {self!r} needs weight {(fan_out, fan_in)} "
+                    f"and bias {(fan_out,)}, got {tuple(weight.shape)} and "
+                    f"{tuple(bias.shape)}."
+                )
+
+    # --------------------------------------------------------------- removal
+    def keep_neurons(self, weights, keep):
+        """Physically remove hidden neurons, keeping the listed ones.
+
+        Parameters
+        ----------
+        weights : list of (Tensor, Tensor)
+            Weights of a network with this topology.
+        keep : sequence of index arrays
+            For each hidden layer, the indices of the neurons to keep, in the
+            order they should appear in the smaller network.
+
+        Returns
+        -------
+        topology : Topology
+            The smaller topology.
+        weights : list of (Tensor, Tensor)
+            Sliced copies: row ``i`` of layer ``l`` and column ``i`` of layer
+            ``l + 1`` survive only if ``i`` is in ``keep[l]``.
+        """
+        self.check_weights(weights)
+        if len(keep) != self.depth:
+            raise ValueError(
+                f"keep needs one index array per hidden layer ({self.depth}), "
+                f"got {len(keep)}."
+            )
+        keep = [torch.as_tensor(k, dtype=torch.long).reshape(-1) for k in keep]
+        for layer, (k, width) in enumerate(zip(keep, self.hidden_layer_sizes)):
+            if k.numel() == 0:
+                raise ValueError(f"keep[{layer}] is empty: a layer needs a neuron.")
+            if k.min() < 0 or k.max() >= width or k.unique().numel() != k.numel():
+                raise ValueError(
+                    f"keep[{layer}] must hold distinct indices in [0, {width})."
+                )
+        sliced = []
+        for index, (weight, bias) in enumerate(weights):
+            if index < self.depth:
+                weight, bias = weight[keep[index]], bias[keep[index]]
+            if index > 0:
+                weight = weight[:, keep[index - 1]]
+            sliced.append((weight.clone(), bias.clone()))
+        return self.with_hidden(tuple(len(k) for k in keep)), sliced
+
+    def truncate(self, weights, hidden_layer_sizes):
+        """Keep the first neurons of every hidden layer (the paper's truncation).
+
+        Parameters
+        ----------
+        weights : list of (Tensor, Tensor)
+            Weights of a network with this topology.
+        hidden_layer_sizes : tuple of int
+            Target widths, each at most the current width, same depth.
+
+        Returns
+        -------
+        topology, weights
+            As :meth:`keep_neurons` with ``keep[l] = range(hidden_layer_sizes[l])``.
+        """
+        hidden_layer_sizes = tuple(hidden_layer_sizes)
+        if len(hidden_layer_sizes) != self.depth or any(
+            h > full for h, full in zip(hidden_layer_sizes, self.hidden_layer_sizes)
+        ):
+            raise ValueError(
+                f"Cannot truncate {self!r} to hidden sizes {hidden_layer_sizes}."
+            )
+        return self.keep_neurons(weights, [range(h) for h in hidden_layer_sizes])
+
+    def __repr__(self) -> str:
+        shape = "-".join(str(s) for s in self.layer_sizes)
+        return f"Topology({shape}, {self.activation}, {self.n_params} params)"
+
+    __str__ = __repr__

@@ -1,0 +1,270 @@
+"""The training engine: the one place that builds and fits a skorch network.
+
+Every estimator of the library trains its network here, so "full training",
+"fine-tuning" and "training the winner" all follow one recipe: the same loss,
+optimiser, batching, stopping rule and seeding.
+
+Batches are sliced from tensors built once per epoch (:class:`TensorBatchIterator`)
+instead of going through ``torch.utils.data.DataLoader``'s per-sample collation,
+and shuffling draws from a ``torch.Generator`` owned by the fit, never from
+torch's global random state.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+from sklearn.model_selection import train_test_split
+from torch import nn
+
+__all__ = [
+    "SigmoidMSELoss",
+    "TensorBatchIterator",
+    "TrainingConfig",
+    "predict_proba_module",
+    "resolve_device",
+    "train_network",
+]
+
+LOSSES = ("cross_entropy", "mse")
+OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+
+
+class SigmoidMSELoss(nn.Module):
+    """``0.5 * ||sigmoid(logits) - onehot(y)||^2``, averaged over the batch.
+
+    The Random Cloud paper's loss: sigmoid output units trained towards one-hot
+    targets by squared error.
+    """
+
+    def forward(self, logits, target):
+        onehot = nn.functional.one_hot(target.long(), logits.shape[1])
+        error = torch.sigmoid(logits) - onehot.to(logits.dtype)
+        return 0.5 * error.pow(2).sum(dim=1).mean()
+
+
+class TensorBatchIterator:
+    """Mini-batches sliced from in-memory tensors (a fast ``DataLoader`` stand-in).
+
+    skorch builds one iterator per epoch as ``iterator(dataset, **kwargs)``.
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset
+        Holds ``X`` and optionally ``y`` as arrays or tensors.
+    batch_size : int
+    shuffle : bool, default=False
+    generator : torch.Generator or None, default=None
+        Source of the shuffling permutation.
+    """
+
+    def __init__(self, dataset, batch_size=128, shuffle=False, generator=None, **_):
+        self.X = torch.as_tensor(dataset.X)
+        y = dataset.y
+        self.y = (
+            torch.zeros(len(self.X)) if y is None else torch.as_tensor(np.asarray(y))
+        )
+        self.batch_size = max(1, int(batch_size))
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self):
+        return -(-len(self.X) // self.batch_size)
+
+    def __iter__(self):
+        n_samples = len(self.X)
+        if self.shuffle:
+            order = torch.randperm(n_samples, generator=self.generator)
+            X, y = self.X[order], self.y[order]
+        else:
+            X, y = self.X, self.y
+        for start in range(0, n_samples, self.batch_size):
+            stop = start + self.batch_size
+            yield X[start:stop], y[start:stop]
+
+
+@dataclass
+class TrainingConfig:
+    """How a network is trained; see the estimators' docstrings for each field."""
+
+    loss: str = "cross_entropy"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    batch_size: object = "auto"
+    max_epochs: int = 200
+    early_stopping: bool = False
+    validation_fraction: float = 0.1
+    n_iter_no_change: object = 10
+    tol: float = 1e-4
+    device: str = "cpu"
+    verbose: int = 0
+
+    @classmethod
+    def from_estimator(cls, estimator):
+        """Read the training fields from an estimator's parameters."""
+        fields = cls.__dataclass_fields__
+        return cls(**{name: getattr(estimator, name) for name in fields})
+
+
+def resolve_device(device):
+    """``'auto'`` becomes ``'cuda'`` when available, else ``'cpu'``."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+    return device
+
+
+def _validation_split(X, y, fraction, seed):
+    try:
+        return train_test_split(
+            X, y, test_size=fraction, stratify=y, random_state=seed
+        )
+    except ValueError:
+        # Too few samples per class to stratify: split without stratification.
+        return train_test_split(X, y, test_size=fraction, random_state=seed)
+
+
+def train_network(topology, weights, X, y, config, seed):
+    """Train a network of ``topology`` from ``weights`` through skorch.
+
+    Parameters
+    ----------
+    topology : Topology
+    weights : list of (Tensor, Tensor)
+        Initial weights (see :func:`sklearn_rcloud.init.init_weights`).
+    X : ndarray of shape (n_samples, n_features), float32
+    y : ndarray of shape (n_samples,), int64 class indices
+    config : TrainingConfig
+    seed : int
+        Seeds the shuffling generator and the validation split.
+
+    Returns
+    -------
+    net : skorch.NeuralNetClassifier
+        The fitted net; ``net.module_`` is the trained ``torch.nn.Sequential``.
+    train_time : float
+        Seconds spent in ``net.fit``.
+    """
+    device = resolve_device(config.device)
+    n_samples = len(X)
+    if config.batch_size == "auto":
+        batch_size = min(200, n_samples)
+    else:
+        batch_size = min(int(config.batch_size), n_samples)
+
+    train_split = None
+    if config.early_stopping:
+        X, X_valid, y, y_valid = _validation_split(
+            X, y, config.validation_fraction, seed
+        )
+        train_split = predefined_split(Dataset(X_valid, y_valid))
+
+    callbacks = []
+    if config.n_iter_no_change is not None:
+        callbacks.append(
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor="valid_loss" if config.early_stopping else "train_loss",
+                    patience=config.n_iter_no_change,
+                    threshold=config.tol,
+                    threshold_mode="abs",
+                    load_best=config.early_stopping,
+                    sink=print if config.verbose else _silent,
+                ),
+            )
+        )
+
+    generator = torch.Generator()
+    generator.manual_seed(int(seed))
+    criterion = nn.CrossEntropyLoss if config.loss == "cross_entropy" else SigmoidMSELoss
+    net = NeuralNetClassifier(
+        module=topology.to_module(weights),
+        criterion=criterion,
+        optimizer=OPTIMIZERS[config.optimizer],
+        lr=config.lr,
+        max_epochs=config.max_epochs,
+        batch_size=batch_size,
+        train_split=train_split,
+        iterator_train=TensorBatchIterator,
+        iterator_valid=TensorBatchIterator,
+        iterator_train__shuffle=True,
+        iterator_train__generator=generator,
+        callbacks=callbacks,
+        classes=np.arange(topology.n_outputs),
+        predict_nonlinearity=(
+            "auto" if config.loss == "cross_entropy" else _normalised_sigmoid
+        ),
+        device=device,
+        verbose=config.verbose,
+    )
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        # skorch warns when handed an instantiated module; that is intended here.
+        warnings.filterwarnings("ignore", message=".*already initialized.*")
+        net.fit(X, y)
+    train_time = time.perf_counter() - start
+    net.module_.cpu()
+    if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
+        raise FloatingPointError(
+            "Training diverged: the network's weights contain NaN or inf. "
+            "Lower `lr`, scale the features, or use loss='cross_entropy'."
+        )
+    return net, train_time
+
+
+def _silent(*_args, **_kwargs):
+    return None
+
+
+def _normalised_sigmoid(logits):
+    probabilities = torch.sigmoid(logits)
+    return probabilities / probabilities.sum(dim=1, keepdim=True)
+
+
+def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096):
+    """Class probabilities of a plain module, evaluated in float64 on the CPU.
+
+    Evaluating in float64 makes every row's output independent of how rows are
+    batched, so predictions on a subset equal the same rows of a full call.
+
+    Parameters
+    ----------
+    module : torch.nn.Sequential
+    X : ndarray of shape (n_samples, n_features)
+    loss : {'cross_entropy', 'mse'}
+        ``'cross_entropy'``: softmax of the logits; ``'mse'``: sigmoid outputs
+        normalised to sum to one.
+    batch_size : int, default=4096
+
+    Returns
+    -------
+    probabilities : ndarray of shape (n_samples, n_outputs), float64
+    """
+    parts = []
+    with torch.no_grad():
+        for start in range(0, len(X), batch_size):
+            hidden = torch.as_tensor(X[start : start + batch_size], dtype=torch.float64)
+            for layer in module:
+                if isinstance(layer, nn.Linear):
+                    hidden = nn.functional.linear(
+                        hidden,
+                        layer.weight.detach().cpu().double(),
+                        layer.bias.detach().cpu().double(),
+                    )
+                else:
+                    hidden = layer(hidden)
+            if loss == "mse":
+                parts.append(_normalised_sigmoid(hidden))
+            else:
+                parts.append(torch.softmax(hidden, dim=1))
+    return torch.cat(parts).numpy()
