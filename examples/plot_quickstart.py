@@ -1,7 +1,7 @@
 """
-===========================================
+=============================================
 Quick start: Random Cloud next to a dense MLP
-===========================================
+=============================================
 
 A Random Cloud searches 50 untrained networks for a small one with forward
 passes only, and trains just that one. Here it runs inside a scikit-learn

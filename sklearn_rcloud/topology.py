@@ -174,8 +174,12 @@ class Topology:
             self.check_weights(weights)
         layers = []
         for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            linear = nn.Linear(fan_in, fan_out, dtype=dtype)
-            if weights is not None:
+            if weights is None:
+                linear = nn.Linear(fan_in, fan_out, dtype=dtype)
+            else:
+                # skip_init: no default initialisation, so no draw from torch's
+                # global generator for weights that are overwritten anyway.
+                linear = nn.utils.skip_init(nn.Linear, fan_in, fan_out, dtype=dtype)
                 weight, bias = weights[index]
                 with torch.no_grad():
                     linear.weight.copy_(torch.as_tensor(weight, dtype=dtype))

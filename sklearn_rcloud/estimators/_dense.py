@@ -63,7 +63,7 @@ class DenseMLPClassifier(BaseNetworkClassifier):
         Training epochs run.
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     See Also
     --------

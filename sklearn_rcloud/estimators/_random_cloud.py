@@ -64,12 +64,15 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         Initial weight distribution: 'uniform' is the paper's U[-1, 1] for
         weights and biases; 'kaiming' is He-uniform scaled to the activation;
         'glorot' is scikit-learn's MLP rule.
-    scorer : {'readout', 'train_accuracy'} or callable, default='readout'
+    scorer : {'readout', 'readout_train', 'train_accuracy'} or callable, \
+            default='readout'
         Training-free score of a candidate, higher is better.
         'train_accuracy' is the paper's: training accuracy of the untrained
-        network. 'readout' is the training accuracy of a closed-form ridge
-        least-squares output layer on the candidate's random hidden features
-        (no backpropagation). A callable ``scorer(module, X, y) -> float``
+        network. 'readout' fits a closed-form ridge least-squares output layer
+        on the candidate's random hidden features (no backpropagation) and
+        scores its exact leave-one-out accuracy, an estimate of how well the
+        features generalise; 'readout_train' scores the same read-out's
+        training accuracy, which keeps rising with width. A callable ``scorer(module, X, y) -> float``
         receives each candidate as a ``torch.nn.Sequential`` with the float32
         training data and class indices (slower: one call per candidate).
     selection : {'smallest', 'best'}, default='smallest'
@@ -147,7 +150,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

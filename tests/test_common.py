@@ -1,0 +1,247 @@
+"""Common tests run on every public estimator of the library."""
+
+import inspect
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator, clone
+from sklearn.datasets import load_digits, make_classification
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import sklearn_rcloud
+from sklearn_rcloud import DenseMLPClassifier, RandomCloudClassifier
+
+# Small settings: the checks test the API, not the accuracy of the defaults.
+SMALL_PARAMS = {
+    RandomCloudClassifier: dict(
+        n_networks=5, hidden_layer_sizes=(8,), max_epochs=50, lr=0.01
+    ),
+    DenseMLPClassifier: dict(hidden_layer_sizes=(8,), max_epochs=50, lr=0.01),
+}
+
+
+def make_small(estimator_class, **params):
+    return estimator_class(**{**SMALL_PARAMS[estimator_class], **params})
+
+
+ESTIMATORS = [make_small(cls) for cls in SMALL_PARAMS]
+ESTIMATOR_IDS = [type(est).__name__ for est in ESTIMATORS]
+
+
+def test_every_public_estimator_is_tested():
+    public = {
+        name
+        for name in sklearn_rcloud.__all__
+        if inspect.isclass(obj := getattr(sklearn_rcloud, name))
+        and issubclass(obj, BaseEstimator)
+    }
+    assert public == {cls.__name__ for cls in SMALL_PARAMS}
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def binary_data():
+    X, y = make_classification(
+        n_samples=120,
+        n_features=6,
+        n_informative=3,
+        n_redundant=0,
+        n_clusters_per_class=1,
+        class_sep=2.0,
+        flip_y=0,
+        random_state=0,
+    )
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def digits_data():
+    X, y = load_digits(return_X_y=True)
+    return X[:400] / 16.0, y[:400]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+def test_fitted_attributes(estimator, binary_data):
+    X, y = binary_data
+    fitted = clone(estimator).set_params(random_state=0).fit(X, y)
+    assert isinstance(fitted.topology_, sklearn_rcloud.Topology)
+    assert fitted.n_params_ == fitted.topology_.n_params
+    assert fitted.topology_.n_features == X.shape[1]
+    assert fitted.topology_.n_outputs == 2
+    assert fitted.reduction_ == pytest.approx(
+        1 - fitted.n_params_ / fitted.initial_topology_.n_params
+    )
+    assert 0 < fitted.train_time_ <= fitted.fit_time_
+    assert fitted.n_iter_ >= 1
+    assert sklearn_rcloud.Topology.from_module(fitted.module_) == fitted.topology_
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+def test_pipeline_and_cross_val_score(estimator, binary_data):
+    X, y = binary_data
+    pipeline = make_pipeline(MinMaxScaler(), clone(estimator).set_params(random_state=0))
+    scores = cross_val_score(pipeline, X, y, cv=3)
+    assert scores.shape == (3,)
+    # Well separated classes (logistic regression: 0.975 per fold).
+    assert scores.min() > 0.8
+
+
+def test_grid_search_over_cloud_parameters(binary_data):
+    X, y = binary_data
+    search = GridSearchCV(
+        make_pipeline(MinMaxScaler(), make_small(RandomCloudClassifier, random_state=0)),
+        {
+            "randomcloudclassifier__n_networks": [2, 6],
+            "randomcloudclassifier__hidden_layer_sizes": [(4,), (8, 4)],
+        },
+        cv=2,
+    )
+    search.fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    best = search.best_estimator_[-1]
+    assert best.initial_topology_.hidden_layer_sizes == tuple(
+        search.best_params_["randomcloudclassifier__hidden_layer_sizes"]
+    )
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+def test_pickle_round_trip_keeps_predictions(estimator, binary_data):
+    X, y = binary_data
+    fitted = clone(estimator).set_params(random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+    assert restored.topology_ == fitted.topology_
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+def test_same_random_state_gives_same_model(estimator, digits_data):
+    X, y = digits_data
+    first = clone(estimator).set_params(random_state=7).fit(X, y)
+    second = clone(estimator).set_params(random_state=7).fit(X, y)
+    assert first.topology_ == second.topology_
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    other = clone(estimator).set_params(random_state=8).fit(X, y)
+    assert not np.array_equal(other.predict_proba(X), first.predict_proba(X))
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+def test_fit_leaves_global_random_state_alone(estimator, binary_data):
+    X, y = binary_data
+    torch_state = torch.get_rng_state()
+    numpy_state = np.random.get_state()
+    clone(estimator).set_params(random_state=0).fit(X, y)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    after = np.random.get_state()
+    assert after[0] == numpy_state[0] and np.array_equal(after[1], numpy_state[1])
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+@pytest.mark.parametrize(
+    "labels",
+    [np.array(["cat", "dog"]), np.array([-3, 11]), np.array([False, True])],
+    ids=["str", "int", "bool"],
+)
+def test_labels_of_any_type_come_back(estimator, binary_data, labels):
+    X, y = binary_data
+    y_labels = labels[y]
+    fitted = clone(estimator).set_params(random_state=0).fit(X, y_labels)
+    np.testing.assert_array_equal(fitted.classes_, np.sort(labels))
+    predictions = fitted.predict(X)
+    assert set(predictions) <= set(labels.tolist())
+    assert predictions.dtype == y_labels.dtype
+    assert fitted.score(X, y_labels) > 0.8
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+def test_ten_classes(estimator, digits_data):
+    X, y = digits_data
+    fitted = clone(estimator).set_params(random_state=0).fit(X, y)
+    assert fitted.topology_.n_outputs == 10
+    probabilities = fitted.predict_proba(X)
+    assert probabilities.shape == (len(X), 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert fitted.score(X, y) > 0.5
+
+
+def _bad_inputs():
+    rng = np.random.RandomState(0)
+    X = rng.rand(20, 3)
+    y = np.array([0, 1] * 10)
+    with_nan, with_inf = X.copy(), X.copy()
+    with_nan[3, 1] = np.nan
+    with_inf[5, 0] = np.inf
+    huge = X.copy()
+    huge[0, 0] = 1e300
+    strings = X.astype(object)
+    strings[0, 0] = "a"
+    return [
+        ("nan", with_nan, y, ValueError, "NaN"),
+        ("inf", with_inf, y, ValueError, "infinity"),
+        ("1d", X[:, 0], y, ValueError, "Expected 2D array"),
+        ("3d", X[:, :, None], y, ValueError, "dim 3"),
+        ("one_class", X, np.zeros(20), ValueError, "class"),
+        ("sparse", sp.csr_matrix(X), y, TypeError, "[Ss]parse"),
+        ("empty", X[:0], y[:0], ValueError, "0 sample"),
+        ("lengths", X, y[:-1], ValueError, "inconsistent numbers of samples"),
+        ("regression_target", X, rng.rand(20), ValueError, "Unknown label type"),
+        ("too_large_for_float32", huge, y, ValueError, "too large for float32"),
+        ("strings", strings, y, ValueError, "could not convert|argument must be"),
+    ]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+@pytest.mark.parametrize(
+    "case, X, y, error, message", _bad_inputs(), ids=[c[0] for c in _bad_inputs()]
+)
+def test_bad_fit_input_is_a_clear_error(estimator, case, X, y, error, message):
+    with pytest.raises(error, match=message):
+        clone(estimator).fit(X, y)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+def test_bad_predict_input_is_a_clear_error(estimator, binary_data):
+    X, y = binary_data
+    fitted = clone(estimator).set_params(random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="expecting 6 features"):
+        fitted.predict(X[:, :4])
+    with pytest.raises(ValueError, match="NaN"):
+        fitted.predict(np.full_like(X, np.nan))
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        fitted.predict(X[0])
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+def test_fit_does_not_modify_input(estimator, binary_data):
+    X, y = binary_data
+    X_before, y_before = X.copy(), y.copy()
+    clone(estimator).set_params(random_state=0).fit(X, y)
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+def test_cuda_request_without_cuda_is_a_clear_error(estimator, binary_data):
+    X, y = binary_data
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        clone(estimator).set_params(device="cuda").fit(X, y)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+def test_feature_names_are_recorded(estimator, binary_data):
+    pd = pytest.importorskip("pandas")
+    X, y = binary_data
+    frame = pd.DataFrame(X, columns=[f"col{i}" for i in range(X.shape[1])])
+    fitted = clone(estimator).set_params(random_state=0).fit(frame, y)
+    np.testing.assert_array_equal(fitted.feature_names_in_, frame.columns)

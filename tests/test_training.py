@@ -1,0 +1,121 @@
+import numpy as np
+import pytest
+import torch
+from skorch.dataset import Dataset
+
+from sklearn_rcloud import Topology
+from sklearn_rcloud.init import init_weights
+from sklearn_rcloud.training import (
+    SigmoidMSELoss,
+    TensorBatchIterator,
+    TrainingConfig,
+    predict_proba_module,
+    train_network,
+)
+
+
+def _weights(topology, seed=0):
+    return init_weights(topology, "kaiming", torch.Generator().manual_seed(seed))
+
+
+def _data(n=60, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.rand(n, 4).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 1).astype(np.int64)
+    return X, y
+
+
+def test_iterator_visits_every_sample_once_per_epoch():
+    X = np.arange(10, dtype=np.float32).reshape(10, 1)
+    y = np.arange(10)
+    generator = torch.Generator().manual_seed(0)
+    iterator = TensorBatchIterator(
+        Dataset(X, y), batch_size=3, shuffle=True, generator=generator
+    )
+    batches = list(iterator)
+    assert len(iterator) == len(batches) == 4
+    seen = torch.cat([yb for _, yb in batches])
+    assert sorted(seen.tolist()) == list(range(10))
+    assert seen.tolist() != list(range(10))
+    torch.testing.assert_close(torch.cat([xb for xb, _ in batches])[:, 0], seen.float())
+
+
+def test_iterator_shuffle_is_reproducible():
+    dataset = Dataset(np.arange(20, dtype=np.float32)[:, None], np.arange(20))
+
+    def order(seed):
+        gen = torch.Generator().manual_seed(seed)
+        batches = TensorBatchIterator(dataset, batch_size=20, shuffle=True, generator=gen)
+        return next(iter(batches))[1].tolist()
+
+    assert order(1) == order(1)
+    assert order(1) != order(2)
+
+
+def test_sigmoid_mse_loss_is_half_squared_error():
+    logits = torch.tensor([[0.0, 2.0], [1.0, -1.0]])
+    target = torch.tensor([1, 0])
+    probabilities = torch.sigmoid(logits)
+    expected = 0.5 * (
+        (probabilities[0, 0] ** 2 + (probabilities[0, 1] - 1) ** 2)
+        + ((probabilities[1, 0] - 1) ** 2 + probabilities[1, 1] ** 2)
+    ) / 2
+    torch.testing.assert_close(SigmoidMSELoss()(logits, target), expected)
+
+
+def test_predict_proba_module_is_the_softmax_of_the_module():
+    topology = Topology(4, (3,), 2)
+    module = topology.to_module(_weights(topology))
+    X, _ = _data(7)
+    expected = torch.softmax(module(torch.as_tensor(X)).double(), 1).detach().numpy()
+    np.testing.assert_allclose(predict_proba_module(module, X), expected, rtol=1e-5)
+
+
+def test_predictions_do_not_depend_on_batching():
+    topology = Topology(4, (16,), 3)
+    module = topology.to_module(_weights(topology))
+    X = np.random.RandomState(0).rand(50, 4).astype(np.float32)
+    whole = predict_proba_module(module, X)
+    rows = np.vstack([predict_proba_module(module, X[i : i + 1]) for i in range(50)])
+    # float64 evaluation: batching changes at most the last bits.
+    np.testing.assert_allclose(whole, rows, rtol=1e-12, atol=0)
+
+
+def test_training_learns_and_is_reproducible():
+    topology = Topology(4, (8,), 2)
+    X, y = _data(200)
+    config = TrainingConfig(lr=0.05, max_epochs=60)
+    first, _ = train_network(topology, _weights(topology), X, y, config, seed=0)
+    second, _ = train_network(topology, _weights(topology), X, y, config, seed=0)
+    accuracy = (predict_proba_module(first.module_, X).argmax(1) == y).mean()
+    assert accuracy > 0.9
+    for a, b in zip(first.module_.parameters(), second.module_.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_early_stopping_holds_out_validation_data():
+    topology = Topology(4, (8,), 2)
+    X, y = _data(100)
+    config = TrainingConfig(
+        early_stopping=True, n_iter_no_change=3, tol=1e-2, max_epochs=500
+    )
+    net, _ = train_network(topology, _weights(topology), X, y, config, seed=0)
+    assert "valid_loss" in net.history[-1]
+    assert len(net.history) < 500
+
+
+def test_fixed_epochs_without_stopping_rule():
+    topology = Topology(4, (2,), 2)
+    X, y = _data(30)
+    config = TrainingConfig(max_epochs=7, n_iter_no_change=None)
+    net, _ = train_network(topology, _weights(topology), X, y, config, seed=0)
+    assert len(net.history) == 7
+
+
+def test_divergence_is_a_clear_error():
+    topology = Topology(4, (8,), 2)
+    X, y = _data(60)
+    X = X * 1e18
+    config = TrainingConfig(optimizer="sgd", lr=1e18, max_epochs=3, n_iter_no_change=None)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        train_network(topology, _weights(topology), X, y, config, seed=0)
