@@ -91,4 +91,3 @@ def draw_layer(init, fan_in, fan_out, activation, generator, lead, dtype, device
     weight.uniform_(-w_bound, w_bound, generator=generator)
     bias.uniform_(-b_bound, b_bound, generator=generator)
     return weight, bias
-

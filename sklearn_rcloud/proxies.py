@@ -134,7 +134,9 @@ class ReadoutScorer:
         features = torch.cat(
             [
                 torch.ones(
-                    (n_networks, n_samples, 1), dtype=torch.float64, device=hidden.device
+                    (n_networks, n_samples, 1),
+                    dtype=torch.float64,
+                    device=hidden.device,
                 ),
                 hidden.to(torch.float64),
             ],

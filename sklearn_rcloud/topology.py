@@ -12,8 +12,8 @@ layer, with ``weight`` shaped ``(fan_out, fan_in)`` as in :class:`torch.nn.Linea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 from torch import nn
@@ -106,7 +106,7 @@ class Topology:
         linear = sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:]))
         return linear + sum(self.hidden_layer_sizes)
 
-    def with_hidden(self, hidden_layer_sizes: Sequence[int]) -> "Topology":
+    def with_hidden(self, hidden_layer_sizes: Sequence[int]) -> Topology:
         """The same input, output and activation with other hidden widths."""
         return Topology(
             self.n_features, tuple(hidden_layer_sizes), self.n_outputs, self.activation
@@ -123,7 +123,7 @@ class Topology:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Topology":
+    def from_dict(cls, data: dict) -> Topology:
         """Build a topology from the output of :meth:`to_dict`."""
         return cls(
             n_features=data["n_features"],
@@ -133,7 +133,7 @@ class Topology:
         )
 
     @classmethod
-    def from_module(cls, module: nn.Sequential) -> "Topology":
+    def from_module(cls, module: nn.Sequential) -> Topology:
         """Read the topology of a ``Sequential`` of ``Linear`` and activations."""
         linears = [m for m in module if isinstance(m, nn.Linear)]
         if not linears:

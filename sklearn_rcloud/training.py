@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from sklearn.model_selection import train_test_split
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
-from sklearn.model_selection import train_test_split
 from torch import nn
 
 __all__ = [
@@ -125,9 +125,7 @@ def resolve_device(device):
 
 def _validation_split(X, y, fraction, seed):
     try:
-        return train_test_split(
-            X, y, test_size=fraction, stratify=y, random_state=seed
-        )
+        return train_test_split(X, y, test_size=fraction, stratify=y, random_state=seed)
     except ValueError:
         # Too few samples per class to stratify: split without stratification.
         return train_test_split(X, y, test_size=fraction, random_state=seed)
@@ -186,7 +184,9 @@ def train_network(topology, weights, X, y, config, seed):
 
     generator = torch.Generator()
     generator.manual_seed(int(seed))
-    criterion = nn.CrossEntropyLoss if config.loss == "cross_entropy" else SigmoidMSELoss
+    criterion = (
+        nn.CrossEntropyLoss if config.loss == "cross_entropy" else SigmoidMSELoss
+    )
     net = NeuralNetClassifier(
         module=topology.to_module(weights),
         criterion=criterion,

@@ -89,7 +89,9 @@ def test_fitted_attributes(estimator, binary_data):
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
 def test_pipeline_and_cross_val_score(estimator, binary_data):
     X, y = binary_data
-    pipeline = make_pipeline(MinMaxScaler(), clone(estimator).set_params(random_state=0))
+    pipeline = make_pipeline(
+        MinMaxScaler(), clone(estimator).set_params(random_state=0)
+    )
     scores = cross_val_score(pipeline, X, y, cv=3)
     assert scores.shape == (3,)
     # Well separated classes (logistic regression: 0.975 per fold).
@@ -99,7 +101,9 @@ def test_pipeline_and_cross_val_score(estimator, binary_data):
 def test_grid_search_over_cloud_parameters(binary_data):
     X, y = binary_data
     search = GridSearchCV(
-        make_pipeline(MinMaxScaler(), make_small(RandomCloudClassifier, random_state=0)),
+        make_pipeline(
+            MinMaxScaler(), make_small(RandomCloudClassifier, random_state=0)
+        ),
         {
             "randomcloudclassifier__n_networks": [2, 6],
             "randomcloudclassifier__hidden_layer_sizes": [(4,), (8, 4)],
@@ -139,10 +143,10 @@ def test_same_random_state_gives_same_model(estimator, digits_data):
 def test_fit_leaves_global_random_state_alone(estimator, binary_data):
     X, y = binary_data
     torch_state = torch.get_rng_state()
-    numpy_state = np.random.get_state()
+    numpy_state = np.random.get_state()  # noqa: NPY002 (the global state is the point)
     clone(estimator).set_params(random_state=0).fit(X, y)
     assert torch.equal(torch.get_rng_state(), torch_state)
-    after = np.random.get_state()
+    after = np.random.get_state()  # noqa: NPY002
     assert after[0] == numpy_state[0] and np.array_equal(after[1], numpy_state[1])
 
 

@@ -30,7 +30,9 @@ def test_bundled_csv_matches_its_checksum(name):
     assert hashlib.sha256(content).hexdigest() == CHECKSUMS[f"{name}.csv"]["sha256"]
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/datasets not beside the repo")
+@pytest.mark.skipif(
+    not SHARED.is_dir(), reason="../shared/datasets not beside the repo"
+)
 @pytest.mark.parametrize("name", sorted(LOADERS))
 def test_checksums_agree_with_the_shared_manifest(name):
     manifest = json.loads((SHARED / "MANIFEST.json").read_text())["files"]

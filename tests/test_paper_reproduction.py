@@ -39,8 +39,10 @@ def test_paper_preset_matches_paper_on_sonar(overrides):
     runs = paper_sonar_runs(**overrides)
     accuracies = np.array([accuracy for accuracy, _ in runs.values()])
     n_params = np.array([topology.n_params for _, topology in runs.values()])
-    print(f"mean {accuracies.mean():.4f} +- {accuracies.std():.4f}, "
-          f"mean params {n_params.mean():.1f} of {INITIAL_PARAMS}")
+    print(
+        f"mean {accuracies.mean():.4f} +- {accuracies.std():.4f}, "
+        f"mean params {n_params.mean():.1f} of {INITIAL_PARAMS}"
+    )
     # Paper: 77.3 +- 2.6 % over the same 10 seeds, from [60, 8, 2]; its seed-42
     # topology (the one its baselines are pruned to) is [60, 1, 2].
     assert accuracies.mean() >= 0.77

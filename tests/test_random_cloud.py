@@ -7,7 +7,6 @@ from sklearn.preprocessing import minmax_scale
 from sklearn_rcloud import RandomCloudClassifier, Topology, paper_params
 from sklearn_rcloud.cloud import RandomCloud
 from sklearn_rcloud.proxies import train_accuracy_score
-from sklearn_rcloud.search import progressive_reduction
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +45,19 @@ def test_search_history_lists_every_candidate(cancer):
 def test_winner_starts_from_its_cloud_weights(cancer):
     X, y = cancer
     clf = small(
-        weights="inherit", optimizer="sgd", lr=1e-30, max_epochs=1,
-        n_iter_no_change=None, random_state=3,
+        weights="inherit",
+        optimizer="sgd",
+        lr=1e-30,
+        max_epochs=1,
+        n_iter_no_change=None,
+        random_state=3,
     ).fit(X, y)
     cloud_seed = clf._random_seeds(3)[0]
     generator = torch.Generator().manual_seed(cloud_seed)
     cloud = RandomCloud(clf.initial_topology_, 8, "kaiming", generator)
-    _, expected = cloud.sub_network(clf.selected_network_, clf.topology_.hidden_layer_sizes)
+    _, expected = cloud.sub_network(
+        clf.selected_network_, clf.topology_.hidden_layer_sizes
+    )
     trained = [m for m in clf.module_ if isinstance(m, torch.nn.Linear)]
     for layer, (weight, bias) in zip(trained, expected):
         torch.testing.assert_close(layer.weight.detach(), weight)
@@ -61,8 +66,9 @@ def test_winner_starts_from_its_cloud_weights(cancer):
 
 def test_reinit_draws_fresh_weights(cancer):
     X, y = cancer
-    common = dict(optimizer="sgd", lr=1e-30, max_epochs=1, n_iter_no_change=None,
-                  random_state=3)
+    common = dict(
+        optimizer="sgd", lr=1e-30, max_epochs=1, n_iter_no_change=None, random_state=3
+    )
     inherit = small(weights="inherit", **common).fit(X, y)
     reinit = small(weights="reinit", **common).fit(X, y)
     assert inherit.topology_ == reinit.topology_
@@ -111,8 +117,9 @@ def test_mse_loss_gives_probabilities(cancer):
 
 def test_multi_layer_cloud_can_drop_a_layer():
     X, y = load_iris(return_X_y=True)
-    clf = small(hidden_layer_sizes=(8, 8), selection="smallest", tolerance=1.0,
-                random_state=0).fit(minmax_scale(X), y)
+    clf = small(
+        hidden_layer_sizes=(8, 8), selection="smallest", tolerance=1.0, random_state=0
+    ).fit(minmax_scale(X), y)
     # A tolerance of 1 admits every candidate above threshold: the smallest is
     # one layer of one neuron.
     assert clf.topology_.hidden_layer_sizes == (1,)
@@ -123,7 +130,10 @@ def test_paper_params_preset():
     clf = RandomCloudClassifier(**params)
     assert clf.get_params()["threshold"] == 0.55
     assert (clf.activation, clf.init, clf.scorer, clf.selection) == (
-        "sigmoid", "uniform", "train_accuracy", "best"
+        "sigmoid",
+        "uniform",
+        "train_accuracy",
+        "best",
     )
     assert (clf.loss, clf.optimizer, clf.lr, clf.batch_size) == ("mse", "sgd", 0.1, 1)
     assert paper_params(max_epochs=5)["max_epochs"] == 5

@@ -95,7 +95,10 @@ def test_keep_neurons_removes_them_physically():
 def test_keep_neurons_follows_the_given_order():
     topology = Topology(2, (3,), 1)
     weights = [
-        (torch.tensor([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]]), torch.tensor([1.0, 2.0, 3.0])),
+        (
+            torch.tensor([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]]),
+            torch.tensor([1.0, 2.0, 3.0]),
+        ),
         (torch.tensor([[10.0, 20.0, 30.0]]), torch.tensor([0.0])),
     ]
     _, sliced = topology.keep_neurons(weights, [[2, 0]])

@@ -45,7 +45,9 @@ def test_iterator_shuffle_is_reproducible():
 
     def order(seed):
         gen = torch.Generator().manual_seed(seed)
-        batches = TensorBatchIterator(dataset, batch_size=20, shuffle=True, generator=gen)
+        batches = TensorBatchIterator(
+            dataset, batch_size=20, shuffle=True, generator=gen
+        )
         return next(iter(batches))[1].tolist()
 
     assert order(1) == order(1)
@@ -56,10 +58,14 @@ def test_sigmoid_mse_loss_is_half_squared_error():
     logits = torch.tensor([[0.0, 2.0], [1.0, -1.0]])
     target = torch.tensor([1, 0])
     probabilities = torch.sigmoid(logits)
-    expected = 0.5 * (
-        (probabilities[0, 0] ** 2 + (probabilities[0, 1] - 1) ** 2)
-        + ((probabilities[1, 0] - 1) ** 2 + probabilities[1, 1] ** 2)
-    ) / 2
+    expected = (
+        0.5
+        * (
+            (probabilities[0, 0] ** 2 + (probabilities[0, 1] - 1) ** 2)
+            + ((probabilities[1, 0] - 1) ** 2 + probabilities[1, 1] ** 2)
+        )
+        / 2
+    )
     torch.testing.assert_close(SigmoidMSELoss()(logits, target), expected)
 
 
@@ -116,6 +122,8 @@ def test_divergence_is_a_clear_error():
     topology = Topology(4, (8,), 2)
     X, y = _data(60)
     X = X * 1e18
-    config = TrainingConfig(optimizer="sgd", lr=1e18, max_epochs=3, n_iter_no_change=None)
+    config = TrainingConfig(
+        optimizer="sgd", lr=1e18, max_epochs=3, n_iter_no_change=None
+    )
     with pytest.raises(FloatingPointError, match="diverged"):
         train_network(topology, _weights(topology), X, y, config, seed=0)

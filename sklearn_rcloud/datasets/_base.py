@@ -14,9 +14,11 @@ _PACKAGE = "sklearn_rcloud.datasets"
 
 
 def _read_csv(filename):
-    with resources.files(_PACKAGE).joinpath("data", filename).open(
-        "r", encoding="ascii", newline=""
-    ) as handle:
+    with (
+        resources.files(_PACKAGE)
+        .joinpath("data", filename)
+        .open("r", encoding="ascii", newline="") as handle
+    ):
         rows = list(csv.reader(handle))
     header, body = rows[0], rows[1:]
     data = np.array([[float(v) for v in row[:-1]] for row in body])
@@ -88,7 +90,9 @@ def load_banknote(*, return_X_y=False, as_frame=False):
     return _load("banknote", return_X_y, as_frame, np.int64)
 
 
-load_sonar.__doc__ = _LOADER_DOC.format(title="Sonar (mines vs. rocks)", shape="(208, 60)")
+load_sonar.__doc__ = _LOADER_DOC.format(
+    title="Sonar (mines vs. rocks)", shape="(208, 60)"
+)
 load_ionosphere.__doc__ = _LOADER_DOC.format(title="Ionosphere", shape="(351, 34)")
 load_pima_diabetes.__doc__ = _LOADER_DOC.format(
     title="Pima Indians Diabetes", shape="(768, 8)"

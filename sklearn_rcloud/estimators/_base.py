@@ -44,7 +44,10 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         "loss": [StrOptions(set(LOSSES))],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -155,7 +158,11 @@ def torch_generator(seed, device):
 def check_hidden_layer_sizes(hidden_layer_sizes):
     """Validate ``hidden_layer_sizes`` and return it as a tuple of ints."""
     hidden = np.atleast_1d(np.asarray(hidden_layer_sizes))
-    if hidden.ndim != 1 or hidden.size == 0 or not np.issubdtype(hidden.dtype, np.integer):
+    if (
+        hidden.ndim != 1
+        or hidden.size == 0
+        or not np.issubdtype(hidden.dtype, np.integer)
+    ):
         raise ValueError(
             "hidden_layer_sizes must be a non-empty sequence of integers, got "
             f"{hidden_layer_sizes!r}."

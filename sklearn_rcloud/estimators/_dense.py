@@ -81,7 +81,10 @@ class DenseMLPClassifier(BaseNetworkClassifier):
 
     _parameter_constraints: dict = {
         **BaseNetworkClassifier._parameter_constraints,
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "init": [StrOptions(set(INITS))],
     }
 

@@ -72,9 +72,10 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         on the candidate's random hidden features (no backpropagation) and
         scores its exact leave-one-out accuracy, an estimate of how well the
         features generalise; 'readout_train' scores the same read-out's
-        training accuracy, which keeps rising with width. A callable ``scorer(module, X, y) -> float``
-        receives each candidate as a ``torch.nn.Sequential`` with the float32
-        training data and class indices (slower: one call per candidate).
+        training accuracy, which keeps rising with width. A callable
+        ``scorer(module, X, y) -> float`` receives each candidate as a
+        ``torch.nn.Sequential`` with the float32 training data and class
+        indices (slower: one call per candidate).
     selection : {'smallest', 'best'}, default='smallest'
         'best': the paper's strict argmax of the score (ties to the earlier
         visited, i.e. larger, candidate). 'smallest': the fewest parameters
@@ -188,7 +189,10 @@ class RandomCloudClassifier(BaseNetworkClassifier):
 
     _parameter_constraints: dict = {
         **BaseNetworkClassifier._parameter_constraints,
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "n_networks": [Interval(Integral, 1, None, closed="left")],
         "threshold": [Real, None],
         "step": [Interval(Integral, 1, None, closed="left")],
@@ -307,6 +311,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
                 "all candidates. The data may carry little signal, or the "
                 "features may need scaling.",
                 UserWarning,
+                stacklevel=2,
             )
             self.threshold_ = -np.inf
             network, selected, score = select_candidate(
@@ -326,10 +331,11 @@ class RandomCloudClassifier(BaseNetworkClassifier):
 
         topology, weights = cloud.sub_network(network, selected)
         if self.weights == "reinit":
-            weights = init_weights(topology, self.init, torch_generator(init_seed, "cpu"))
+            weights = init_weights(
+                topology, self.init, torch_generator(init_seed, "cpu")
+            )
         weights = [(w.cpu().float(), b.cpu().float()) for w, b in weights]
         self._train(topology, weights, X, y, train_seed)
         self.reduction_ = 1.0 - self.n_params_ / self.initial_topology_.n_params
         self.fit_time_ = time.perf_counter() - start
         return self
-
