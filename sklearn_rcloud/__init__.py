@@ -5,14 +5,21 @@ train only the network they select. Networks are trained through skorch.
 """
 
 from ._version import __version__
-from .estimators import DenseMLPClassifier, RandomCloudClassifier
+from .estimators import (
+    DenseMLPClassifier,
+    MagnitudePruningClassifier,
+    RandomCloudClassifier,
+    RandomPruningClassifier,
+)
 from .presets import PAPER_DATASETS, paper_params
 from .topology import Topology
 
 __all__ = [
     "DenseMLPClassifier",
+    "MagnitudePruningClassifier",
     "PAPER_DATASETS",
     "RandomCloudClassifier",
+    "RandomPruningClassifier",
     "Topology",
     "__version__",
     "paper_params",

@@ -24,7 +24,7 @@ ACTIVATIONS = {
     "tanh": nn.Tanh,
 }
 
-__all__ = ["Topology", "ACTIVATIONS"]
+__all__ = ["ACTIVATIONS", "Topology", "module_weights"]
 
 
 @dataclass(frozen=True)
@@ -281,3 +281,12 @@ class Topology:
         return f"Topology({shape}, {self.activation}, {self.n_params} params)"
 
     __str__ = __repr__
+
+
+def module_weights(module):
+    """Detached copies of the ``(weight, bias)`` of every ``Linear`` of ``module``."""
+    return [
+        (layer.weight.detach().clone(), layer.bias.detach().clone())
+        for layer in module
+        if isinstance(layer, nn.Linear)
+    ]

@@ -108,10 +108,18 @@ class TrainingConfig:
     verbose: int = 0
 
     @classmethod
-    def from_estimator(cls, estimator):
-        """Read the training fields from an estimator's parameters."""
-        fields = cls.__dataclass_fields__
-        return cls(**{name: getattr(estimator, name) for name in fields})
+    def from_estimator(cls, estimator, **overrides):
+        """Read the training fields from an estimator's parameters.
+
+        Fields given in ``overrides`` replace the estimator's (or stand in for
+        parameters it does not have, such as ``max_epochs`` of the pruning
+        estimators, which train in phases).
+        """
+        values = {
+            name: overrides[name] if name in overrides else getattr(estimator, name)
+            for name in cls.__dataclass_fields__
+        }
+        return cls(**values)
 
 
 def resolve_device(device):
@@ -131,14 +139,15 @@ def _validation_split(X, y, fraction, seed):
         return train_test_split(X, y, test_size=fraction, random_state=seed)
 
 
-def train_network(topology, weights, X, y, config, seed):
-    """Train a network of ``topology`` from ``weights`` through skorch.
+def train_network(module, X, y, config, seed):
+    """Train ``module`` in place through skorch.
 
     Parameters
     ----------
-    topology : Topology
-    weights : list of (Tensor, Tensor)
-        Initial weights (see :func:`sklearn_rcloud.init.init_weights`).
+    module : torch.nn.Sequential
+        The network with its initial weights, e.g.
+        ``topology.to_module(weights)``; it may carry
+        :mod:`torch.nn.utils.prune` masks, which stay in force.
     X : ndarray of shape (n_samples, n_features), float32
     y : ndarray of shape (n_samples,), int64 class indices
     config : TrainingConfig
@@ -188,7 +197,7 @@ def train_network(topology, weights, X, y, config, seed):
         nn.CrossEntropyLoss if config.loss == "cross_entropy" else SigmoidMSELoss
     )
     net = NeuralNetClassifier(
-        module=topology.to_module(weights),
+        module=module,
         criterion=criterion,
         optimizer=OPTIMIZERS[config.optimizer],
         lr=config.lr,
@@ -200,7 +209,7 @@ def train_network(topology, weights, X, y, config, seed):
         iterator_train__shuffle=True,
         iterator_train__generator=generator,
         callbacks=callbacks,
-        classes=np.arange(topology.n_outputs),
+        classes=np.arange(_n_outputs(module)),
         predict_nonlinearity=(
             "auto" if config.loss == "cross_entropy" else _normalised_sigmoid
         ),
@@ -220,6 +229,10 @@ def train_network(topology, weights, X, y, config, seed):
             "Lower `lr`, scale the features, or use loss='cross_entropy'."
         )
     return net, train_time
+
+
+def _n_outputs(module):
+    return [m for m in module if isinstance(m, nn.Linear)][-1].out_features
 
 
 def _silent(*_args, **_kwargs):

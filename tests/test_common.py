@@ -15,7 +15,12 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sklearn_rcloud
-from sklearn_rcloud import DenseMLPClassifier, RandomCloudClassifier
+from sklearn_rcloud import (
+    DenseMLPClassifier,
+    MagnitudePruningClassifier,
+    RandomCloudClassifier,
+    RandomPruningClassifier,
+)
 
 # Small settings: the checks test the API, not the accuracy of the defaults.
 SMALL_PARAMS = {
@@ -23,6 +28,20 @@ SMALL_PARAMS = {
         n_networks=5, hidden_layer_sizes=(8,), max_epochs=50, lr=0.01
     ),
     DenseMLPClassifier: dict(hidden_layer_sizes=(8,), max_epochs=50, lr=0.01),
+    MagnitudePruningClassifier: dict(
+        hidden_layer_sizes=(8,),
+        sparsity=0.5,
+        pretrain_epochs=30,
+        finetune_epochs=20,
+        lr=0.01,
+    ),
+    RandomPruningClassifier: dict(
+        hidden_layer_sizes=(8,),
+        sparsity=0.5,
+        pretrain_epochs=30,
+        finetune_epochs=20,
+        lr=0.01,
+    ),
 }
 
 

@@ -91,8 +91,12 @@ def test_training_learns_and_is_reproducible():
     topology = Topology(4, (8,), 2)
     X, y = _data(200)
     config = TrainingConfig(lr=0.05, max_epochs=60)
-    first, _ = train_network(topology, _weights(topology), X, y, config, seed=0)
-    second, _ = train_network(topology, _weights(topology), X, y, config, seed=0)
+    first, _ = train_network(
+        topology.to_module(_weights(topology)), X, y, config, seed=0
+    )
+    second, _ = train_network(
+        topology.to_module(_weights(topology)), X, y, config, seed=0
+    )
     accuracy = (predict_proba_module(first.module_, X).argmax(1) == y).mean()
     assert accuracy > 0.9
     for a, b in zip(first.module_.parameters(), second.module_.parameters()):
@@ -105,7 +109,7 @@ def test_early_stopping_holds_out_validation_data():
     config = TrainingConfig(
         early_stopping=True, n_iter_no_change=3, tol=1e-2, max_epochs=500
     )
-    net, _ = train_network(topology, _weights(topology), X, y, config, seed=0)
+    net, _ = train_network(topology.to_module(_weights(topology)), X, y, config, seed=0)
     assert "valid_loss" in net.history[-1]
     assert len(net.history) < 500
 
@@ -114,7 +118,7 @@ def test_fixed_epochs_without_stopping_rule():
     topology = Topology(4, (2,), 2)
     X, y = _data(30)
     config = TrainingConfig(max_epochs=7, n_iter_no_change=None)
-    net, _ = train_network(topology, _weights(topology), X, y, config, seed=0)
+    net, _ = train_network(topology.to_module(_weights(topology)), X, y, config, seed=0)
     assert len(net.history) == 7
 
 
@@ -126,4 +130,4 @@ def test_divergence_is_a_clear_error():
         optimizer="sgd", lr=1e18, max_epochs=3, n_iter_no_change=None
     )
     with pytest.raises(FloatingPointError, match="diverged"):
-        train_network(topology, _weights(topology), X, y, config, seed=0)
+        train_network(topology.to_module(_weights(topology)), X, y, config, seed=0)

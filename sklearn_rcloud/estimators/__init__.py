@@ -2,6 +2,18 @@
 
 from ._base import BaseNetworkClassifier
 from ._dense import DenseMLPClassifier
+from ._pruning import (
+    BasePruningClassifier,
+    MagnitudePruningClassifier,
+    RandomPruningClassifier,
+)
 from ._random_cloud import RandomCloudClassifier
 
-__all__ = ["BaseNetworkClassifier", "DenseMLPClassifier", "RandomCloudClassifier"]
+__all__ = [
+    "BaseNetworkClassifier",
+    "BasePruningClassifier",
+    "DenseMLPClassifier",
+    "MagnitudePruningClassifier",
+    "RandomCloudClassifier",
+    "RandomPruningClassifier",
+]

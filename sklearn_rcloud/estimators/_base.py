@@ -86,16 +86,25 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         return [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=n_seeds)]
 
     # -------------------------------------------------------------- training
-    def _train(self, topology, weights, X, y, seed):
-        """Train ``topology`` from ``weights`` and set the fitted attributes."""
-        config = TrainingConfig.from_estimator(self)
-        self.net_, self.train_time_ = train_network(
-            topology, weights, X, y, config, seed
-        )
-        self.module_ = self.net_.module_
+    def _fit_module(self, module, X, y, seed, **overrides):
+        """Train ``module`` with this estimator's recipe; return (net, seconds)."""
+        config = TrainingConfig.from_estimator(self, **overrides)
+        return train_network(module, X, y, config, seed)
+
+    def _set_network(self, net, topology):
+        """Record a trained skorch net and its topology as fitted attributes."""
+        self.net_ = net
+        self.module_ = net.module_
         self.topology_ = topology
         self.n_params_ = topology.n_params
-        self.n_iter_ = len(self.net_.history)
+        self.n_iter_ = len(net.history)
+
+    def _train(self, topology, weights, X, y, seed):
+        """Train ``topology`` from ``weights`` and set the fitted attributes."""
+        net, self.train_time_ = self._fit_module(
+            topology.to_module(weights), X, y, seed
+        )
+        self._set_network(net, topology)
         return self
 
     # ------------------------------------------------------------ prediction
