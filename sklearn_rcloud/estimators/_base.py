@@ -20,7 +20,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..topology import ACTIVATIONS
+from ..init import INITS
+from ..topology import ACTIVATIONS, Topology
 from ..training import (
     LOSSES,
     OPTIMIZERS,
@@ -40,7 +41,12 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     """
 
     _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
+        "init": [StrOptions(set(INITS))],
         "loss": [StrOptions(set(LOSSES))],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -79,6 +85,15 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         return _to_float32(X)
+
+    def _full_topology(self, n_features):
+        """The network of ``hidden_layer_sizes`` on this data, before any reduction."""
+        return Topology(
+            n_features,
+            check_hidden_layer_sizes(self.hidden_layer_sizes),
+            len(self.classes_),
+            self.activation,
+        )
 
     def _random_seeds(self, n_seeds):
         """``n_seeds`` integers drawn from ``random_state``, one per random task."""

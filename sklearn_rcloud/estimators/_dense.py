@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import time
-from numbers import Integral
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..init import INITS, init_weights
-from ..topology import Topology
-from ._base import BaseNetworkClassifier, check_hidden_layer_sizes, torch_generator
+from ..init import init_weights
+from ._base import BaseNetworkClassifier, torch_generator
 
 __all__ = ["DenseMLPClassifier"]
 
@@ -81,11 +78,6 @@ class DenseMLPClassifier(BaseNetworkClassifier):
 
     _parameter_constraints: dict = {
         **BaseNetworkClassifier._parameter_constraints,
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "init": [StrOptions(set(INITS))],
     }
 
     def __init__(
@@ -142,12 +134,7 @@ class DenseMLPClassifier(BaseNetworkClassifier):
         start = time.perf_counter()
         X, y = self._validate_fit_data(X, y)
         init_seed, train_seed = self._random_seeds(2)
-        topology = Topology(
-            X.shape[1],
-            check_hidden_layer_sizes(self.hidden_layer_sizes),
-            len(self.classes_),
-            self.activation,
-        )
+        topology = self._full_topology(X.shape[1])
         weights = init_weights(topology, self.init, torch_generator(init_seed, "cpu"))
         self._train(topology, weights, X, y, train_seed)
         self.initial_topology_ = topology

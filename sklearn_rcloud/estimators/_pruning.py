@@ -10,7 +10,7 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..init import INITS, init_weights
+from ..init import init_weights
 from ..pruning import (
     CRITERIA,
     count_nonzero_parameters,
@@ -21,7 +21,7 @@ from ..pruning import (
     prune_weights,
     random_keep,
 )
-from ..topology import Topology, module_weights
+from ..topology import module_weights
 from ._base import BaseNetworkClassifier, check_hidden_layer_sizes, torch_generator
 
 __all__ = [
@@ -35,7 +35,7 @@ _SHARED_DOC = """
     ----------
     hidden_layer_sizes : array-like of shape (n_layers,), default=(32,)
         Hidden widths of the full network that is trained first.
-    target_hidden_layer_sizes : array-like of shape (n_layers,) or None, \\
+    target_hidden_layer_sizes : array-like of shape (n_layers,) or None, \
             default=None
         Hidden widths after pruning, each at most the full width (the Random
         Cloud paper's protocol prunes to the topology Random Cloud found).
@@ -115,10 +115,6 @@ class BasePruningClassifier(BaseNetworkClassifier):
 
     _parameter_constraints: dict = {
         **BaseNetworkClassifier._parameter_constraints,
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
         "target_hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
@@ -130,7 +126,6 @@ class BasePruningClassifier(BaseNetworkClassifier):
         "n_iterations": [Interval(Integral, 1, None, closed="left")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "finetune_epochs": [Interval(Integral, 1, None, closed="left")],
-        "init": [StrOptions(set(INITS))],
     }
 
     @abstractmethod
@@ -185,12 +180,7 @@ class BasePruningClassifier(BaseNetworkClassifier):
         start = time.perf_counter()
         X, y = self._validate_fit_data(X, y)
         init_seed, pretrain_seed, prune_seed, finetune_seed = self._random_seeds(4)
-        topology = Topology(
-            X.shape[1],
-            check_hidden_layer_sizes(self.hidden_layer_sizes),
-            len(self.classes_),
-            self.activation,
-        )
+        topology = self._full_topology(X.shape[1])
         self.initial_topology_ = topology
         target_hidden, target_params = self._targets(topology)
         module = topology.to_module(

@@ -12,12 +12,11 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..cloud import RandomCloud
-from ..init import INITS, init_weights
+from ..init import init_weights
 from ..proxies import SCORERS, get_scorer
 from ..search import progressive_reduction, select_candidate
-from ..topology import Topology
 from ..training import resolve_device
-from ._base import BaseNetworkClassifier, check_hidden_layer_sizes, torch_generator
+from ._base import BaseNetworkClassifier, torch_generator
 
 __all__ = ["RandomCloudClassifier"]
 
@@ -189,14 +188,9 @@ class RandomCloudClassifier(BaseNetworkClassifier):
 
     _parameter_constraints: dict = {
         **BaseNetworkClassifier._parameter_constraints,
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
         "n_networks": [Interval(Integral, 1, None, closed="left")],
         "threshold": [Real, None],
         "step": [Interval(Integral, 1, None, closed="left")],
-        "init": [StrOptions(set(INITS))],
         "scorer": [StrOptions(set(SCORERS)), callable],
         "selection": [StrOptions({"best", "smallest"})],
         "tolerance": [Interval(Real, 0, None, closed="left")],
@@ -274,12 +268,9 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         """
         start = time.perf_counter()
         X, y = self._validate_fit_data(X, y)
-        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         cloud_seed, init_seed, train_seed = self._random_seeds(3)
         device = resolve_device(self.device)
-        self.initial_topology_ = Topology(
-            X.shape[1], hidden, len(self.classes_), self.activation
-        )
+        self.initial_topology_ = self._full_topology(X.shape[1])
 
         scorer = get_scorer(self.scorer)
         if self.threshold is not None:
