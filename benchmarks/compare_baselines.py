@@ -59,7 +59,9 @@ def run_dataset(name, seeds, hidden):
     target = reference.topology_.hidden_layer_sizes
 
     methods = {
-        "dense": lambda s: DenseMLPClassifier(hidden_layer_sizes=hidden, random_state=s),
+        "dense": lambda s: DenseMLPClassifier(
+            hidden_layer_sizes=hidden, random_state=s
+        ),
         "magnitude": lambda s: MagnitudePruningClassifier(
             hidden_layer_sizes=hidden, target_hidden_layer_sizes=target, random_state=s
         ),
@@ -87,9 +89,7 @@ def main():
     hidden = tuple(args.hidden)
     warnings.filterwarnings("ignore", category=UserWarning)
 
-    print(
-        "| dataset | target | method | test accuracy % | params | fit time / dense |"
-    )
+    print("| dataset | target | method | test accuracy % | params | fit time / dense |")
     print("|---|---|---|---|---|---|")
     for name in args.datasets:
         target, results = run_dataset(name, SEEDS[: args.seeds], hidden)

@@ -25,7 +25,10 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from torch import nn
 
+from .fast_step import make_step
+
 __all__ = [
+    "MLPNetClassifier",
     "SigmoidMSELoss",
     "TensorBatchIterator",
     "TrainingConfig",
@@ -91,6 +94,51 @@ class TensorBatchIterator:
             yield X[start:stop], y[start:stop]
 
 
+class MLPNetClassifier(NeuralNetClassifier):
+    """skorch's ``NeuralNetClassifier`` with a fast training epoch for plain MLPs.
+
+    When the module, loss and optimiser allow it (:func:`make_step`), a
+    training epoch runs :class:`~sklearn_rcloud.fast_step.MLPStep` on every
+    batch instead of autograd and ``torch.optim``. Everything else is skorch's:
+    the history (one batch entry per epoch holding the epoch's mean loss, so
+    ``train_loss`` is the same as skorch would compute), epoch callbacks,
+    early stopping, validation. Per-batch callbacks are not called on the fast
+    path. Set ``fast_step_setting = None`` for skorch's own epoch.
+    """
+
+    #: ``(loss, optimizer, lr)`` for :func:`make_step`, or None for autograd.
+    fast_step_setting = None
+
+    def _mlp_step(self):
+        if self.fast_step_setting is None:
+            return None
+        cached = getattr(self, "mlp_step_", None)
+        if cached is not None and cached.linears[0] is self.module_[0]:
+            return cached
+        self.mlp_step_ = make_step(self.module_, *self.fast_step_setting)
+        return self.mlp_step_
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        step = self._mlp_step() if training else None
+        if step is None:
+            return super().run_single_epoch(
+                iterator, training, prefix, step_fn, **fit_params
+            )
+        self.module_.train()
+        losses, sizes = [], []
+        for X_batch, y_batch in iterator:
+            X_batch = X_batch.to(self.device, non_blocking=True)
+            y_batch = y_batch.to(self.device, non_blocking=True)
+            losses.append(step(X_batch, y_batch))
+            sizes.append(len(X_batch))
+        weights = torch.tensor(sizes, dtype=torch.float64)
+        mean_loss = float(torch.stack(losses).double().cpu() @ weights) / sum(sizes)
+        self.history.new_batch()
+        self.history.record_batch(prefix + "_loss", mean_loss)
+        self.history.record_batch(prefix + "_batch_size", sum(sizes))
+        self.history.record(prefix + "_batch_count", len(sizes))
+
+
 @dataclass
 class TrainingConfig:
     """How a network is trained; see the estimators' docstrings for each field."""
@@ -106,6 +154,7 @@ class TrainingConfig:
     tol: float = 1e-4
     device: str = "cpu"
     verbose: int = 0
+    fast_step: bool = True
 
     @classmethod
     def from_estimator(cls, estimator, **overrides):
@@ -118,6 +167,7 @@ class TrainingConfig:
         values = {
             name: overrides[name] if name in overrides else getattr(estimator, name)
             for name in cls.__dataclass_fields__
+            if name in overrides or hasattr(estimator, name)
         }
         return cls(**values)
 
@@ -196,7 +246,7 @@ def train_network(module, X, y, config, seed):
     criterion = (
         nn.CrossEntropyLoss if config.loss == "cross_entropy" else SigmoidMSELoss
     )
-    net = NeuralNetClassifier(
+    net = MLPNetClassifier(
         module=module,
         criterion=criterion,
         optimizer=OPTIMIZERS[config.optimizer],
@@ -216,6 +266,16 @@ def train_network(module, X, y, config, seed):
         device=device,
         verbose=config.verbose,
     )
+    unused_callbacks = {}
+    if not config.verbose:
+        # PrintLog formats a table every epoch even when it prints nothing.
+        unused_callbacks["callbacks__print_log"] = None
+    if train_split is None:
+        unused_callbacks["callbacks__valid_loss"] = None
+        unused_callbacks["callbacks__valid_acc"] = None
+    net.set_params(**unused_callbacks)
+    if config.fast_step:
+        net.fast_step_setting = (config.loss, config.optimizer, config.lr)
     start = time.perf_counter()
     with warnings.catch_warnings():
         # skorch warns when handed an instantiated module; that is intended here.

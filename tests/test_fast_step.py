@@ -1,0 +1,99 @@
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils import prune
+
+from sklearn_rcloud import Topology
+from sklearn_rcloud.fast_step import make_step
+from sklearn_rcloud.init import init_weights
+from sklearn_rcloud.training import SigmoidMSELoss, TrainingConfig, train_network
+
+
+def _module(hidden, activation, seed=0):
+    topology = Topology(5, hidden, 3, activation)
+    generator = torch.Generator().manual_seed(seed)
+    weights = init_weights(topology, "kaiming", generator, dtype=torch.float64)
+    return topology.to_module(weights, dtype=torch.float64)
+
+
+def _batch(n=17, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 5, generator=generator, dtype=torch.float64)
+    y = torch.randint(0, 3, (n,), generator=generator)
+    return X, y
+
+
+CRITERIA = {"cross_entropy": nn.CrossEntropyLoss(), "mse": SigmoidMSELoss()}
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("hidden", [(), (4,), (6, 4), (3, 5, 2)], ids=str)
+def test_gradients_equal_autograd(loss, activation, hidden):
+    module = _module(hidden, activation)
+    X, y = _batch()
+    step = make_step(module, loss, "sgd", 0.1)
+    fast_loss, fast_grads = step.gradients(X, y)
+    reference = CRITERIA[loss](module(X), y)
+    reference.backward()
+    torch.testing.assert_close(fast_loss, reference.detach())
+    for grad, param in zip(fast_grads, step.params):
+        torch.testing.assert_close(grad, param.grad)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_updates_equal_torch_optim(optimizer, loss):
+    module = _module((6, 4), "relu")
+    reference = copy.deepcopy(module)
+    optim_class = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
+    torch_optimizer = optim_class(reference.parameters(), lr=0.01)
+    step = make_step(module, loss, optimizer, 0.01)
+    for seed in range(5):
+        X, y = _batch(seed=seed)
+        step(X, y)
+        torch_optimizer.zero_grad()
+        CRITERIA[loss](reference(X), y).backward()
+        torch_optimizer.step()
+    for fast, slow in zip(module.parameters(), reference.parameters()):
+        torch.testing.assert_close(fast, slow)
+
+
+def test_not_applicable_modules_fall_back():
+    assert (
+        make_step(
+            nn.Sequential(nn.Linear(3, 2), nn.GELU(), nn.Linear(2, 2)),
+            "cross_entropy",
+            "adam",
+            0.1,
+        )
+        is None
+    )
+    pruned = _module((4,), "relu")
+    prune.l1_unstructured(pruned[0], "weight", amount=2)
+    assert make_step(pruned, "cross_entropy", "adam", 0.1) is None
+    assert make_step(_module((4,), "relu"), "hinge", "adam", 0.1) is None
+
+
+def test_fast_and_autograd_training_agree():
+    rng = np.random.RandomState(0)
+    X = rng.rand(90, 5).astype(np.float32)
+    y = (X[:, 0] > 0.5).astype(np.int64) + (X[:, 1] > 0.5)
+    topology = Topology(5, (8,), 3)
+
+    def fit(fast):
+        weights = init_weights(topology, "kaiming", torch.Generator().manual_seed(1))
+        config = TrainingConfig(
+            batch_size=16, max_epochs=15, n_iter_no_change=None, fast_step=fast
+        )
+        return train_network(topology.to_module(weights), X, y, config, seed=0)[0]
+
+    fast, slow = fit(True), fit(False)
+    np.testing.assert_allclose(
+        fast.history[:, "train_loss"], slow.history[:, "train_loss"], rtol=1e-4
+    )
+    for a, b in zip(fast.module_.parameters(), slow.module_.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
