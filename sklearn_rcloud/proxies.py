@@ -53,6 +53,8 @@ class TrainAccuracyScorer:
     """
 
     name = "train_accuracy"
+    #: Working memory per network relative to its float32 hidden activations.
+    memory_factor = 1
 
     def chance_level(self, y):
         return _majority_rate(y)
@@ -103,6 +105,9 @@ class ReadoutScorer:
     """
 
     name = "readout"
+    # float64 features [1, h], the basis U and solver temporaries: each about
+    # twice the float32 activations.
+    memory_factor = 6
 
     def __init__(self, alpha=1e-3, leave_one_out=True):
         self.alpha = alpha

@@ -91,7 +91,7 @@ def test_blocks_and_threads_do_not_change_scores(cancer, monkeypatch):
     whole = progressive_reduction(cloud, X, y, ReadoutScorer())
     original = RandomCloud.block_slices
     monkeypatch.setattr(
-        RandomCloud, "block_slices", lambda self, n: original(self, n, max_bytes=1)
+        RandomCloud, "block_slices", lambda self, n, max_bytes=0: original(self, n, 1)
     )
     assert len(cloud.block_slices(len(X))) == 9
     blocked = progressive_reduction(cloud, X, y, ReadoutScorer(), n_jobs=2)

@@ -12,6 +12,9 @@ from ..cloud import reduction_stages
 
 __all__ = ["SearchResult", "progressive_reduction", "select_candidate"]
 
+#: Memory budget of one block of networks' working tensors, in bytes.
+BLOCK_BYTES = 256 * 2**20
+
 
 @dataclass
 class SearchResult:
@@ -111,7 +114,8 @@ def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None):
         [cloud.sub_topology(hidden).n_params for hidden in candidates], dtype=np.int64
     )
     batched = hasattr(scorer, "score_prefixes")
-    blocks = cloud.block_slices(len(X))
+    memory_factor = getattr(scorer, "memory_factor", 1)
+    blocks = cloud.block_slices(len(X), max_bytes=BLOCK_BYTES // memory_factor)
     with torch.no_grad():
         if batched:
             jobs = (
