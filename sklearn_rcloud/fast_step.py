@@ -12,7 +12,9 @@ sigmoid or tanh, and Adam or SGD update all parameters with
 It applies only where it is exact: a ``Sequential`` of ``Linear`` layers and
 those activations, without pruning masks, trained with cross-entropy or the
 sigmoid squared error, by Adam or SGD with default options besides the
-learning rate. :func:`make_step` returns ``None`` otherwise, and the caller
+learning rate. Adam uses torch's fused kernel where it exists for the device
+(CPU since torch 2.4), else ``torch._foreach_*`` operations.
+:func:`make_step` returns ``None`` otherwise, and the caller
 falls back to autograd.
 """
 
@@ -85,10 +87,19 @@ class MLPStep:
         self.optimizer = optimizer
         self.lr = float(lr)
         self.params = [p for m in linears for p in (m.weight, m.bias)]
+        # Transposed views stay valid: parameters are only updated in place.
+        self.weights_t = [m.weight.detach().T for m in linears]
+        self.weights = [m.weight.detach() for m in linears]
         self.step_count = 0
+        self._minus_ones = {}
         if optimizer == "adam":
             self.exp_avg = [torch.zeros_like(p) for p in self.params]
             self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
+            self.state_steps = [
+                torch.zeros((), dtype=torch.float32, device=p.device)
+                for p in self.params
+            ]
+            self.fused = _fused_adam_available(self.params[0].device)
 
     # ---------------------------------------------------------- gradients
     def _activate(self, z):
@@ -101,35 +112,47 @@ class MLPStep:
     def _activation_grad(self, grad, a):
         """d loss / d z from d loss / d a, with ``a = activation(z)``."""
         if self.activation is nn.ReLU:
-            return grad * (a > 0)
+            return torch.ops.aten.threshold_backward(grad, a, 0.0)
         if self.activation is nn.Sigmoid:
-            return grad * a * (1 - a)
-        return grad * (1 - a * a)
+            return torch.ops.aten.sigmoid_backward(grad, a)
+        return torch.ops.aten.tanh_backward(grad, a)
+
+    def _minus_one(self, like):
+        """A cached ``(batch, 1)`` tensor of -1 (one fewer op per step)."""
+        key = (like.shape[0], like.dtype, like.device)
+        if key not in self._minus_ones:
+            self._minus_ones[key] = torch.full_like(like[:, :1], -1.0)
+        return self._minus_ones[key]
 
     def gradients(self, X, y):
-        """Loss and gradients (weight, bias per layer, in ``params`` order)."""
+        """Per-sample losses and gradients (weight, bias per layer).
+
+        Returns
+        -------
+        losses : Tensor of shape (batch,)
+            Loss of every sample (its mean is the batch loss).
+        grads : list of Tensor
+            In ``params`` order: weight0, bias0, weight1, bias1, ...
+        """
         inputs = [X]
         hidden = X
-        for linear in self.linears[:-1]:
-            hidden = self._activate(torch.addmm(linear.bias, hidden, linear.weight.T))
+        for linear, weight_t in zip(self.linears[:-1], self.weights_t):
+            hidden = self._activate(torch.addmm(linear.bias, hidden, weight_t))
             inputs.append(hidden)
-        last = self.linears[-1]
-        logits = torch.addmm(last.bias, hidden, last.weight.T)
+        logits = torch.addmm(self.linears[-1].bias, hidden, self.weights_t[-1])
         batch = X.shape[0]
+        y = y[:, None]
         if self.loss == "cross_entropy":
             log_probs = torch.log_softmax(logits, dim=1)
-            picked = log_probs.gather(1, y[:, None])
-            loss = -picked.mean()
+            losses = log_probs.gather(1, y).neg_()
             grad = log_probs.exp_()
-            grad.scatter_add_(1, y[:, None], torch.full_like(picked, -1.0))
-            grad.div_(batch)
+            grad.scatter_add_(1, y, self._minus_one(grad))
         else:
             probs = torch.sigmoid(logits)
-            error = probs.scatter_add(
-                1, y[:, None], torch.full_like(probs[:, :1], -1.0)
-            )
-            loss = 0.5 * error.square().sum() / batch
-            grad = error.mul_(probs * (1 - probs)).div_(batch)
+            error = probs.scatter_add(1, y, self._minus_one(probs))
+            losses = 0.5 * error.square().sum(dim=1)
+            grad = torch.ops.aten.sigmoid_backward(error, probs)
+        grad.div_(batch)
 
         grads = []
         for index in range(len(self.linears) - 1, -1, -1):
@@ -137,19 +160,40 @@ class MLPStep:
             grads.append(grad.sum(0))
             grads.append(grad.T @ a_in)
             if index > 0:
-                grad = self._activation_grad(grad @ self.linears[index].weight, a_in)
+                grad = self._activation_grad(grad @ self.weights[index], a_in)
         grads.reverse()  # now weight0, bias0, weight1, bias1, ...
-        return loss, grads
+        return losses.reshape(-1), grads
 
     # --------------------------------------------------------------- update
     @torch.no_grad()
     def __call__(self, X, y):
-        """Take one step on the batch; return the batch loss before the step."""
-        loss, grads = self.gradients(X, y)
+        """Take one step on the batch; return the per-sample losses before it."""
+        losses, grads = self.gradients(X, y)
         self.step_count += 1
         if self.optimizer == "sgd":
             torch._foreach_add_(self.params, grads, alpha=-self.lr)
-            return loss
+        elif self.fused:
+            torch._foreach_add_(self.state_steps, 1.0)
+            torch._fused_adam_(
+                self.params,
+                grads,
+                self.exp_avg,
+                self.exp_avg_sq,
+                [],
+                self.state_steps,
+                lr=self.lr,
+                beta1=0.9,
+                beta2=0.999,
+                weight_decay=0.0,
+                eps=1e-8,
+                amsgrad=False,
+                maximize=False,
+            )
+        else:
+            self._foreach_adam(grads)
+        return losses
+
+    def _foreach_adam(self, grads):
         beta1, beta2, eps = 0.9, 0.999, 1e-8
         torch._foreach_lerp_(self.exp_avg, grads, 1 - beta1)
         torch._foreach_mul_(self.exp_avg_sq, beta2)
@@ -163,4 +207,29 @@ class MLPStep:
         torch._foreach_addcdiv_(
             self.params, self.exp_avg, denominator, value=-step_size
         )
-        return loss
+
+
+def _fused_adam_available(device):
+    """Whether torch has a fused Adam kernel for ``device`` (CPU: torch >= 2.4)."""
+    if not hasattr(torch, "_fused_adam_"):
+        return False
+    probe = [torch.zeros(1, device=device)]
+    try:
+        torch._fused_adam_(
+            [probe[0].clone()],
+            probe,
+            [probe[0].clone()],
+            [probe[0].clone()],
+            [],
+            [torch.ones((), device=device)],
+            lr=0.0,
+            beta1=0.9,
+            beta2=0.999,
+            weight_decay=0.0,
+            eps=1e-8,
+            amsgrad=False,
+            maximize=False,
+        )
+    except (RuntimeError, NotImplementedError):
+        return False
+    return True

@@ -125,18 +125,17 @@ class MLPNetClassifier(NeuralNetClassifier):
                 iterator, training, prefix, step_fn, **fit_params
             )
         self.module_.train()
-        losses, sizes = [], []
+        losses = []
         for X_batch, y_batch in iterator:
             X_batch = X_batch.to(self.device, non_blocking=True)
             y_batch = y_batch.to(self.device, non_blocking=True)
             losses.append(step(X_batch, y_batch))
-            sizes.append(len(X_batch))
-        weights = torch.tensor(sizes, dtype=torch.float64)
-        mean_loss = float(torch.stack(losses).double().cpu() @ weights) / sum(sizes)
+        # Per-sample losses, reduced once per epoch rather than once per step.
+        per_sample = torch.cat(losses)
         self.history.new_batch()
-        self.history.record_batch(prefix + "_loss", mean_loss)
-        self.history.record_batch(prefix + "_batch_size", sum(sizes))
-        self.history.record(prefix + "_batch_count", len(sizes))
+        self.history.record_batch(prefix + "_loss", float(per_sample.double().mean()))
+        self.history.record_batch(prefix + "_batch_size", len(per_sample))
+        self.history.record(prefix + "_batch_count", len(losses))
 
 
 @dataclass

@@ -1,0 +1,139 @@
+"""Fit time of Random Cloud against dense training and the pruning baselines.
+
+On the paper's datasets, with the paper's maximal topologies and epoch counts,
+every method trains for exactly the same number of epochs (no early stopping):
+dense E, Random Cloud E (plus its search), pruning E of pre-training plus E of
+fine-tuning. Ratios are to the dense fit of the same run; runs are
+interleaved and the best of ``--repeats`` counts.
+
+    python benchmarks/bench_fit.py [--recipe default|paper] [--datasets ...]
+
+``--recipe default``: the library's training recipe (Adam, batches of up to
+200). ``--recipe paper``: the paper's (per-sample SGD, lr 0.1, squared error,
+sigmoid units, U[-1, 1]); slow on Adult.
+
+Optical Digits (3,823 training rows) and Adult (30,162 complete training rows,
+categoricals one-hot encoded) are read from ``../shared/datasets``.
+"""
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+from sklearn.preprocessing import minmax_scale
+
+from sklearn_rcloud import (
+    DenseMLPClassifier,
+    MagnitudePruningClassifier,
+    RandomCloudClassifier,
+    RandomPruningClassifier,
+    Topology,
+    paper_params,
+)
+from sklearn_rcloud.datasets import load_ionosphere, load_sonar
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+def load_optdigits():
+    data = np.loadtxt(SHARED / "optdigits_train.csv", delimiter=",", skiprows=1)
+    return data[:, :-1], data[:, -1].astype(int)
+
+
+def load_adult():
+    import pandas as pd
+
+    frame = pd.read_csv(SHARED / "adult_train.csv").dropna()
+    y = frame.pop("target").to_numpy()
+    return pd.get_dummies(frame, dtype=float).to_numpy(), y
+
+
+LOADERS = {
+    "breast_cancer": lambda: load_breast_cancer(return_X_y=True),
+    "sonar": lambda: load_sonar(return_X_y=True),
+    "ionosphere": lambda: load_ionosphere(return_X_y=True),
+    "wine": lambda: load_wine(return_X_y=True),
+    "iris": lambda: load_iris(return_X_y=True),
+    "optdigits": load_optdigits,
+    "adult": load_adult,
+}
+
+
+def methods(dataset, recipe, target):
+    preset = paper_params(dataset, random_state=42)
+    hidden, epochs = preset["hidden_layer_sizes"], preset["max_epochs"]
+    if recipe == "paper":
+        common = {
+            k: preset[k]
+            for k in ("activation", "init", "loss", "optimizer", "lr", "batch_size")
+        }
+        cloud = dict(preset)
+    else:
+        common = {}
+        cloud = dict(hidden_layer_sizes=hidden, max_epochs=epochs, random_state=42)
+    common.update(hidden_layer_sizes=hidden, n_iter_no_change=None, random_state=42)
+    cloud.update(n_iter_no_change=None)
+    pruning = dict(common, pretrain_epochs=epochs, finetune_epochs=epochs)
+    if target is not None and len(target) != len(hidden):
+        # The search removed a layer, which structured pruning cannot: prune
+        # to the same parameter count instead.
+        full = Topology(1, hidden, 2)
+        pruning["sparsity"] = 1 - full.with_hidden(target).n_params / full.n_params
+    else:
+        pruning["target_hidden_layer_sizes"] = target
+    return {
+        "dense": lambda: DenseMLPClassifier(max_epochs=epochs, **common),
+        "random_cloud": lambda: RandomCloudClassifier(**cloud),
+        "magnitude": lambda: MagnitudePruningClassifier(**pruning),
+        "random": lambda: RandomPruningClassifier(**pruning),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipe", choices=["default", "paper"], default="default")
+    parser.add_argument("--datasets", nargs="+", default=list(LOADERS))
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", category=UserWarning)
+    DenseMLPClassifier(max_epochs=1).fit(np.eye(4), [0, 1, 0, 1])  # lazy imports
+
+    print(f"recipe: {args.recipe}\n")
+    print(
+        "| dataset | epochs | found | dense s | cloud / dense | search share "
+        "| train found / train full | magnitude / dense | random / dense "
+        "| cloud / magnitude |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for dataset in args.datasets:
+        X, y = LOADERS[dataset]()
+        X = minmax_scale(X)
+        probe = methods(dataset, args.recipe, None)["random_cloud"]().fit(X, y)
+        target = probe.topology_.hidden_layer_sizes
+        best = {}
+        for _ in range(args.repeats):
+            for name, make in methods(dataset, args.recipe, target).items():
+                estimator = make()
+                tic = time.perf_counter()
+                estimator.fit(X, y)
+                seconds = time.perf_counter() - tic
+                if seconds < best.get(name, (np.inf,))[0]:
+                    best[name] = (seconds, estimator)
+        dense = best["dense"][0]
+        cloud_seconds, cloud = best["random_cloud"]
+        print(
+            f"| {dataset} | {paper_params(dataset)['max_epochs']} | {list(target)} | "
+            f"{dense:.2f} | {cloud_seconds / dense:.2f}× | "
+            f"{cloud.search_time_ / cloud_seconds:.0%} | "
+            f"{cloud.train_time_ / best['dense'][1].train_time_:.2f}× | "
+            f"{best['magnitude'][0] / dense:.2f}× | {best['random'][0] / dense:.2f}× | "
+            f"{cloud_seconds / best['magnitude'][0]:.2f}× |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
