@@ -116,39 +116,55 @@ class ReadoutScorer:
     def chance_level(self, y):
         return _majority_rate(y)
 
-    def _factor(self, features, targets):
-        # features: (N, n, m) float64 with the intercept column first.
-        gram = features.transpose(1, 2) @ features
+    def _factor(self, hidden, targets):
+        """Orthonormal basis ``U`` and coefficients ``z`` of the ridge read-out.
+
+        With ``A = [1, hidden]`` and ``G = A^T A + Lambda = L L^T``:
+        ``U = A L^{-T}`` and ``z = L^{-1} A^T Y``. The sums ``h^T h``, ``1^T h``
+        and ``h^T Y`` are taken at ``hidden``'s precision; only the small
+        ``(m, m)`` algebra runs in float64, and ``U`` is one batched matmul on
+        ``hidden`` (no ``[1, h]`` copy is ever built).
+
+        Parameters
+        ----------
+        hidden : Tensor of shape (n_networks, n_samples, n_units)
+        targets : Tensor of shape (n_samples, n_classes)
+            One-hot targets, at ``hidden``'s precision.
+        """
+        n_networks, n_samples, n_units = hidden.shape
+        hidden_t = hidden.transpose(1, 2)
+        column_sums = hidden.sum(dim=1).double()
+        gram = hidden.new_zeros((n_networks, n_units + 1, n_units + 1)).double()
+        gram[:, 0, 0] = n_samples
+        gram[:, 0, 1:] = column_sums
+        gram[:, 1:, 0] = column_sums
+        gram[:, 1:, 1:] = (hidden_t @ hidden).double()
         diagonal = gram.diagonal(dim1=1, dim2=2)
         # Per-column penalty, independent of the other columns so the factors
         # of every truncation nest; the n_samples term keeps dead units solvable.
-        ridge = self.alpha * (diagonal + features.shape[1])
+        ridge = self.alpha * (diagonal + n_samples)
         gram = gram + torch.diag_embed(ridge)
         lower = torch.linalg.cholesky(gram)
-        basis = torch.linalg.solve_triangular(
-            lower, features.transpose(1, 2), upper=False
-        ).transpose(1, 2)
-        coefs = torch.linalg.solve_triangular(
-            lower, features.transpose(1, 2) @ targets, upper=False
+        identity = torch.eye(n_units + 1, dtype=gram.dtype, device=gram.device)
+        lower_inv = torch.linalg.solve_triangular(
+            lower, identity.expand_as(gram), upper=False
         )
+        a_t_y = torch.cat(
+            [
+                targets.sum(dim=0).double().expand(n_networks, 1, -1),
+                (hidden_t @ targets).double(),
+            ],
+            dim=1,
+        )
+        coefs = (lower_inv @ a_t_y).to(hidden.dtype)
+        projection = lower_inv.transpose(1, 2).to(hidden.dtype)
+        basis = torch.baddbmm(projection[:, :1, :], hidden, projection[:, 1:, :])
         return basis, coefs
 
     def score_prefixes(self, hidden, out_weight, out_bias, y, widths):
-        n_networks, n_samples, _ = hidden.shape
         n_classes = out_weight.shape[1]
-        features = torch.cat(
-            [
-                torch.ones(
-                    (n_networks, n_samples, 1),
-                    dtype=torch.float64,
-                    device=hidden.device,
-                ),
-                hidden.to(torch.float64),
-            ],
-            dim=2,
-        )
-        targets = nn.functional.one_hot(y, n_classes).to(torch.float64)
-        basis, coefs = self._factor(features, targets.expand(n_networks, -1, -1))
+        targets = nn.functional.one_hot(y, n_classes).to(hidden.dtype)
+        basis, coefs = self._factor(hidden, targets)
         # k hidden units use the intercept and the first k unit columns.
         return prefix_accuracy(
             basis,
@@ -164,10 +180,9 @@ class ReadoutScorer:
         linears = [m for m in module if isinstance(m, nn.Linear)]
         n_classes = linears[-1].out_features
         with torch.no_grad():
-            hidden = module[:-1](X).to(torch.float64)
-        features = torch.cat([torch.ones_like(hidden[:, :1]), hidden], dim=1)
-        targets = nn.functional.one_hot(y, n_classes).to(torch.float64)
-        basis, coefs = self._factor(features[None], targets[None])
+            hidden = module[:-1](X)
+        targets = nn.functional.one_hot(y, n_classes).to(hidden.dtype)
+        basis, coefs = self._factor(hidden[None], targets)
         fitted = basis[0] @ coefs[0]
         if self.leave_one_out:
             leverage = basis[0].square().sum(dim=1, keepdim=True)

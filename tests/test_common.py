@@ -268,3 +268,17 @@ def test_feature_names_are_recorded(estimator, binary_data):
     frame = pd.DataFrame(X, columns=[f"col{i}" for i in range(X.shape[1])])
     fitted = clone(estimator).set_params(random_state=0).fit(frame, y)
     np.testing.assert_array_equal(fitted.feature_names_in_, frame.columns)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+def test_cuda_fit_matches_cpu_and_predicts_on_cpu(estimator, binary_data):
+    X, y = binary_data
+    on_gpu = clone(estimator).set_params(device="cuda", random_state=0).fit(X, y)
+    on_cpu = clone(estimator).set_params(device="cpu", random_state=0).fit(X, y)
+    assert next(on_gpu.module_.parameters()).device.type == "cpu"
+    assert on_gpu.topology_.n_params == on_cpu.topology_.n_params
+    agreement = (on_gpu.predict(X) == on_cpu.predict(X)).mean()
+    assert agreement > 0.95
+    restored = pickle.loads(pickle.dumps(on_gpu))
+    np.testing.assert_array_equal(restored.predict(X), on_gpu.predict(X))
