@@ -7,7 +7,8 @@ sub-network of every network. It is compared, in the same run, with:
 
 (a) the reference loop: each candidate built with ``Topology.to_module()`` and
     scored by its own forward pass (timed on a subset of networks);
-(b) a large fp32 matmul, the practical peak of this machine.
+(b) a large fp32 matmul, the practical peak of this machine;
+(c) with ``--device cuda``, the same search on the CPU (last column).
 
 "FLOP bound" is the ratio of the reference loop's arithmetic to the part no
 search can avoid, one forward pass of every network's hidden layers: the loop
@@ -130,6 +131,15 @@ def measure(name, shape, scorer, n_networks, device, peak):
     )
     ref_rate = n_ref * len(result.candidates) / ref_seconds
     rate = n_candidates / seconds
+    versus_cpu = ""
+    if str(device) != "cpu":
+        cpu_generator = torch.Generator().manual_seed(0)
+        cpu_cloud = RandomCloud(topology, n_networks, "uniform", cpu_generator)
+        X_cpu, y_cpu = X.cpu(), y.cpu()
+        cpu_seconds = best_time(
+            lambda: progressive_reduction(cpu_cloud, X_cpu, y_cpu, scorer, step=step)
+        )
+        versus_cpu = f" {cpu_seconds / seconds:.1f}× |"
     gemm = first_layer_gemm(n, f, n_networks * hidden[0], device)
     reference_flops = (
         n_networks * n * sum(cloud.sub_topology(h).n_flops for h in result.candidates)
@@ -144,7 +154,7 @@ def measure(name, shape, scorer, n_networks, device, peak):
         f"{rate / ref_rate:.0f}× | {bound:.1f}× | {executed:.1f} | "
         f"{100 * executed / peak:.0f}% "
         f"| {gemm:.0f} GFLOP/s ({100 * gemm / peak:.0f}%) "
-        f"| {equivalent:.1f} |",
+        f"| {equivalent:.1f} |{versus_cpu}",
         flush=True,
     )
 
@@ -161,12 +171,13 @@ def main():
         f"device {device}, torch threads {torch.get_num_threads()}, "
         f"fp32 matmul peak {peak:.1f} GFLOP/s, scorer {args.scorer}\n"
     )
+    gpu = str(device) != "cpu"
     print(
         "| data | networks | candidates | candidates/s | vs reference loop "
         "| FLOP bound | executed GFLOP/s | % of matmul peak | same-shape GEMM "
-        "alone | equivalent GFLOP/s |"
+        "alone | equivalent GFLOP/s |" + (" GPU vs CPU |" if gpu else "")
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---" * (11 if gpu else 10) + "|")
     scorer = get_scorer(args.scorer)
     for name, shape in SHAPES.items():
         measure(name, shape, scorer, args.n_networks, device, peak)
