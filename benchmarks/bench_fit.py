@@ -12,14 +12,13 @@ interleaved and the best of ``--repeats`` counts.
 200). ``--recipe paper``: the paper's (per-sample SGD, lr 0.1, squared error,
 sigmoid units, U[-1, 1]); slow on Adult.
 
-Optical Digits (3,823 training rows) and Adult (30,162 complete training rows,
-categoricals one-hot encoded) are read from ``../shared/datasets``.
+Optical Digits: the 3,823 official training rows; Adult: the 30,162 complete
+training rows, categoricals one-hot encoded (both bundled).
 """
 
 import argparse
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_iris, load_wine
@@ -33,20 +32,19 @@ from sklearn_rcloud import (
     Topology,
     paper_params,
 )
-from sklearn_rcloud.datasets import load_ionosphere, load_sonar
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-
-
-def load_optdigits():
-    data = np.loadtxt(SHARED / "optdigits_train.csv", delimiter=",", skiprows=1)
-    return data[:, :-1], data[:, -1].astype(int)
+from sklearn_rcloud.datasets import (
+    load_adult,
+    load_ionosphere,
+    load_optdigits,
+    load_sonar,
+)
 
 
-def load_adult():
+def load_adult_complete():
+    """Adult's complete training rows with the categoricals one-hot encoded."""
     import pandas as pd
 
-    frame = pd.read_csv(SHARED / "adult_train.csv").dropna()
+    frame = load_adult(subset="train", as_frame=True).frame.dropna()
     y = frame.pop("target").to_numpy()
     return pd.get_dummies(frame, dtype=float).to_numpy(), y
 
@@ -57,8 +55,8 @@ LOADERS = {
     "ionosphere": lambda: load_ionosphere(return_X_y=True),
     "wine": lambda: load_wine(return_X_y=True),
     "iris": lambda: load_iris(return_X_y=True),
-    "optdigits": load_optdigits,
-    "adult": load_adult,
+    "optdigits": lambda: load_optdigits(subset="train", return_X_y=True),
+    "adult": load_adult_complete,
 }
 
 

@@ -8,28 +8,71 @@ from importlib import resources
 import numpy as np
 from sklearn.utils import Bunch
 
-__all__ = ["load_banknote", "load_ionosphere", "load_pima_diabetes", "load_sonar"]
+__all__ = [
+    "load_adult",
+    "load_banknote",
+    "load_ionosphere",
+    "load_optdigits",
+    "load_pima_diabetes",
+    "load_sonar",
+]
 
 _PACKAGE = "sklearn_rcloud.datasets"
+_SUBSETS = ("train", "test", "all")
+ADULT_CATEGORICAL = (
+    "workclass",
+    "education",
+    "marital-status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "native-country",
+)
 
 
-def _read_csv(filename):
+def _read_csv(filename, categorical=()):
+    """Feature names, feature rows and targets of one bundled CSV.
+
+    Numeric cells become floats (empty: NaN); cells of ``categorical``
+    columns stay strings (empty: NaN).
+    """
     with (
         resources.files(_PACKAGE)
         .joinpath("data", filename)
         .open("r", encoding="ascii", newline="") as handle
     ):
         rows = list(csv.reader(handle))
-    header, body = rows[0], rows[1:]
-    data = np.array([[float(v) for v in row[:-1]] for row in body])
+    header, body = rows[0][:-1], rows[1:]
+    is_text = [name in categorical for name in header]
+    data = [
+        [
+            (value if text else float(value)) if value else np.nan
+            for value, text in zip(row[:-1], is_text)
+        ]
+        for row in body
+    ]
     target = np.array([row[-1] for row in body])
-    return header[:-1], data, target
+    return header, data, target
 
 
-def _load(name, return_X_y, as_frame, target_dtype):
-    feature_names, data, target = _read_csv(f"{name}.csv")
-    target = target.astype(target_dtype)
-    descr = resources.files(_PACKAGE).joinpath("descr", f"{name}.rst").read_text()
+def _files(stem, subset):
+    if subset not in _SUBSETS:
+        raise ValueError(f"subset must be one of {_SUBSETS}, got {subset!r}.")
+    if subset == "all":
+        return [f"{stem}_train.csv", f"{stem}_test.csv"]
+    return [f"{stem}_{subset}.csv"]
+
+
+def _load(files, descr, return_X_y, as_frame, target_dtype=str, categorical=()):
+    feature_names, data, targets = None, [], []
+    for filename in files:
+        feature_names, rows, target = _read_csv(filename, categorical)
+        data.extend(rows)
+        targets.append(target)
+    target = np.concatenate(targets).astype(target_dtype)
+    data = np.array(data, dtype=object if categorical else np.float64)
+    descr_text = resources.files(_PACKAGE).joinpath("descr", descr).read_text()
     frame = None
     if as_frame:
         try:
@@ -37,6 +80,9 @@ def _load(name, return_X_y, as_frame, target_dtype):
         except ImportError as error:
             raise ImportError("as_frame=True requires pandas.") from error
         data = pd.DataFrame(data, columns=feature_names)
+        for name in feature_names:
+            kind = "category" if name in categorical else "float64"
+            data[name] = data[name].astype(kind)
         target = pd.Series(target, name="target")
         frame = pd.concat([data, target], axis=1)
     if return_X_y:
@@ -46,9 +92,10 @@ def _load(name, return_X_y, as_frame, target_dtype):
         target=target,
         frame=frame,
         feature_names=np.asarray(feature_names, dtype=object),
+        categorical_features=list(categorical),
         target_names=np.unique(np.asarray(target)),
-        DESCR=descr,
-        filename=f"{name}.csv",
+        DESCR=descr_text,
+        filename=files[0] if len(files) == 1 else files,
         data_module=f"{_PACKAGE}.data",
     )
 
@@ -58,45 +105,84 @@ _LOADER_DOC = """Load the {title} dataset (classification).
     Read more in its ``DESCR``.
 
     Parameters
-    ----------
+    ----------{subset_doc}
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
     as_frame : bool, default=False
         Return pandas objects (requires pandas): ``data`` a DataFrame,
-        ``target`` a Series, and ``frame`` both together.
+        ``target`` a Series, and ``frame`` both together.{frame_note}
 
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
         ``data`` of shape {shape}, ``target``, ``feature_names``,
-        ``target_names``, ``frame``, ``DESCR``, ``filename``.
+        ``categorical_features``, ``target_names``, ``frame``, ``DESCR``,
+        ``filename``.
     (data, target) : tuple if ``return_X_y`` is True
     """
 
+_SUBSET_DOC = """
+    subset : {{'train', 'test', 'all'}}, default='train'
+        The published {split} split, or both subsets concatenated (training
+        rows first)."""
+
 
 def load_sonar(*, return_X_y=False, as_frame=False):
-    return _load("sonar", return_X_y, as_frame, str)
+    return _load(["sonar.csv"], "sonar.rst", return_X_y, as_frame)
 
 
 def load_ionosphere(*, return_X_y=False, as_frame=False):
-    return _load("ionosphere", return_X_y, as_frame, str)
+    return _load(["ionosphere.csv"], "ionosphere.rst", return_X_y, as_frame)
 
 
 def load_pima_diabetes(*, return_X_y=False, as_frame=False):
-    return _load("pima_diabetes", return_X_y, as_frame, np.int64)
+    return _load(
+        ["pima_diabetes.csv"], "pima_diabetes.rst", return_X_y, as_frame, np.int64
+    )
 
 
 def load_banknote(*, return_X_y=False, as_frame=False):
-    return _load("banknote", return_X_y, as_frame, np.int64)
+    return _load(["banknote.csv"], "banknote.rst", return_X_y, as_frame, np.int64)
 
 
-load_sonar.__doc__ = _LOADER_DOC.format(
-    title="Sonar (mines vs. rocks)", shape="(208, 60)"
+def load_optdigits(*, subset="train", return_X_y=False, as_frame=False):
+    return _load(
+        _files("optdigits", subset), "optdigits.rst", return_X_y, as_frame, np.int64
+    )
+
+
+def load_adult(*, subset="train", return_X_y=False, as_frame=False):
+    return _load(
+        _files("adult", subset),
+        "adult.rst",
+        return_X_y,
+        as_frame,
+        categorical=ADULT_CATEGORICAL,
+    )
+
+
+def _doc(title, shape, subset_doc="", frame_note=""):
+    return _LOADER_DOC.format(
+        title=title, shape=shape, subset_doc=subset_doc, frame_note=frame_note
+    )
+
+
+load_sonar.__doc__ = _doc("Sonar (mines vs. rocks)", "(208, 60)")
+load_ionosphere.__doc__ = _doc("Ionosphere", "(351, 34)")
+load_pima_diabetes.__doc__ = _doc("Pima Indians Diabetes", "(768, 8)")
+load_banknote.__doc__ = _doc("Banknote Authentication", "(1372, 4)")
+load_optdigits.__doc__ = _doc(
+    "Optical Recognition of Handwritten Digits",
+    "(3823, 64) for the training subset, (1797, 64) for the test subset",
+    _SUBSET_DOC.format(split="writer-independent 3,823/1,797"),
 )
-load_ionosphere.__doc__ = _LOADER_DOC.format(title="Ionosphere", shape="(351, 34)")
-load_pima_diabetes.__doc__ = _LOADER_DOC.format(
-    title="Pima Indians Diabetes", shape="(768, 8)"
-)
-load_banknote.__doc__ = _LOADER_DOC.format(
-    title="Banknote Authentication", shape="(1372, 4)"
+load_adult.__doc__ = _doc(
+    "Adult (Census Income)",
+    "(32561, 14) for the training subset, (16281, 14) for the test subset",
+    _SUBSET_DOC.format(split="UCI 32,561/16,281"),
+    """ Categorical columns (``categorical_features``)
+        get pandas' ``category`` dtype; without ``as_frame`` the data is an
+        object array of floats and strings, with NaN for missing cells.
+        Encode the categoricals (e.g. ``OneHotEncoder`` in a
+        ``ColumnTransformer``) before fitting a network.""",
 )
