@@ -144,7 +144,13 @@ class ReadoutScorer:
         # of every truncation nest; the n_samples term keeps dead units solvable.
         ridge = self.alpha * (diagonal + n_samples)
         gram = gram + torch.diag_embed(ridge)
-        lower = torch.linalg.cholesky(gram)
+        # Overflowing activations (unscaled inputs of huge magnitude) leave no
+        # usable factorisation: such networks are marked and score -inf.
+        failed = ~torch.isfinite(gram).flatten(1).all(dim=1)
+        gram[failed] = torch.eye(n_units + 1, dtype=gram.dtype, device=gram.device)
+        lower, info = torch.linalg.cholesky_ex(gram)
+        failed |= info != 0
+        lower[failed] = torch.eye(n_units + 1, dtype=gram.dtype, device=gram.device)
         identity = torch.eye(n_units + 1, dtype=gram.dtype, device=gram.device)
         lower_inv = torch.linalg.solve_triangular(
             lower, identity.expand_as(gram), upper=False
@@ -159,14 +165,14 @@ class ReadoutScorer:
         coefs = (lower_inv @ a_t_y).to(hidden.dtype)
         projection = lower_inv.transpose(1, 2).to(hidden.dtype)
         basis = torch.baddbmm(projection[:, :1, :], hidden, projection[:, 1:, :])
-        return basis, coefs
+        return basis, coefs, failed
 
     def score_prefixes(self, hidden, out_weight, out_bias, y, widths):
         n_classes = out_weight.shape[1]
         targets = nn.functional.one_hot(y, n_classes).to(hidden.dtype)
-        basis, coefs = self._factor(hidden, targets)
+        basis, coefs, failed = self._factor(hidden, targets)
         # k hidden units use the intercept and the first k unit columns.
-        return prefix_accuracy(
+        accuracy = prefix_accuracy(
             basis,
             coefs,
             None,
@@ -174,6 +180,8 @@ class ReadoutScorer:
             np.asarray(widths) + 1,
             loo_targets=targets if self.leave_one_out else None,
         )
+        accuracy[failed] = -np.inf
+        return accuracy
 
     def __call__(self, module, X, y):
         X, y = _as_tensors(module, X, y)
@@ -182,7 +190,9 @@ class ReadoutScorer:
         with torch.no_grad():
             hidden = module[:-1](X)
         targets = nn.functional.one_hot(y, n_classes).to(hidden.dtype)
-        basis, coefs = self._factor(hidden[None], targets)
+        basis, coefs, failed = self._factor(hidden[None], targets)
+        if failed.any():
+            return -np.inf
         fitted = basis[0] @ coefs[0]
         if self.leave_one_out:
             leverage = basis[0].square().sum(dim=1, keepdim=True)

@@ -158,3 +158,11 @@ def test_invalid_hidden_layer_sizes(cancer, hidden, message):
     X, y = cancer
     with pytest.raises(ValueError, match=message):
         small(hidden_layer_sizes=hidden).fit(X, y)
+
+
+@pytest.mark.parametrize("scorer", ["readout", "readout_train"])
+def test_overflowing_activations_are_a_clear_error(scorer):
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(60, 4) * 1e30, np.array([0, 1] * 30)
+    with pytest.raises(ValueError, match="Scale the features"):
+        small(scorer=scorer, random_state=0).fit(X, y)

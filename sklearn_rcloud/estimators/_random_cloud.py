@@ -295,6 +295,12 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         network, selected, score = select_candidate(
             result, self.threshold_, self.selection, self.tolerance
         )
+        if network is None and not np.isfinite(score):
+            raise ValueError(
+                "No candidate network could be scored: their activations are not "
+                "finite (inputs of huge magnitude overflow float32). Scale the "
+                "features, e.g. with MinMaxScaler or StandardScaler in a Pipeline."
+            )
         if network is None and self.threshold is None:
             warnings.warn(
                 f"No candidate network beat the majority-class rate "
