@@ -27,6 +27,11 @@ __all__ = ["MLPStep", "make_step"]
 
 _ACTIVATIONS = (nn.ReLU, nn.Sigmoid, nn.Tanh)
 
+# torch.optim.Adam's defaults, as the fused kernel takes them.
+_ADAM = dict(
+    beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8, amsgrad=False, maximize=False
+)
+
 
 def _layers(module):
     """``(linears, activations)`` of a plain MLP, or None if it is not one."""
@@ -182,19 +187,14 @@ class MLPStep:
                 [],
                 self.state_steps,
                 lr=self.lr,
-                beta1=0.9,
-                beta2=0.999,
-                weight_decay=0.0,
-                eps=1e-8,
-                amsgrad=False,
-                maximize=False,
+                **_ADAM,
             )
         else:
             self._foreach_adam(grads)
         return losses
 
     def _foreach_adam(self, grads):
-        beta1, beta2, eps = 0.9, 0.999, 1e-8
+        beta1, beta2, eps = _ADAM["beta1"], _ADAM["beta2"], _ADAM["eps"]
         torch._foreach_lerp_(self.exp_avg, grads, 1 - beta1)
         torch._foreach_mul_(self.exp_avg_sq, beta2)
         torch._foreach_addcmul_(self.exp_avg_sq, grads, grads, 1 - beta2)
@@ -223,12 +223,7 @@ def _fused_adam_available(device):
             [],
             [torch.ones((), device=device)],
             lr=0.0,
-            beta1=0.9,
-            beta2=0.999,
-            weight_decay=0.0,
-            eps=1e-8,
-            amsgrad=False,
-            maximize=False,
+            **_ADAM,
         )
     except (RuntimeError, NotImplementedError):
         return False
