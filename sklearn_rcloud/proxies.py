@@ -146,12 +146,12 @@ class ReadoutScorer:
         gram = gram + torch.diag_embed(ridge)
         # Overflowing activations (unscaled inputs of huge magnitude) leave no
         # usable factorisation: such networks are marked and score -inf.
+        identity = torch.eye(n_units + 1, dtype=gram.dtype, device=gram.device)
         failed = ~torch.isfinite(gram).flatten(1).all(dim=1)
-        gram[failed] = torch.eye(n_units + 1, dtype=gram.dtype, device=gram.device)
+        gram[failed] = identity
         lower, info = torch.linalg.cholesky_ex(gram)
         failed |= info != 0
-        lower[failed] = torch.eye(n_units + 1, dtype=gram.dtype, device=gram.device)
-        identity = torch.eye(n_units + 1, dtype=gram.dtype, device=gram.device)
+        lower[failed] = identity
         lower_inv = torch.linalg.solve_triangular(
             lower, identity.expand_as(gram), upper=False
         )
