@@ -27,13 +27,16 @@ import torch
 
 from .init import draw_layer, init_weights
 
-__all__ = ["RandomCloud", "prefix_accuracy", "reduction_stages"]
+__all__ = ["BLOCK_BYTES", "RandomCloud", "prefix_accuracy", "reduction_stages"]
 
 _INPLACE_ACTIVATIONS = {
     "sigmoid": torch.sigmoid_,
     "relu": torch.relu_,
     "tanh": torch.tanh_,
 }
+
+#: Memory budget of one block of networks' working tensors, in bytes.
+BLOCK_BYTES = 256 * 2**20
 
 # Elements (not bytes) one intermediate tensor of the prefix kernel may hold.
 _PREFIX_BLOCK_ELEMENTS = 1 << 22
@@ -293,7 +296,7 @@ class RandomCloud:
         weights.append((out_weight[index], out_bias[index]))
         return full.truncate(weights, hidden_layer_sizes)
 
-    def block_slices(self, n_samples, max_bytes=256 * 2**20):
+    def block_slices(self, n_samples, max_bytes=BLOCK_BYTES):
         """Slices over networks keeping one block's activations under ``max_bytes``."""
         per_network = n_samples * sum(self.topology.hidden_layer_sizes)
         per_network *= torch.finfo(self.dtype).bits // 8

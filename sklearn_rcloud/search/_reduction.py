@@ -8,12 +8,9 @@ import numpy as np
 import torch
 from sklearn.utils.parallel import Parallel, delayed
 
-from ..cloud import reduction_stages
+from ..cloud import BLOCK_BYTES, reduction_stages
 
 __all__ = ["SearchResult", "progressive_reduction", "select_candidate"]
-
-#: Memory budget of one block of networks' working tensors, in bytes.
-BLOCK_BYTES = 256 * 2**20
 
 
 @dataclass
