@@ -1,0 +1,107 @@
+"""Figures of a study (matplotlib, imported only when a figure is drawn)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._methods import FULL_METHOD
+from ._report import _label, summarize
+
+__all__ = ["plot_accuracy_vs_params", "plot_time_ratios"]
+
+
+def plot_accuracy_vs_params(result, *, fig=None):
+    """Test accuracy against parameter count, one panel per dataset.
+
+    Every run is a small point, each method's mean a large marker.
+
+    Parameters
+    ----------
+    result : StudyResult
+    fig : matplotlib Figure or None
+        Drawn on; a new one if None.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    import matplotlib.pyplot as plt
+
+    datasets = result.datasets
+    n_cols = min(4, len(datasets))
+    n_rows = math.ceil(len(datasets) / n_cols)
+    if fig is None:
+        fig = plt.figure(figsize=(3.6 * n_cols, 3.0 * n_rows), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    colors = dict(
+        zip(result.methods, plt.rcParams["axes.prop_cycle"].by_key()["color"])
+    )
+    for ax, dataset in zip(axes, datasets):
+        for method in result.methods:
+            runs = [
+                r
+                for r in result.records
+                if r["dataset"] == dataset and r["method"] == method and not r["error"]
+            ]
+            params = np.array([r["n_params"] for r in runs], dtype=float)
+            accuracy = 100 * np.array([r["accuracy"] for r in runs], dtype=float)
+            if not len(runs) or np.isnan(params).all():
+                continue
+            color = colors.get(method)
+            ax.scatter(params, accuracy, s=10, alpha=0.4, color=color)
+            ax.scatter(
+                np.nanmean(params),
+                accuracy.mean(),
+                s=70,
+                color=color,
+                edgecolor="black",
+                label=_label(method),
+            )
+        ax.set_xscale("log")
+        ax.set_title(dataset)
+        ax.set_xlabel("parameters")
+        ax.set_ylabel("test accuracy (%)")
+    for ax in axes[len(datasets) :]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize="small")
+    return fig
+
+
+def plot_time_ratios(result, *, ax=None):
+    """Median fit time of every method relative to full training, per dataset.
+
+    Parameters
+    ----------
+    result : StudyResult
+    ax : matplotlib Axes or None
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    rows = {(r["dataset"], r["method"]): r for r in summarize(result)}
+    methods = [m for m in result.methods if m != FULL_METHOD]
+    datasets = result.datasets
+    if ax is None:
+        _, ax = plt.subplots(
+            figsize=(1.2 + 1.1 * len(datasets), 3.2), layout="constrained"
+        )
+    width = 0.8 / max(1, len(methods))
+    x = np.arange(len(datasets))
+    for i, method in enumerate(methods):
+        ratios = [rows[(d, method)]["time_ratio"] for d in datasets]
+        ax.bar(
+            x + (i - (len(methods) - 1) / 2) * width,
+            ratios,
+            width,
+            label=_label(method),
+        )
+    ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xticks(x, datasets, rotation=20)
+    ax.set_ylabel("fit time / full training")
+    ax.legend(fontsize="small")
+    return ax

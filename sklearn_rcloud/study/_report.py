@@ -1,0 +1,278 @@
+"""Aggregate a study's records: means, paired tests, cost ratios, the table."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._methods import FULL_METHOD, REFERENCE_METHOD
+from ._paper import PAPER_RESULTS
+from ._stats import corrected_resampled_ttest, holm, wilcoxon_signed_rank
+
+__all__ = ["markdown_table", "summarize"]
+
+
+def summarize(result, wilcoxon="scipy"):
+    """One row per dataset and method.
+
+    Parameters
+    ----------
+    result : StudyResult
+    wilcoxon : {'scipy', 'paper'}, default='scipy'
+        Variant of :func:`wilcoxon_signed_rank`; ``'paper'`` is the Random
+        Cloud paper's own implementation.
+
+    Returns
+    -------
+    rows : list of dict
+        ``dataset``, ``method``, ``n_runs``, ``n_failed``, ``accuracy_mean``
+        and ``accuracy_std`` (in %, std with ``ddof=1``), ``f1_macro_mean``,
+        ``n_params_mean``, ``reduction_mean``, ``fit_time_median``,
+        ``time_ratio`` (median fit time over the full network's), ``search_share``
+        (median share of the fit spent searching), ``topology`` (at the
+        protocol's reference run), and for every method but the reference,
+        paired against it over the runs both completed: ``wilcoxon_p``, its
+        Holm adjustment across datasets ``wilcoxon_p_holm``, and for the
+        ``cv`` protocol the corrected resampled t-test ``ttest_p``.
+    """
+    rows = []
+    for dataset in result.datasets:
+        records = [r for r in result.records if r["dataset"] == dataset]
+        by_method = {
+            m: [r for r in records if r["method"] == m] for m in result.methods
+        }
+        ok = {m: [r for r in rs if not r["error"]] for m, rs in by_method.items()}
+        full_time = _median(ok.get(FULL_METHOD, []), "fit_time")
+        reference_runs = {_run_key(r): r for r in ok.get(REFERENCE_METHOD, [])}
+        for method in result.methods:
+            runs = ok[method]
+            accuracy = 100 * np.array([r["accuracy"] for r in runs], dtype=float)
+            row = {
+                "dataset": dataset,
+                "method": method,
+                "n_runs": len(by_method[method]),
+                "n_failed": len(by_method[method]) - len(runs),
+                "accuracy_mean": _mean(accuracy),
+                "accuracy_std": float(np.std(accuracy, ddof=1))
+                if len(accuracy) > 1
+                else math.nan,
+                "f1_macro_mean": _mean([r["f1_macro"] for r in runs]),
+                "n_params_mean": _mean([r["n_params"] for r in runs]),
+                "reduction_mean": _mean([r["reduction"] for r in runs]),
+                "fit_time_median": _median(runs, "fit_time"),
+                "time_ratio": _median(runs, "fit_time") / full_time
+                if full_time
+                else math.nan,
+                "search_share": float(
+                    np.nanmedian([r["search_time"] / r["fit_time"] for r in runs])
+                )
+                if runs and not all(math.isnan(r["search_time"]) for r in runs)
+                else math.nan,
+                "topology": _reference_topology(result.protocol, runs),
+                "wilcoxon_p": math.nan,
+                "ttest_p": math.nan,
+            }
+            if method != REFERENCE_METHOD and reference_runs:
+                row.update(
+                    _paired_tests(result.protocol, runs, reference_runs, wilcoxon)
+                )
+            rows.append(row)
+    _add_holm(rows)
+    return rows
+
+
+def _paired_tests(protocol, runs, reference_runs, wilcoxon):
+    pairs = [
+        (reference_runs[_run_key(r)], r) for r in runs if _run_key(r) in reference_runs
+    ]
+    if not pairs:
+        return {}
+    ours = [p[0]["accuracy"] for p in pairs]
+    theirs = [p[1]["accuracy"] for p in pairs]
+    tests = {
+        "wilcoxon_p": wilcoxon_signed_rank(ours, theirs, variant=wilcoxon)[1],
+        "n_pairs": len(pairs),
+    }
+    if protocol.name == "cv" and len(pairs) > 1:
+        n_train = float(np.mean([p[0]["n_train"] for p in pairs]))
+        n_test = float(np.mean([p[0]["n_test"] for p in pairs]))
+        tests["ttest_p"] = corrected_resampled_ttest(ours, theirs, n_train, n_test)[1]
+    return tests
+
+
+def _add_holm(rows):
+    """Holm-adjust each comparison's p-values across datasets."""
+    for method in {r["method"] for r in rows}:
+        for test in ("wilcoxon_p", "ttest_p"):
+            family = [
+                r for r in rows if r["method"] == method and not math.isnan(r[test])
+            ]
+            adjusted = holm([r[test] for r in family]) if family else []
+            for row, p in zip(family, adjusted):
+                row[test + "_holm"] = float(p)
+    for row in rows:
+        row.setdefault("wilcoxon_p_holm", math.nan)
+        row.setdefault("ttest_p_holm", math.nan)
+
+
+def _reference_topology(protocol, runs):
+    """The topology at the protocol's reference run, else the most common."""
+    topologies = [r["topology"] for r in runs if r["topology"]]
+    if not topologies:
+        return ""
+    if hasattr(protocol, "reference_seed"):
+        for r in runs:
+            if r["seed"] == protocol.reference_seed and r["topology"]:
+                return r["topology"]
+    values, counts = np.unique(topologies, return_counts=True)
+    return str(values[np.argmax(counts)])
+
+
+def _run_key(record):
+    return (record["split"], record["seed"])
+
+
+def _mean(values):
+    values = np.asarray(values, dtype=float)
+    return (
+        float(np.nanmean(values))
+        if len(values) and not np.isnan(values).all()
+        else math.nan
+    )
+
+
+def _median(runs, field):
+    values = np.array([r[field] for r in runs], dtype=float)
+    return float(np.nanmedian(values)) if len(values) else math.nan
+
+
+# ----------------------------------------------------------------- table
+_LABELS = {
+    "full": "full",
+    "magnitude": "magnitude",
+    "random": "random",
+    "random_cloud": "random cloud",
+}
+
+
+def markdown_table(result, wilcoxon="scipy", paper=None):
+    """The results in the Random Cloud paper's layout, as Markdown.
+
+    One row per dataset (two with ``paper``: ours, then the paper's
+    published numbers). Accuracy columns give the test accuracy in %,
+    mean ± std over the runs, with the p-value of the paired test of Random
+    Cloud against that method (Holm-adjusted across datasets in brackets).
+    Then Random Cloud's topology at the reference run, its mean parameter
+    reduction, and every method's median fit time relative to full training.
+
+    Parameters
+    ----------
+    result : StudyResult
+    wilcoxon : {'scipy', 'paper'}, default='scipy'
+    paper : bool or None, default=None
+        Add the paper's rows; None means yes for the ``paper`` protocol.
+    """
+    if paper is None:
+        paper = result.protocol.name == "paper"
+    rows = {(r["dataset"], r["method"]): r for r in summarize(result, wilcoxon)}
+    methods = result.methods
+    timed = [m for m in methods if m != FULL_METHOD]
+    has_reference = REFERENCE_METHOD in methods
+    header = ["dataset"] + (["source"] if paper else [])
+    header += [
+        _label(m) + (" (p)" if has_reference and m != REFERENCE_METHOD else "")
+        for m in methods
+    ]
+    if has_reference:
+        header += ["found topology", "reduction"]
+    if FULL_METHOD in methods:
+        header += [f"{_label(m)} time / full" for m in timed]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for dataset in result.datasets:
+        cells = [dataset] + (["ours"] if paper else [])
+        for method in methods:
+            row = rows[(dataset, method)]
+            cells.append(
+                _accuracy_cell(
+                    row["accuracy_mean"],
+                    row["accuracy_std"],
+                    row.get("wilcoxon_p"),
+                    row.get("wilcoxon_p_holm"),
+                    row["n_failed"],
+                )
+            )
+        if has_reference:
+            reference = rows[(dataset, REFERENCE_METHOD)]
+            cells += [
+                reference["topology"] or "–",
+                _percent(reference["reduction_mean"]),
+            ]
+        if FULL_METHOD in methods:
+            cells += [_ratio(rows[(dataset, m)]["time_ratio"]) for m in timed]
+        lines.append("| " + " | ".join(cells) + " |")
+        if paper and dataset in PAPER_RESULTS:
+            lines.append(
+                "| "
+                + " | ".join(_paper_cells(dataset, methods, timed, has_reference))
+                + " |"
+            )
+    notes = [
+        f"Protocol: {result.protocol!r}. Test accuracy in %, mean ± std over the runs; "
+        f"p: two-sided Wilcoxon signed-rank ({wilcoxon} variant) of "
+        f"{_label(REFERENCE_METHOD)} against the method, paired by run, "
+        "[Holm-adjusted across datasets]. Time: median fit time relative to "
+        "full training.",
+    ]
+    if paper:
+        notes.append(
+            "Paper rows: the published numbers (seed-42 topology and "
+            "reduction; Iris from the single-seed table)."
+        )
+    return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
+
+
+def _label(method):
+    return _LABELS.get(method, method)
+
+
+def _accuracy_cell(mean, std, p=None, p_holm=None, n_failed=0):
+    if mean is None or math.isnan(mean):
+        return "failed" if n_failed else "–"
+    cell = f"{mean:.1f}" + (
+        f" ± {std:.1f}" if std is not None and not math.isnan(std) else ""
+    )
+    if p is not None and not math.isnan(p):
+        cell += f" ({_p(p)}"
+        cell += (
+            f" [{_p(p_holm)}])"
+            if p_holm is not None and not math.isnan(p_holm)
+            else ")"
+        )
+    if n_failed:
+        cell += f", {n_failed} failed"
+    return cell
+
+
+def _paper_cells(dataset, methods, timed, has_reference):
+    published = PAPER_RESULTS[dataset]
+    cells = [dataset, "paper"]
+    for method in methods:
+        mean, std = published["accuracy"].get(method, (math.nan, None))
+        cells.append(_accuracy_cell(mean, std, published["pvalue"].get(method)))
+    if has_reference:
+        cells += [published["topology"], _percent(published["reduction"])]
+    cells += [_ratio(published["time_ratio"].get(m, math.nan)) for m in timed]
+    return cells
+
+
+def _p(p):
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.0e}"
+
+
+def _percent(value):
+    return "–" if value is None or math.isnan(value) else f"{100 * value:.1f}%"
+
+
+def _ratio(value):
+    return "–" if value is None or math.isnan(value) else f"{value:.2f}×"

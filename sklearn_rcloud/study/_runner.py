@@ -1,0 +1,396 @@
+"""Run every method of a study on the same splits and seeds; collect records."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import time
+import traceback
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.metrics import accuracy_score, f1_score
+
+from ._data import StudyDataset, load_study_dataset
+from ._methods import REFERENCE_METHOD, MethodContext, as_method
+from ._protocols import get_protocol, make_pipeline
+
+__all__ = ["RECORD_FIELDS", "StudyResult", "read_records", "run_study"]
+
+#: Columns of a study's tidy table: one row per (dataset, method, run).
+RECORD_FIELDS = (
+    "protocol",
+    "dataset",
+    "method",
+    "split",
+    "seed",
+    "n_train",
+    "n_test",
+    "accuracy",
+    "f1_macro",
+    "topology",
+    "n_params",
+    "initial_n_params",
+    "reduction",
+    "fit_time",
+    "search_time",
+    "train_time",
+    "pretrain_time",
+    "prune_time",
+    "finetune_time",
+    "error",
+)
+_INTEGER_FIELDS = ("split", "seed", "n_train", "n_test")
+_FLOAT_FIELDS = tuple(
+    name
+    for name in RECORD_FIELDS
+    if name
+    not in _INTEGER_FIELDS + ("protocol", "dataset", "method", "topology", "error")
+)
+_TIME_PARTS = (
+    "search_time",
+    "train_time",
+    "pretrain_time",
+    "prune_time",
+    "finetune_time",
+)
+
+
+class StudyResult:
+    """The records of a study, one per (dataset, method, run).
+
+    Parameters
+    ----------
+    records : list of dict
+        Keys :data:`RECORD_FIELDS`; missing measurements are NaN.
+    protocol : object
+        The protocol the records were made with.
+    methods : list of str
+        Method names in the order they were given (the table's column order).
+    """
+
+    def __init__(self, records, protocol, methods):
+        self.records = list(records)
+        self.protocol = protocol
+        self.methods = list(methods)
+
+    @property
+    def datasets(self):
+        return list(dict.fromkeys(r["dataset"] for r in self.records))
+
+    @property
+    def n_failed(self):
+        return sum(bool(r["error"]) for r in self.records)
+
+    def to_csv(self, path):
+        """Write the tidy table of runs to ``path``."""
+        with open(path, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=RECORD_FIELDS)
+            writer.writeheader()
+            writer.writerows(self.records)
+
+    def to_frame(self):
+        """The records as a pandas DataFrame (requires pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.records, columns=list(RECORD_FIELDS))
+
+    def summary(self, wilcoxon="scipy"):
+        """Per dataset and method aggregates; see :func:`summarize`."""
+        from ._report import summarize
+
+        return summarize(self, wilcoxon=wilcoxon)
+
+    def to_markdown(self, wilcoxon="scipy", paper=None):
+        """The results table; see :func:`markdown_table`."""
+        from ._report import markdown_table
+
+        return markdown_table(self, wilcoxon=wilcoxon, paper=paper)
+
+    def __repr__(self):
+        return (
+            f"StudyResult({len(self.records)} runs, datasets={self.datasets}, "
+            f"methods={self.methods}, protocol={self.protocol!r})"
+        )
+
+
+def run_study(
+    datasets,
+    methods,
+    protocol="paper",
+    *,
+    n_jobs=1,
+    records_path=None,
+    verbose=1,
+):
+    """Run every method on every run (split and seed) of every dataset.
+
+    Each run fits ``Pipeline([preprocessing, estimator])`` on the run's
+    training rows (one-hot encoding of categorical columns, then min-max
+    scaling, both fitted there) and scores it on its test rows. Methods that
+    need a reference (the pruning baselines' target topology) run after the
+    reference method.
+
+    Parameters
+    ----------
+    datasets : list of str or StudyDataset
+        Names from :data:`STUDY_DATASETS`, or datasets built by hand.
+    methods : list of Method, or dict of name to Method or estimator
+        A plain scikit-learn classifier is cloned per run with its
+        ``random_state`` set to the run's seed.
+    protocol : {'paper', 'cv'} or protocol object, default='paper'
+        See :class:`PaperProtocol` and :class:`CVProtocol`.
+    n_jobs : int, default=1
+        Runs in parallel through joblib (processes). Each worker's torch
+        thread count is capped at ``os.cpu_count() // n_jobs``.
+    records_path : path or None, default=None
+        A CSV to append every finished run to. Runs already there (same
+        protocol, dataset, method, split and seed) are not run again, so an
+        interrupted study resumes where it stopped.
+    verbose : int, default=1
+        0 silent; 1 a progress bar over runs.
+
+    Returns
+    -------
+    StudyResult
+    """
+    protocol = get_protocol(protocol)
+    methods = _as_methods(methods)
+    datasets = [
+        d if isinstance(d, StudyDataset) else load_study_dataset(d) for d in datasets
+    ]
+    done = {}
+    if records_path is not None and Path(records_path).exists():
+        done = {
+            _record_key(r): r
+            for r in read_records(records_path)
+            if r["protocol"] == protocol.name
+        }
+    plan = [(d, run) for d in datasets for run in protocol.runs(d)]
+    n_threads = max(1, (os.cpu_count() or 1) // max(1, _effective_jobs(n_jobs)))
+
+    records = dict(done)
+    progress = _progress(
+        total=len(plan) * len(methods),
+        initial=sum(
+            (d.name, m.name, *run.key) in done for d, run in plan for m in methods
+        ),
+        disable=not verbose,
+    )
+    with progress:
+        for needs_reference in (False, True):
+            tasks, keys = [], []
+            for dataset, run in plan:
+                for method in methods:
+                    key = (dataset.name, method.name, *run.key)
+                    if method.needs_reference != needs_reference or key in records:
+                        continue
+                    tasks.append(
+                        _task(dataset, method, run, protocol, records, n_threads)
+                    )
+                    keys.append(key)
+            outputs = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+            for key, record in zip(keys, outputs):
+                record["protocol"] = protocol.name
+                records[key] = record
+                if records_path is not None:
+                    _append(records_path, record)
+                progress.update()
+
+    ordered = [records[(d.name, m.name, *run.key)] for d, run in plan for m in methods]
+    result = StudyResult(ordered, protocol, [m.name for m in methods])
+    if result.n_failed:
+        warnings.warn(
+            f"{result.n_failed} of {len(ordered)} runs failed; their 'error' "
+            "column says why.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return result
+
+
+def _as_methods(methods):
+    if isinstance(methods, dict):
+        methods = [as_method(name, spec) for name, spec in methods.items()]
+    methods = list(methods)
+    names = [m.name for m in methods]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Method names must be unique, got {names}.")
+    if any(m.needs_reference for m in methods) and REFERENCE_METHOD not in names:
+        raise ValueError(
+            f"Methods {[m.name for m in methods if m.needs_reference]} prune to "
+            f"the topology {REFERENCE_METHOD!r} finds; include it."
+        )
+    return methods
+
+
+def _task(dataset, method, run, protocol, records, n_threads):
+    """A delayed fit of one method on one run (built here, fitted in a worker)."""
+    meta = {
+        "dataset": dataset.name,
+        "method": method.name,
+        "split": run.split,
+        "seed": run.seed,
+    }
+    reference = None
+    if method.needs_reference:
+        reference_record = records.get(
+            (dataset.name, REFERENCE_METHOD, *protocol.reference_key(run))
+        )
+        reference = _reference(reference_record)
+        if reference is None:
+            return delayed(_failed)(
+                meta, run, f"the reference run of {REFERENCE_METHOD!r} failed"
+            )
+    context = MethodContext(dataset.name, run.seed, reference)
+    try:
+        estimator = method.make(context)
+    except Exception as error:  # a method's own setting error is this run's failure
+        return delayed(_failed)(meta, run, f"{type(error).__name__}: {error}")
+    return delayed(_fit_and_score)(
+        make_pipeline(dataset, estimator),
+        dataset.X[run.train],
+        dataset.y[run.train],
+        dataset.X[run.test],
+        dataset.y[run.test],
+        meta,
+        n_threads,
+    )
+
+
+def _reference(record):
+    """What a pruning baseline needs from the reference method's record."""
+    if record is None or record["error"] or not record["topology"]:
+        return None
+    sizes = [int(s) for s in str(record["topology"]).split("-")]
+    return {
+        "hidden_layer_sizes": tuple(sizes[1:-1]),
+        "n_params": record["n_params"],
+        "initial_n_params": record["initial_n_params"],
+    }
+
+
+def _fit_and_score(pipeline, X_train, y_train, X_test, y_test, meta, n_threads):
+    record = _empty_record(meta, len(y_train), len(y_test))
+    try:
+        with _torch_threads(n_threads), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            tic = time.perf_counter()
+            pipeline.fit(X_train, y_train)
+            record["fit_time"] = time.perf_counter() - tic
+            predicted = pipeline.predict(X_test)
+    except Exception as error:
+        record["error"] = f"{type(error).__name__}: {error}".splitlines()[
+            0
+        ] or traceback.format_exc(limit=1)
+        return record
+    record["accuracy"] = accuracy_score(y_test, predicted)
+    record["f1_macro"] = f1_score(y_test, predicted, average="macro")
+    record.update(_network_measures(pipeline[-1]))
+    return record
+
+
+def _network_measures(estimator):
+    """Topology, parameter counts and fit-time parts of a fitted estimator."""
+    measures = {}
+    topology = getattr(estimator, "topology_", None)
+    initial = getattr(estimator, "initial_topology_", None)
+    if topology is not None:
+        measures["topology"] = "-".join(str(s) for s in topology.layer_sizes)
+        measures["n_params"] = float(getattr(estimator, "n_params_", topology.n_params))
+    elif hasattr(estimator, "coefs_"):  # scikit-learn's MLPClassifier
+        sizes = [c.shape[0] for c in estimator.coefs_] + [estimator.coefs_[-1].shape[1]]
+        measures["topology"] = "-".join(str(s) for s in sizes)
+        measures["n_params"] = float(
+            sum(c.size for c in estimator.coefs_)
+            + sum(b.size for b in estimator.intercepts_)
+        )
+    if initial is not None:
+        measures["initial_n_params"] = float(initial.n_params)
+        measures["reduction"] = 1.0 - measures["n_params"] / initial.n_params
+    for part in _TIME_PARTS:
+        if hasattr(estimator, part + "_"):
+            measures[part] = float(getattr(estimator, part + "_"))
+    return measures
+
+
+def _empty_record(meta, n_train, n_test):
+    record = dict.fromkeys(RECORD_FIELDS, math.nan)
+    record.update(meta, n_train=n_train, n_test=n_test, topology="", error="")
+    return record
+
+
+def _failed(meta, run, message):
+    record = _empty_record(meta, len(run.train), len(run.test))
+    record["error"] = message
+    return record
+
+
+@contextmanager
+def _torch_threads(n_threads):
+    """Cap torch's intra-op threads for one run, restoring them after."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _effective_jobs(n_jobs):
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    return n_jobs
+
+
+def _progress(total, initial, disable):
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        disable=disable,
+        unit="run",
+        desc="study",
+        dynamic_ncols=True,
+    )
+
+
+def _record_key(record):
+    return (record["dataset"], record["method"], record["split"], record["seed"])
+
+
+def _append(path, record):
+    path = Path(path)
+    new = not path.exists() or path.stat().st_size == 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=RECORD_FIELDS)
+        if new:
+            writer.writeheader()
+        writer.writerow(record)
+
+
+def read_records(path):
+    """Read a study's tidy CSV back into records (numbers as numbers)."""
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        for name in _INTEGER_FIELDS:
+            row[name] = int(row[name])
+        for name in _FLOAT_FIELDS:
+            row[name] = float(row[name]) if row[name] not in ("", "nan") else math.nan
+    return rows
+
+
+def as_array(records, field):
+    """One numeric field of ``records`` as a float array."""
+    return np.array([r[field] for r in records], dtype=float)

@@ -1,0 +1,329 @@
+"""The study harness: datasets, protocols, runner, report and CLI."""
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from sklearn_rcloud import (
+    DenseMLPClassifier,
+    MagnitudePruningClassifier,
+    RandomCloudClassifier,
+)
+from sklearn_rcloud.study import (
+    PAPER_RESULTS,
+    RECORD_FIELDS,
+    CVProtocol,
+    Method,
+    PaperProtocol,
+    StudyDataset,
+    load_study_dataset,
+    markdown_table,
+    paper_methods,
+    read_records,
+    run_study,
+    summarize,
+)
+from sklearn_rcloud.study._cli import main
+from sklearn_rcloud.study._protocols import preprocessor
+
+SMALL = dict(max_epochs=5, n_iter_no_change=None)
+
+
+def small_methods(calls=None):
+    """Fast versions of the four methods; ``calls`` counts estimator builds."""
+
+    def counted(name, build):
+        def make(context):
+            if calls is not None:
+                calls[name] = calls.get(name, 0) + 1
+            return build(context)
+
+        return make
+
+    def magnitude(context):
+        return MagnitudePruningClassifier(
+            hidden_layer_sizes=(8,),
+            target_hidden_layer_sizes=context.reference["hidden_layer_sizes"],
+            pretrain_epochs=5,
+            finetune_epochs=5,
+            n_iter_no_change=None,
+            random_state=context.seed,
+        )
+
+    return [
+        Method(
+            "full",
+            counted(
+                "full",
+                lambda c: DenseMLPClassifier(
+                    hidden_layer_sizes=(8,), random_state=c.seed, **SMALL
+                ),
+            ),
+        ),
+        Method(
+            "random_cloud",
+            counted(
+                "random_cloud",
+                lambda c: RandomCloudClassifier(
+                    hidden_layer_sizes=(8,), n_networks=5, random_state=c.seed, **SMALL
+                ),
+            ),
+        ),
+        Method("magnitude", counted("magnitude", magnitude), needs_reference=True),
+    ]
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load_study_dataset("iris")
+
+
+# ------------------------------------------------------------------ datasets
+def test_official_splits_are_the_papers():
+    adult = load_study_dataset("adult")
+    train, test = adult.official_split
+    assert (len(train), len(test)) == (30162, 15060)
+    assert len(adult.categorical) == 8
+    assert set(adult.y) == {"<=50K", ">50K"}
+    optdigits = load_study_dataset("optdigits")
+    assert [len(part) for part in optdigits.official_split] == [3823, 1797]
+
+
+def test_unknown_dataset_is_named():
+    with pytest.raises(ValueError, match="'mnist'"):
+        load_study_dataset("mnist")
+
+
+def test_preprocessing_one_hot_encodes_then_scales_to_unit_interval():
+    X = np.array([[1.0, "a"], [3.0, "b"], [2.0, "a"]], dtype=object)
+    Xt = preprocessor(categorical=(1,)).fit_transform(X)
+    assert Xt.shape == (3, 3)
+    assert Xt.min() == 0.0 and Xt.max() == 1.0
+
+
+# ----------------------------------------------------------------- protocols
+def test_paper_protocol_one_stratified_split_many_seeds(iris):
+    runs = PaperProtocol(seeds=(42, 7)).runs(iris)
+    assert [r.seed for r in runs] == [42, 7]
+    train, test = runs[0].train, runs[0].test
+    assert np.array_equal(train, runs[1].train)
+    assert len(test) == 30 and not set(train) & set(test)
+    assert np.bincount(np.unique(iris.y[test], return_inverse=True)[1]).tolist() == [
+        10,
+        10,
+        10,
+    ]
+    assert PaperProtocol(seeds=(42, 7)).reference_key(runs[1]) == (0, 42)
+
+
+def test_paper_protocol_uses_official_split():
+    data = StudyDataset(
+        "toy",
+        np.zeros((5, 1)),
+        np.array([0, 1, 0, 1, 0]),
+        official_split=(np.arange(3), np.arange(3, 5)),
+    )
+    run = PaperProtocol(seeds=(1,)).runs(data)[0]
+    assert run.train.tolist() == [0, 1, 2] and run.test.tolist() == [3, 4]
+
+
+def test_cv_protocol_folds_partition_rows_with_distinct_seeds(iris):
+    runs = CVProtocol(n_splits=3, n_repeats=2, random_state=0).runs(iris)
+    assert len(runs) == 6
+    assert len({r.seed for r in runs}) == 6
+    first_repeat = np.sort(np.concatenate([r.test for r in runs[:3]]))
+    assert np.array_equal(first_repeat, np.arange(iris.n_samples))
+    again = CVProtocol(n_splits=3, n_repeats=2, random_state=0).runs(iris)
+    assert [r.seed for r in again] == [r.seed for r in runs]
+    assert CVProtocol().reference_key(runs[4]) == runs[4].key
+
+
+def test_paper_protocol_rejects_unknown_reference_seed():
+    with pytest.raises(ValueError, match="reference_seed"):
+        PaperProtocol(seeds=(1, 2), reference_seed=3)
+
+
+# -------------------------------------------------------------------- runner
+@pytest.fixture(scope="module")
+def iris_study(iris):
+    return run_study(
+        [iris], small_methods(), PaperProtocol(seeds=(42, 5, 6)), verbose=0
+    )
+
+
+def test_every_method_runs_on_every_seed(iris_study):
+    records = iris_study.records
+    assert len(records) == 9
+    assert all(set(r) == set(RECORD_FIELDS) for r in records)
+    assert not any(r["error"] for r in records)
+    assert all(0 <= r["accuracy"] <= 1 and 0 <= r["f1_macro"] <= 1 for r in records)
+    cloud = [r for r in records if r["method"] == "random_cloud"]
+    assert all(r["search_time"] > 0 and r["train_time"] > 0 for r in cloud)
+    assert all(r["initial_n_params"] == 4 * 8 + 8 + 8 * 3 + 3 for r in cloud)
+
+
+def test_baselines_prune_to_the_reference_seeds_topology(iris_study):
+    records = iris_study.records
+    reference = next(
+        r for r in records if r["method"] == "random_cloud" and r["seed"] == 42
+    )
+    magnitude = [r for r in records if r["method"] == "magnitude"]
+    assert {r["topology"] for r in magnitude} == {reference["topology"]}
+
+
+def test_runs_are_deterministic(iris, iris_study):
+    again = run_study(
+        [iris], small_methods(), PaperProtocol(seeds=(42, 5, 6)), verbose=0
+    )
+    for first, second in zip(iris_study.records, again.records):
+        assert first["accuracy"] == second["accuracy"]
+        assert first["topology"] == second["topology"]
+
+
+def test_parallel_runs_equal_sequential_runs(iris, iris_study):
+    parallel = run_study(
+        [iris], small_methods(), PaperProtocol(seeds=(42, 5, 6)), n_jobs=2, verbose=0
+    )
+    for first, second in zip(iris_study.records, parallel.records):
+        assert (first["method"], first["seed"]) == (second["method"], second["seed"])
+        assert first["accuracy"] == second["accuracy"]
+        assert first["topology"] == second["topology"]
+
+
+def test_any_scikit_learn_classifier_is_a_method(iris):
+    result = run_study(
+        [iris],
+        {"logreg": LogisticRegression(max_iter=500)},
+        PaperProtocol(seeds=(1, 2)),
+        verbose=0,
+    )
+    assert [r["seed"] for r in result.records] == [1, 2]
+    assert all(r["accuracy"] > 0.8 for r in result.records)
+    assert all(math.isnan(r["n_params"]) for r in result.records)
+
+
+def test_failed_runs_are_recorded_not_raised(iris):
+    methods = small_methods()
+    methods[1] = Method(
+        "random_cloud",
+        lambda c: RandomCloudClassifier(
+            hidden_layer_sizes=(8,),
+            threshold=0.99,
+            n_networks=2,
+            random_state=c.seed,
+            **SMALL,
+        ),
+    )
+    with pytest.warns(UserWarning, match="runs failed"):
+        result = run_study([iris], methods, PaperProtocol(seeds=(42,)), verbose=0)
+    errors = {r["method"]: r["error"] for r in result.records}
+    assert errors["full"] == ""
+    assert "threshold" in errors["random_cloud"]
+    assert "reference run" in errors["magnitude"]
+    assert "failed" in result.to_markdown()
+
+
+def test_interrupted_study_resumes_from_its_csv(iris, tmp_path):
+    path = tmp_path / "runs.csv"
+    protocol = PaperProtocol(seeds=(42, 5))
+    first = run_study([iris], small_methods(), protocol, records_path=path, verbose=0)
+    calls = {}
+    second = run_study(
+        [iris], small_methods(calls), protocol, records_path=path, verbose=0
+    )
+    assert calls == {}
+    assert len(read_records(path)) == 6
+    assert [r["accuracy"] for r in second.records] == [
+        r["accuracy"] for r in first.records
+    ]
+    calls = {}
+    run_study(
+        [iris],
+        small_methods(calls),
+        PaperProtocol(seeds=(42, 5, 6)),
+        records_path=path,
+        verbose=0,
+    )
+    assert calls == {"full": 1, "random_cloud": 1, "magnitude": 1}
+
+
+def test_baselines_without_their_reference_method_are_refused(iris):
+    with pytest.raises(ValueError, match="include it"):
+        run_study([iris], small_methods()[2:], PaperProtocol(seeds=(1,)), verbose=0)
+
+
+def test_paper_methods_refuse_datasets_outside_the_paper(iris):
+    data = StudyDataset("banknote", iris.X, iris.y)
+    with pytest.warns(UserWarning):
+        result = run_study(
+            [data], paper_methods()[:2], PaperProtocol(seeds=(1,)), verbose=0
+        )
+    assert all("no setting for 'banknote'" in r["error"] for r in result.records)
+
+
+# -------------------------------------------------------------------- report
+def test_summary_pairs_runs_and_adjusts_across_datasets(iris, iris_study):
+    rows = {r["method"]: r for r in summarize(iris_study)}
+    cloud = [r for r in iris_study.records if r["method"] == "random_cloud"]
+    accuracy = 100 * np.array([r["accuracy"] for r in cloud])
+    assert rows["random_cloud"]["accuracy_mean"] == pytest.approx(accuracy.mean())
+    assert rows["random_cloud"]["accuracy_std"] == pytest.approx(accuracy.std(ddof=1))
+    assert math.isnan(rows["random_cloud"]["wilcoxon_p"])
+    assert 0 <= rows["magnitude"]["wilcoxon_p"] <= 1
+    assert rows["magnitude"]["wilcoxon_p_holm"] == rows["magnitude"]["wilcoxon_p"]
+    assert rows["full"]["time_ratio"] == 1.0
+    assert rows["random_cloud"]["topology"] == next(
+        r["topology"] for r in cloud if r["seed"] == 42
+    )
+
+
+def test_cv_summary_has_the_corrected_t_test(iris):
+    result = run_study(
+        [iris], small_methods(), CVProtocol(n_splits=3, n_repeats=1), verbose=0
+    )
+    rows = {r["method"]: r for r in summarize(result)}
+    assert 0 <= rows["full"]["ttest_p"] <= 1
+    assert "source" not in markdown_table(result)
+
+
+def test_markdown_table_puts_the_papers_numbers_beside_ours(iris_study):
+    table = iris_study.to_markdown()
+    lines = table.splitlines()
+    assert lines[0].startswith("| dataset | source | full (p) | random cloud |")
+    ours = next(line for line in lines if line.startswith("| iris | ours"))
+    paper = next(line for line in lines if line.startswith("| iris | paper"))
+    assert len(ours.split("|")) == len(paper.split("|")) == len(lines[0].split("|"))
+    assert PAPER_RESULTS["iris"]["topology"] in paper
+
+
+# ----------------------------------------------------------------------- CLI
+def test_cli_writes_csv_table_and_resumes(tmp_path, capsys):
+    argv = [
+        "--datasets",
+        "iris",
+        "--seeds",
+        "42",
+        "--methods",
+        "full",
+        "random_cloud",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+        "--no-plots",
+    ]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "| iris | ours |" in printed and "| iris | paper |" in printed
+    assert (tmp_path / "results.md").read_text() in printed
+    assert len(read_records(tmp_path / "runs.csv")) == 2
+    assert main(argv) == 0
+    assert len(read_records(tmp_path / "runs.csv")) == 2
+
+
+def test_cli_rejects_unknown_names(tmp_path):
+    with pytest.raises(SystemExit, match="Unknown datasets"):
+        main(["--datasets", "mnist", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="Unknown methods"):
+        main(["--methods", "lasso", "--out", str(tmp_path)])
