@@ -1,5 +1,7 @@
 # Set-up and main entry points. Every target makes its own virtual environment.
-#   make demo       install, then run the quick-start (Random Cloud vs dense net on Sonar)
+#   make study      install, then run the quick study (3 datasets x 3 seeds, prints the table)
+#   make study-full the paper's full protocol (7 datasets x 10 seeds; hours on 2 cores)
+#   make demo       install, then run the quick-start example (Random Cloud vs dense net on Sonar)
 #   make test       install, then run the test suite (what CI runs)
 #   make test-slow  the long studies and reproductions marked @pytest.mark.slow
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -8,7 +10,7 @@ VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-slow lint clean
+.PHONY: study study-full demo test test-slow lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +18,14 @@ $(BIN)/activate:
 
 $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,study]"
 	touch $@
+
+study: $(VENV)/.installed
+	$(BIN)/python -m sklearn_rcloud.study --quick --n-jobs -1 --out results/quick
+
+study-full: $(VENV)/.installed
+	$(BIN)/python -m sklearn_rcloud.study --protocol paper --datasets all --n-jobs -1 --out results/paper
 
 demo: $(VENV)/.installed
 	$(BIN)/python examples/plot_quickstart.py

@@ -327,3 +327,22 @@ def test_cli_rejects_unknown_names(tmp_path):
         main(["--datasets", "mnist", "--out", str(tmp_path)])
     with pytest.raises(SystemExit, match="Unknown methods"):
         main(["--methods", "lasso", "--out", str(tmp_path)])
+
+
+def test_figures_draw_every_dataset_and_method(iris_study):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sklearn_rcloud.study import plot_accuracy_vs_params, plot_time_ratios
+
+    fig = plot_accuracy_vs_params(iris_study)
+    (ax,) = [a for a in fig.axes if a.get_visible()]
+    assert ax.get_title() == "iris"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "full",
+        "random cloud",
+        "magnitude",
+    ]
+    bars = plot_time_ratios(iris_study)
+    assert len(bars.patches) == 2  # random cloud and magnitude, one dataset

@@ -28,6 +28,7 @@ def plot_accuracy_vs_params(result, *, fig=None):
     fig : matplotlib Figure
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
     datasets = result.datasets
     n_cols = min(4, len(datasets))
@@ -60,6 +61,10 @@ def plot_accuracy_vs_params(result, *, fig=None):
                 label=_label(method),
             )
         ax.set_xscale("log")
+        # Few labelled ticks: minor labels of a narrow log range overlap.
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(dataset)
         ax.set_xlabel("parameters")
         ax.set_ylabel("test accuracy (%)")
