@@ -6,7 +6,6 @@ import csv
 import math
 import os
 import time
-import traceback
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -150,7 +149,8 @@ def run_study(
     records_path : path or None, default=None
         A CSV to append every finished run to. Runs already there (same
         protocol, dataset, method, split and seed) are not run again, so an
-        interrupted study resumes where it stopped.
+        interrupted study resumes where it stopped. Runs are matched by
+        method *name*: use a new file after changing a method's settings.
     verbose : int, default=1
         0 silent; 1 a progress bar over runs.
 
@@ -284,9 +284,7 @@ def _fit_and_score(pipeline, X_train, y_train, X_test, y_test, meta, n_threads):
             record["fit_time"] = time.perf_counter() - tic
             predicted = pipeline.predict(X_test)
     except Exception as error:
-        record["error"] = f"{type(error).__name__}: {error}".splitlines()[
-            0
-        ] or traceback.format_exc(limit=1)
+        record["error"] = f"{type(error).__name__}: {error}".splitlines()[0]
         return record
     record["accuracy"] = accuracy_score(y_test, predicted)
     record["f1_macro"] = f1_score(y_test, predicted, average="macro")
