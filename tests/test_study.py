@@ -274,8 +274,11 @@ def test_summary_pairs_runs_and_adjusts_across_datasets(iris, iris_study):
     assert 0 <= rows["magnitude"]["wilcoxon_p"] <= 1
     assert rows["magnitude"]["wilcoxon_p_holm"] == rows["magnitude"]["wilcoxon_p"]
     assert rows["full"]["time_ratio"] == 1.0
-    assert rows["random_cloud"]["topology"] == next(
-        r["topology"] for r in cloud if r["seed"] == 42
+    seed_42 = next(r for r in cloud if r["seed"] == 42)
+    assert rows["random_cloud"]["topology"] == seed_42["topology"]
+    assert rows["random_cloud"]["reference_reduction"] == seed_42["reduction"]
+    assert rows["random_cloud"]["reduction_mean"] == pytest.approx(
+        np.mean([r["reduction"] for r in cloud])
     )
 
 
