@@ -34,7 +34,8 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+# study/*.rst are tables included by study.rst, not pages of their own.
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "study/*.rst"]
 root_doc = "index"
 default_role = "literal"
 
