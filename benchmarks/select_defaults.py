@@ -21,9 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sklearn_rcloud import MagnitudePruningClassifier, RandomCloudClassifier
-from sklearn_rcloud.study import CVProtocol, Method, run_study
-from sklearn_rcloud.study._methods import _pruning_target
+from sklearn_rcloud.study import CVProtocol, default_methods, run_study
 
 DATASETS = [
     "breast_cancer",
@@ -51,21 +49,11 @@ VARIATIONS = [
 
 
 def methods(overrides):
-    hidden = RandomCloudClassifier().hidden_layer_sizes
-
-    def magnitude(context):
-        return MagnitudePruningClassifier(
-            hidden_layer_sizes=hidden,
-            random_state=context.seed,
-            **_pruning_target(context.reference, hidden),
-        )
-
+    """Random Cloud with ``overrides`` and magnitude pruning to its topology."""
     return [
-        Method(
-            "random_cloud",
-            lambda c: RandomCloudClassifier(random_state=c.seed, **overrides),
-        ),
-        Method("magnitude", magnitude, needs_reference=True),
+        m
+        for m in default_methods(**overrides)
+        if m.name in ("random_cloud", "magnitude")
     ]
 
 

@@ -7,12 +7,13 @@ import sys
 import time
 from pathlib import Path
 
+from ..presets import PAPER_DATASETS
 from ._data import STUDY_DATASETS
 from ._methods import default_methods, paper_methods
 from ._protocols import CVProtocol, PaperProtocol, get_protocol
 from ._runner import run_study
 
-PAPER_DATASET_NAMES = STUDY_DATASETS[:7]
+PAPER_DATASET_NAMES = tuple(PAPER_DATASETS)
 #: ``--quick``: the three smallest paper datasets and three seeds (or a
 #: 3-fold cross-validation), a couple of minutes on two cores.
 QUICK_DATASETS = ("sonar", "iris", "wine")

@@ -156,14 +156,22 @@ def paper_methods():
     ]
 
 
-def default_methods():
+def default_methods(**random_cloud_params):
     """The same four methods with the library's default recipe.
 
     Every estimator keeps its defaults (one hidden layer of 32 ReLU units,
     Adam, early stopping on the training loss); the baselines prune the
     full network to the topology Random Cloud found in the same run.
+
+    Parameters
+    ----------
+    **random_cloud_params
+        Parameters of :class:`~sklearn_rcloud.RandomCloudClassifier` that
+        replace its defaults (``hidden_layer_sizes`` applies to every method).
     """
-    hidden = RandomCloudClassifier().hidden_layer_sizes
+    hidden = random_cloud_params.get(
+        "hidden_layer_sizes", RandomCloudClassifier().hidden_layer_sizes
+    )
 
     def pruning(estimator_class):
         def make(context):
@@ -181,7 +189,10 @@ def default_methods():
                 hidden_layer_sizes=hidden, random_state=c.seed
             ),
         ),
-        Method(REFERENCE_METHOD, lambda c: RandomCloudClassifier(random_state=c.seed)),
+        Method(
+            REFERENCE_METHOD,
+            lambda c: RandomCloudClassifier(random_state=c.seed, **random_cloud_params),
+        ),
         Method("magnitude", pruning(MagnitudePruningClassifier), True),
         Method("random", pruning(RandomPruningClassifier), True),
     ]

@@ -48,6 +48,8 @@ def summarize(result, wilcoxon="scipy"):
         reference_runs = {_run_key(r): r for r in ok.get(REFERENCE_METHOD, [])}
         for method in result.methods:
             runs = ok[method]
+            reference = _reference_run(result.protocol, runs)
+            fit_time = _median(runs, "fit_time")
             accuracy = 100 * np.array([r["accuracy"] for r in runs], dtype=float)
             row = {
                 "dataset": dataset,
@@ -61,17 +63,19 @@ def summarize(result, wilcoxon="scipy"):
                 "f1_macro_mean": _mean([r["f1_macro"] for r in runs]),
                 "n_params_mean": _mean([r["n_params"] for r in runs]),
                 "reduction_mean": _mean([r["reduction"] for r in runs]),
-                "fit_time_median": _median(runs, "fit_time"),
-                "time_ratio": _median(runs, "fit_time") / full_time
-                if full_time
-                else math.nan,
+                "fit_time_median": fit_time,
+                "time_ratio": fit_time / full_time if full_time else math.nan,
                 "search_share": float(
                     np.nanmedian([r["search_time"] / r["fit_time"] for r in runs])
                 )
                 if runs and not all(math.isnan(r["search_time"]) for r in runs)
                 else math.nan,
-                "topology": _reference_topology(result.protocol, runs),
-                "reference_reduction": _reference_reduction(result.protocol, runs),
+                "topology": reference["topology"]
+                if reference and reference["topology"]
+                else _most_common_topology(runs),
+                "reference_reduction": reference["reduction"]
+                if reference
+                else math.nan,
                 "wilcoxon_p": math.nan,
                 "ttest_p": math.nan,
             }
@@ -118,23 +122,16 @@ def _add_holm(rows):
         row.setdefault("ttest_p_holm", math.nan)
 
 
-def _reference_reduction(protocol, runs):
-    """Parameter reduction at the protocol's reference run (paper: seed 42)."""
-    for r in runs:
-        if r["seed"] == getattr(protocol, "reference_seed", None):
-            return r["reduction"]
-    return math.nan
+def _reference_run(protocol, runs):
+    """The run at the protocol's reference seed (paper: 42), or None."""
+    seed = getattr(protocol, "reference_seed", None)
+    return next((r for r in runs if r["seed"] == seed), None)
 
 
-def _reference_topology(protocol, runs):
-    """The topology at the protocol's reference run, else the most common."""
+def _most_common_topology(runs):
     topologies = [r["topology"] for r in runs if r["topology"]]
     if not topologies:
         return ""
-    if hasattr(protocol, "reference_seed"):
-        for r in runs:
-            if r["seed"] == protocol.reference_seed and r["topology"]:
-                return r["topology"]
     values, counts = np.unique(topologies, return_counts=True)
     return str(values[np.argmax(counts)])
 

@@ -10,7 +10,6 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 from joblib import Parallel, delayed
 from sklearn.metrics import accuracy_score, f1_score
 
@@ -166,7 +165,7 @@ def run_study(
     done = {}
     if records_path is not None and Path(records_path).exists():
         done = {
-            _record_key(r): r
+            (r["dataset"], r["method"], r["split"], r["seed"]): r
             for r in read_records(records_path)
             if r["protocol"] == protocol.name
         }
@@ -176,9 +175,7 @@ def run_study(
     records = dict(done)
     progress = _progress(
         total=len(plan) * len(methods),
-        initial=sum(
-            (d.name, m.name, *run.key) in done for d, run in plan for m in methods
-        ),
+        initial=sum(_key(d, m, run) in done for d, run in plan for m in methods),
         disable=not verbose,
     )
     with progress:
@@ -186,7 +183,7 @@ def run_study(
             tasks, keys = [], []
             for dataset, run in plan:
                 for method in methods:
-                    key = (dataset.name, method.name, *run.key)
+                    key = _key(dataset, method, run)
                     if method.needs_reference != needs_reference or key in records:
                         continue
                     tasks.append(
@@ -201,7 +198,7 @@ def run_study(
                     _append(records_path, record)
                 progress.update()
 
-    ordered = [records[(d.name, m.name, *run.key)] for d, run in plan for m in methods]
+    ordered = [records[_key(d, m, run)] for d, run in plan for m in methods]
     result = StudyResult(ordered, protocol, [m.name for m in methods])
     if result.n_failed:
         warnings.warn(
@@ -211,6 +208,11 @@ def run_study(
             stacklevel=2,
         )
     return result
+
+
+def _key(dataset, method, run):
+    """A record's identity, as the CSV's columns give it back."""
+    return (dataset.name, method.name, *run.key)
 
 
 def _as_methods(methods):
@@ -362,10 +364,6 @@ def _progress(total, initial, disable):
     )
 
 
-def _record_key(record):
-    return (record["dataset"], record["method"], record["split"], record["seed"])
-
-
 def _append(path, record):
     path = Path(path)
     new = not path.exists() or path.stat().st_size == 0
@@ -387,8 +385,3 @@ def read_records(path):
         for name in _FLOAT_FIELDS:
             row[name] = float(row[name]) if row[name] not in ("", "nan") else math.nan
     return rows
-
-
-def as_array(records, field):
-    """One numeric field of ``records`` as a float array."""
-    return np.array([r[field] for r in records], dtype=float)
