@@ -65,10 +65,9 @@ def _sync(device):
 def executed_flops(topology, n_networks, n_samples, stages):
     """Arithmetic of the batched search: the cloud's hidden layers, then per
     stage the masked read-out matmul (one output column for two classes)."""
-    sizes = topology.layer_sizes
     hidden = topology.hidden_layer_sizes
     outputs = 1 if topology.n_outputs == 2 else topology.n_outputs
-    forward = sum(2 * a * b + b for a, b in zip(sizes[:-2], sizes[1:-1]))
+    forward = topology.n_hidden_flops
     prefix = sum(2 * hidden[depth - 1] * len(w) * outputs for depth, w in stages)
     return n_networks * n_samples * (forward + prefix)
 
@@ -144,10 +143,7 @@ def measure(name, shape, scorer, n_networks, device, peak):
     reference_flops = (
         n_networks * n * sum(cloud.sub_topology(h).n_flops for h in result.candidates)
     )
-    sizes = topology.layer_sizes
-    unavoidable = (
-        n_networks * n * sum(2 * a * b + b for a, b in zip(sizes[:-2], sizes[1:-1]))
-    )
+    unavoidable = n_networks * n * topology.n_hidden_flops
     bound = reference_flops / unavoidable
     print(
         f"| {name} | {n_networks} | {n_candidates} | {rate:,.0f} | "

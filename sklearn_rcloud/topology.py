@@ -103,8 +103,15 @@ class Topology:
         counted: argmax does not need it.
         """
         sizes = self.layer_sizes
-        linear = sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:]))
-        return linear + sum(self.hidden_layer_sizes)
+        return self.n_hidden_flops + 2 * sizes[-2] * sizes[-1]
+
+    @property
+    def n_hidden_flops(self) -> int:
+        """Floating-point operations of one sample's pass up to the last hidden
+        layer (counted as in :attr:`n_flops`): what any score of the network's
+        features must compute at least once."""
+        sizes = self.layer_sizes
+        return sum(2 * a * b + b for a, b in zip(sizes[:-2], sizes[1:-1]))
 
     def with_hidden(self, hidden_layer_sizes: Sequence[int]) -> Topology:
         """The same input, output and activation with other hidden widths."""

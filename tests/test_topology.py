@@ -33,6 +33,10 @@ def test_counts_agree_with_the_module(hidden):
     linears = [m for m in module if isinstance(m, nn.Linear)]
     expected_flops = sum(2 * m.in_features * m.out_features for m in linears)
     assert topology.n_flops == expected_flops + sum(hidden)
+    output = linears[-1]
+    assert topology.n_hidden_flops == (
+        topology.n_flops - 2 * output.in_features * output.out_features
+    )
 
 
 def test_paper_sonar_reduction():
