@@ -21,8 +21,6 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine
-from sklearn.preprocessing import minmax_scale
 
 from sklearn_rcloud import (
     DenseMLPClassifier,
@@ -32,32 +30,27 @@ from sklearn_rcloud import (
     Topology,
     paper_params,
 )
-from sklearn_rcloud.datasets import (
-    load_adult,
-    load_ionosphere,
-    load_optdigits,
-    load_sonar,
+from sklearn_rcloud.study import load_study_dataset
+from sklearn_rcloud.study._protocols import preprocessor
+
+#: The paper's datasets, smallest first.
+DATASETS = (
+    "breast_cancer",
+    "sonar",
+    "ionosphere",
+    "wine",
+    "iris",
+    "optdigits",
+    "adult",
 )
 
 
-def load_adult_complete():
-    """Adult's complete training rows with the categoricals one-hot encoded."""
-    import pandas as pd
-
-    frame = load_adult(subset="train", as_frame=True).frame.dropna()
-    y = frame.pop("target").to_numpy()
-    return pd.get_dummies(frame, dtype=float).to_numpy(), y
-
-
-LOADERS = {
-    "breast_cancer": lambda: load_breast_cancer(return_X_y=True),
-    "sonar": lambda: load_sonar(return_X_y=True),
-    "ionosphere": lambda: load_ionosphere(return_X_y=True),
-    "wine": lambda: load_wine(return_X_y=True),
-    "iris": lambda: load_iris(return_X_y=True),
-    "optdigits": lambda: load_optdigits(subset="train", return_X_y=True),
-    "adult": load_adult_complete,
-}
+def load_training_rows(name):
+    """The dataset's rows (its official training part where it has one),
+    categoricals one-hot encoded, every column min-max scaled."""
+    data = load_study_dataset(name)
+    rows = data.official_split[0] if data.official_split is not None else slice(None)
+    return preprocessor(data.categorical).fit_transform(data.X[rows]), data.y[rows]
 
 
 def arithmetic_floor(n_features, n_classes, hidden, target, n_networks, epochs):
@@ -69,11 +62,9 @@ def arithmetic_floor(n_features, n_classes, hidden, target, n_networks, epochs):
     make the cloud's fit cheaper than this share of the dense fit's arithmetic.
     """
     full = Topology(n_features, hidden, n_classes)
-    sizes = full.layer_sizes
-    hidden_layers = sum(2 * a * b + b for a, b in zip(sizes[:-2], sizes[1:-1]))
     dense = 3 * epochs * full.n_flops
     found = 3 * epochs * full.with_hidden(target).n_flops
-    return (n_networks * hidden_layers + found) / dense
+    return (n_networks * full.n_hidden_flops + found) / dense
 
 
 def methods(dataset, recipe, target):
@@ -109,7 +100,7 @@ def methods(dataset, recipe, target):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", choices=["default", "paper"], default="default")
-    parser.add_argument("--datasets", nargs="+", default=list(LOADERS))
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=UserWarning)
@@ -123,8 +114,7 @@ def main():
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for dataset in args.datasets:
-        X, y = LOADERS[dataset]()
-        X = minmax_scale(X)
+        X, y = load_training_rows(dataset)
         probe = methods(dataset, args.recipe, None)["random_cloud"]().fit(X, y)
         target = probe.topology_.hidden_layer_sizes
         best = {}
