@@ -23,25 +23,20 @@ from sklearn_rcloud import (
 )
 
 # Small settings: the checks test the API, not the accuracy of the defaults.
+_SMALL_PRUNING = dict(
+    hidden_layer_sizes=(8,),
+    sparsity=0.5,
+    pretrain_epochs=30,
+    finetune_epochs=20,
+    lr=0.01,
+)
 SMALL_PARAMS = {
     RandomCloudClassifier: dict(
         n_networks=5, hidden_layer_sizes=(8,), max_epochs=50, lr=0.01
     ),
     DenseMLPClassifier: dict(hidden_layer_sizes=(8,), max_epochs=50, lr=0.01),
-    MagnitudePruningClassifier: dict(
-        hidden_layer_sizes=(8,),
-        sparsity=0.5,
-        pretrain_epochs=30,
-        finetune_epochs=20,
-        lr=0.01,
-    ),
-    RandomPruningClassifier: dict(
-        hidden_layer_sizes=(8,),
-        sparsity=0.5,
-        pretrain_epochs=30,
-        finetune_epochs=20,
-        lr=0.01,
-    ),
+    MagnitudePruningClassifier: _SMALL_PRUNING,
+    RandomPruningClassifier: _SMALL_PRUNING,
 }
 
 
