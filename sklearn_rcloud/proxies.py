@@ -35,8 +35,13 @@ __all__ = [
 
 def _as_tensors(module, X, y):
     parameter = next(module.parameters())
-    X = torch.as_tensor(np.asarray(X), dtype=parameter.dtype, device=parameter.device)
-    y = torch.as_tensor(np.asarray(y), dtype=torch.long, device=parameter.device)
+    # Tensors already on the module's device (a CUDA cloud) are used in place.
+    if not isinstance(X, torch.Tensor):
+        X = np.asarray(X)
+    if not isinstance(y, torch.Tensor):
+        y = np.asarray(y)
+    X = torch.as_tensor(X, dtype=parameter.dtype, device=parameter.device)
+    y = torch.as_tensor(y, dtype=torch.long, device=parameter.device)
     return X, y
 
 
