@@ -296,6 +296,27 @@ class RandomCloud:
         weights.append((out_weight[index], out_bias[index]))
         return full.truncate(weights, hidden_layer_sizes)
 
+    def sub_stack(self, hidden_layer_sizes, networks=slice(None)):
+        """Stacked weights of a block of networks truncated to ``hidden_layer_sizes``.
+
+        The batched counterpart of :meth:`sub_network`: ``(weight, bias)`` per
+        layer with a leading network axis, as views of the cloud's tensors.
+        """
+        hidden_layer_sizes = tuple(int(h) for h in hidden_layer_sizes)
+        depth = len(hidden_layer_sizes)
+        if not 1 <= depth <= self.topology.depth or any(
+            not 1 <= h <= full
+            for h, full in zip(hidden_layer_sizes, self.topology.hidden_layer_sizes)
+        ):
+            raise ValueError(f"Invalid sub-topology {hidden_layer_sizes}.")
+        fan_ins = (self.topology.n_features, *hidden_layer_sizes)
+        layers = [*self.weights[:depth], self.output_layer(depth)]
+        fan_outs = (*hidden_layer_sizes, self.topology.n_outputs)
+        return [
+            (weight[networks, :fan_out, :fan_in], bias[networks, :fan_out])
+            for (weight, bias), fan_in, fan_out in zip(layers, fan_ins, fan_outs)
+        ]
+
     def block_slices(self, n_samples, max_bytes=BLOCK_BYTES):
         """Slices over networks keeping one block's activations under ``max_bytes``."""
         per_network = n_samples * sum(self.topology.hidden_layer_sizes)

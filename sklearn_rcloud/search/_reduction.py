@@ -9,6 +9,7 @@ import torch
 from sklearn.utils.parallel import Parallel, delayed
 
 from ..cloud import BLOCK_BYTES, reduction_stages
+from ..proxies import StackedNetworks, score_networks
 
 __all__ = ["SearchResult", "progressive_reduction", "select_candidate"]
 
@@ -66,14 +67,15 @@ def _score_block(cloud, X, y, scorer, stages, networks):
     return torch.cat(columns, dim=1).cpu().to(torch.float64).numpy()
 
 
-def _score_one_by_one(cloud, X, y, scorer, candidates, networks):
-    scores = np.empty((networks.stop - networks.start, len(candidates)))
-    for row, index in enumerate(range(networks.start, networks.stop)):
-        for column, hidden in enumerate(candidates):
-            topology, weights = cloud.sub_network(index, hidden)
-            module = topology.to_module(weights, dtype=cloud.dtype).to(cloud.device)
-            scores[row, column] = float(scorer(module, X, y))
-    return scores
+def _score_each_candidate(cloud, X, y, scorer, candidates, networks):
+    """Score one candidate shape at a time, the block's networks as one stack."""
+    columns = []
+    for hidden in candidates:
+        stack = StackedNetworks.from_weights(
+            cloud.sub_stack(hidden, networks), cloud.topology.activation
+        )
+        columns.append(score_networks(scorer, stack, X, y))
+    return np.stack(columns, axis=1)
 
 
 def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None):
@@ -90,9 +92,12 @@ def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None):
     X : Tensor of shape (n_samples, n_features)
     y : Tensor of shape (n_samples,)
         Class indices.
-    scorer : object with ``score_prefixes`` or callable(module, X, y)
-        A built-in scorer scores all truncations of a block of networks in one
-        batched pass; a plain callable is called once per candidate module.
+    scorer : scorer object or callable(module, X, y)
+        A scorer with ``score_prefixes`` (the forward scores) scores all
+        truncations of a block of networks in one batched pass; one with
+        ``score_stack`` (every built-in scorer) scores a block's networks at
+        one candidate shape in one pass; a plain callable is called once per
+        candidate module.
     step : int, default=1
         Neurons removed per reduction step.
     n_jobs : int or None, default=None
@@ -121,7 +126,7 @@ def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None):
             )
         else:
             jobs = (
-                delayed(_score_one_by_one)(cloud, X, y, scorer, candidates, block)
+                delayed(_score_each_candidate)(cloud, X, y, scorer, candidates, block)
                 for block in blocks
             )
         parts = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)

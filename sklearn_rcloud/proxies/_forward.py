@@ -1,48 +1,22 @@
-"""Training-free scores of untrained networks.
+"""Forward-only scores: the untrained network's accuracy and a ridge read-out.
 
-Each built-in scorer has two faces that must agree:
-
-* a *batched* form, ``score_prefixes(hidden, out_weight, out_bias, y, widths)``,
-  that scores every truncation of the last hidden layer of a whole block of
-  cloud networks in one pass (see :mod:`sklearn_rcloud.cloud`);
-* a *plain-module* form, ``scorer(module, X, y) -> float``, on one
-  ``torch.nn.Sequential`` of ``Linear`` and activation layers.
-
-A user-supplied scorer is any callable with the plain-module signature; higher
-is better. Searches call it once per candidate, so it is slower than a
-built-in scorer but needs nothing else.
+Both have two faces that must agree: a batched ``score_prefixes`` that scores
+every truncation of the last hidden layer of a block of cloud networks in one
+pass (see :mod:`sklearn_rcloud.cloud`), and the plain-module call
+``scorer(module, X, y) -> float``. Both also score a stack of same-shape
+networks (``score_stack``).
 """
 
 from __future__ import annotations
-
-from functools import partial
 
 import numpy as np
 import torch
 from torch import nn
 
-from .cloud import prefix_accuracy
+from ..cloud import prefix_accuracy
+from ._stack import StackedNetworks, as_tensors
 
-__all__ = [
-    "SCORERS",
-    "TrainAccuracyScorer",
-    "ReadoutScorer",
-    "get_scorer",
-    "readout_score",
-    "train_accuracy_score",
-]
-
-
-def _as_tensors(module, X, y):
-    parameter = next(module.parameters())
-    # Tensors already on the module's device (a CUDA cloud) are used in place.
-    if not isinstance(X, torch.Tensor):
-        X = np.asarray(X)
-    if not isinstance(y, torch.Tensor):
-        y = np.asarray(y)
-    X = torch.as_tensor(X, dtype=parameter.dtype, device=parameter.device)
-    y = torch.as_tensor(y, dtype=torch.long, device=parameter.device)
-    return X, y
+__all__ = ["ReadoutScorer", "TrainAccuracyScorer"]
 
 
 def _majority_rate(y):
@@ -68,10 +42,16 @@ class TrainAccuracyScorer:
         # logits = hidden @ out_weight.T + out_bias, truncated to leading units
         return prefix_accuracy(hidden, out_weight.transpose(1, 2), out_bias, y, widths)
 
-    def __call__(self, module, X, y):
-        X, y = _as_tensors(module, X, y)
+    def score_stack(self, stack, X, y):
+        """Scores of every network of a :class:`StackedNetworks`, shape (n,)."""
+        X, y = as_tensors(X, y, stack.parameter)
         with torch.no_grad():
-            return float((module(X).argmax(dim=1) == y).double().mean())
+            logits, _, _ = stack.forward(X)
+            hits = logits.argmax(dim=2) == y
+        return hits.double().mean(dim=1).cpu().numpy()
+
+    def __call__(self, module, X, y):
+        return float(self.score_stack(StackedNetworks.from_module(module), X, y)[0])
 
     def __repr__(self):
         return "TrainAccuracyScorer()"
@@ -188,57 +168,24 @@ class ReadoutScorer:
         accuracy[failed] = -np.inf
         return accuracy
 
-    def __call__(self, module, X, y):
-        X, y = _as_tensors(module, X, y)
-        linears = [m for m in module if isinstance(m, nn.Linear)]
-        n_classes = linears[-1].out_features
+    def score_stack(self, stack, X, y):
+        """Scores of every network of a :class:`StackedNetworks`, shape (n,)."""
+        X, y = as_tensors(X, y, stack.parameter)
         with torch.no_grad():
-            hidden = module[:-1](X)
-        targets = nn.functional.one_hot(y, n_classes).to(hidden.dtype)
-        basis, coefs, failed = self._factor(hidden[None], targets)
-        if failed.any():
-            return -np.inf
-        fitted = basis[0] @ coefs[0]
-        if self.leave_one_out:
-            leverage = basis[0].square().sum(dim=1, keepdim=True)
-            fitted = (fitted - leverage * targets) / (1.0 - leverage)
-        predictions = fitted.argmax(dim=1)
-        return float((predictions == y).double().mean())
+            _, _, features = stack.forward(X)
+            targets = nn.functional.one_hot(y, stack.n_outputs).to(features.dtype)
+            basis, coefs, failed = self._factor(features, targets)
+            fitted = basis @ coefs
+            if self.leave_one_out:
+                leverage = basis.square().sum(dim=2, keepdim=True)
+                fitted = (fitted - leverage * targets) / (1.0 - leverage)
+            hits = fitted.argmax(dim=2) == y
+        scores = hits.double().mean(dim=1).cpu().numpy()
+        scores[failed.cpu().numpy()] = -np.inf
+        return scores
+
+    def __call__(self, module, X, y):
+        return float(self.score_stack(StackedNetworks.from_module(module), X, y)[0])
 
     def __repr__(self):
         return f"ReadoutScorer(alpha={self.alpha}, leave_one_out={self.leave_one_out})"
-
-
-train_accuracy_score = TrainAccuracyScorer()
-readout_score = ReadoutScorer()
-
-SCORERS = {
-    "train_accuracy": TrainAccuracyScorer,
-    "readout": ReadoutScorer,
-    "readout_train": partial(ReadoutScorer, leave_one_out=False),
-}
-
-
-def get_scorer(scorer):
-    """A scorer object from a registry name or a callable.
-
-    Parameters
-    ----------
-    scorer : str or callable
-        A name in :data:`SCORERS`, or ``callable(module, X, y) -> float``.
-
-    Returns
-    -------
-    scorer
-        A built-in scorer instance, or the callable unchanged.
-    """
-    if isinstance(scorer, str):
-        if scorer not in SCORERS:
-            raise ValueError(
-                f"Unknown scorer {scorer!r}; choose one of {sorted(SCORERS)} "
-                "or pass a callable(module, X, y) -> float."
-            )
-        return SCORERS[scorer]()
-    if callable(scorer):
-        return scorer
-    raise TypeError(f"scorer must be a string or a callable, got {type(scorer)}.")
