@@ -8,6 +8,7 @@ from ._version import __version__
 from .estimators import (
     DenseMLPClassifier,
     MagnitudePruningClassifier,
+    NASWOTSearchClassifier,
     RandomCloudClassifier,
     RandomPruningClassifier,
 )
@@ -17,6 +18,7 @@ from .topology import Topology
 __all__ = [
     "DenseMLPClassifier",
     "MagnitudePruningClassifier",
+    "NASWOTSearchClassifier",
     "PAPER_DATASETS",
     "RandomCloudClassifier",
     "RandomPruningClassifier",

@@ -18,6 +18,7 @@ import sklearn_rcloud
 from sklearn_rcloud import (
     DenseMLPClassifier,
     MagnitudePruningClassifier,
+    NASWOTSearchClassifier,
     RandomCloudClassifier,
     RandomPruningClassifier,
 )
@@ -36,6 +37,9 @@ SMALL_PARAMS = {
     ),
     DenseMLPClassifier: dict(hidden_layer_sizes=(8,), max_epochs=50, lr=0.01),
     MagnitudePruningClassifier: _SMALL_PRUNING,
+    NASWOTSearchClassifier: dict(
+        n_samples=5, width_choices=(4, 8), depth_range=(1, 2), max_epochs=50, lr=0.01
+    ),
     RandomPruningClassifier: _SMALL_PRUNING,
 }
 

@@ -2,6 +2,7 @@
 
 from ._base import BaseNetworkClassifier
 from ._dense import DenseMLPClassifier
+from ._naswot import NASWOTSearchClassifier
 from ._pruning import (
     BasePruningClassifier,
     MagnitudePruningClassifier,
@@ -14,6 +15,7 @@ __all__ = [
     "BasePruningClassifier",
     "DenseMLPClassifier",
     "MagnitudePruningClassifier",
+    "NASWOTSearchClassifier",
     "RandomCloudClassifier",
     "RandomPruningClassifier",
 ]

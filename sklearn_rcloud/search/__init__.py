@@ -1,5 +1,18 @@
 """Search strategies over candidate sub-networks."""
 
+from ._evolution import fittest, regularized_evolution
 from ._reduction import SearchResult, progressive_reduction, select_candidate
+from ._sampling import initial_weights, score_architectures
+from ._space import MLPSearchSpace, architecture_seed
 
-__all__ = ["SearchResult", "progressive_reduction", "select_candidate"]
+__all__ = [
+    "MLPSearchSpace",
+    "SearchResult",
+    "architecture_seed",
+    "fittest",
+    "initial_weights",
+    "progressive_reduction",
+    "regularized_evolution",
+    "score_architectures",
+    "select_candidate",
+]
