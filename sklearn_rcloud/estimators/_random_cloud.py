@@ -63,15 +63,19 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         Initial weight distribution: 'uniform' is the paper's U[-1, 1] for
         weights and biases; 'kaiming' is He-uniform scaled to the activation;
         'glorot' is scikit-learn's MLP rule.
-    scorer : {'readout', 'readout_train', 'train_accuracy'} or callable, \
-            default='readout'
-        Training-free score of a candidate, higher is better.
+    scorer : str or callable, default='readout'
+        Training-free score of a candidate, higher is better: a name from
+        :data:`sklearn_rcloud.proxies.SCORERS` or a callable.
         'train_accuracy' is the paper's: training accuracy of the untrained
         network. 'readout' fits a closed-form ridge least-squares output layer
         on the candidate's random hidden features (no backpropagation) and
         scores its exact leave-one-out accuracy, an estimate of how well the
         features generalise; 'readout_train' scores the same read-out's
-        training accuracy, which keeps rising with width. A callable
+        training accuracy, which keeps rising with width. The other names
+        ('naswot', 'synflow', 'snip', 'grad_norm', 'jacob_cov', see
+        :ref:`proxies`) are scored one candidate shape at a time over the
+        whole cloud; they have no chance level (``threshold=None`` admits
+        every candidate) and ``tolerance`` is in their own units. A callable
         ``scorer(module, X, y) -> float`` receives each candidate as a
         ``torch.nn.Sequential`` with the float32 training data and class
         indices (slower: one call per candidate).

@@ -14,22 +14,22 @@ Every scorer in the registry :data:`SCORERS` has the same faces:
 
 A user-supplied scorer is any callable with the plain-module signature.
 
-=================  ======  ======================================================
-name               labels  score
-=================  ======  ======================================================
-``train_accuracy`` yes     training accuracy of the untrained network (Random
-                           Cloud's)
-``readout``        yes     leave-one-out accuracy of a closed-form ridge output
-                           layer on the random hidden features
-``readout_train``  yes     the same read-out's training accuracy
-``naswot``         no      log-determinant of the Hamming kernel of hidden-unit
-                           codes (Mellor et al., 2021)
-``synflow``        no      synaptic flow (data-free; Tanaka et al., 2020)
-``snip``           yes     connection sensitivity ``sum |W dL/dW|``
-``grad_norm``      yes     sum of the layers' gradient norms
-``jacob_cov``      no      spread of the input Jacobians' correlation spectrum
-                           (NASWOT's first version)
-=================  ======  ======================================================
+==================  ======  ======================================================
+name                labels  score
+==================  ======  ======================================================
+``train_accuracy``  yes     training accuracy of the untrained network (Random
+                            Cloud's)
+``readout``         yes     leave-one-out accuracy of a closed-form ridge output
+                            layer on the random hidden features
+``readout_train``   yes     the same read-out's training accuracy
+``naswot``          no      log-determinant of the Hamming kernel of hidden-unit
+                            codes (Mellor et al., 2021)
+``synflow``         no      synaptic flow (data-free; Tanaka et al., 2020)
+``snip``            yes     connection sensitivity ``sum |W dL/dW|``
+``grad_norm``       yes     sum of the layers' gradient norms
+``jacob_cov``       no      spread of the input Jacobians' correlation spectrum
+                            (NASWOT's first version)
+==================  ======  ======================================================
 """
 
 from __future__ import annotations

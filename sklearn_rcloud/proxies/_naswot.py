@@ -90,8 +90,11 @@ class NASWOTScorer:
         distinct training rows. Duplicate rows are never put in the batch: they
         would make the kernel singular whatever the network.
     jitter : float, default=1e-6
-        Added to the kernel's diagonal when it is singular (see
-        :func:`kernel_logdet`).
+        Added to the kernel's diagonal when it is singular, i.e. when its
+        smallest eigenvalue is at most ``largest eigenvalue * size * eps`` (as
+        ``numpy.linalg.matrix_rank`` judges it). Each missing rank then costs
+        about ``log(jitter)``, so singular kernels still rank by how nearly
+        regular they are instead of tying at ``-inf``.
     random_state : int, default=0
         Seeds the choice of the batch rows. The same batch scores every
         candidate, as in the paper: scores are comparable only at equal batch.

@@ -1,4 +1,9 @@
-"""Search strategies over candidate sub-networks."""
+"""Search strategies over candidate networks.
+
+The progressive reduction of a random cloud (Random Cloud), and the sampling,
+scoring and regularised evolution of topologies from an MLP search space
+(NASWOT and AREA).
+"""
 
 from ._evolution import fittest, regularized_evolution
 from ._reduction import SearchResult, progressive_reduction, select_candidate

@@ -14,7 +14,23 @@ __all__ = ["initial_weights", "score_architectures"]
 
 
 def initial_weights(topology, init, seed, device="cpu"):
-    """The initial weights an architecture is scored with (and trained from)."""
+    """The initial weights an architecture is scored with (and trained from).
+
+    Parameters
+    ----------
+    topology : Topology
+    init : {'kaiming', 'uniform', 'glorot'}
+    seed : int
+        Seeds a fresh ``torch.Generator``, e.g.
+        ``architecture_seed(base_seed, topology.hidden_layer_sizes)``.
+    device : str or torch.device, default='cpu'
+
+    Returns
+    -------
+    weights : list of (Tensor, Tensor)
+        Weight ``(fan_out, fan_in)`` and bias ``(fan_out,)`` per linear layer,
+        as :func:`sklearn_rcloud.init.init_weights` returns them.
+    """
     generator = torch.Generator(device=device).manual_seed(int(seed))
     return init_weights(topology, init, generator, device=device)
 

@@ -104,6 +104,18 @@ def architecture_seed(base_seed, hidden):
 
     The same architecture always gets the same weights within one search, so a
     repeated sample scores the same and its training result can be reused.
+
+    Parameters
+    ----------
+    base_seed : int
+        The search's seed (drawn from the estimator's ``random_state``).
+    hidden : tuple of int
+        Hidden-layer widths of the architecture.
+
+    Returns
+    -------
+    seed : int
+        A 32-bit seed of its own for each architecture.
     """
     sequence = np.random.SeedSequence(entropy=int(base_seed), spawn_key=tuple(hidden))
     return int(sequence.generate_state(1)[0])

@@ -9,23 +9,42 @@ from Python::
 """
 
 from ._data import STUDY_DATASETS, StudyDataset, load_study_dataset
-from ._methods import Method, MethodContext, default_methods, paper_methods
+from ._methods import (
+    PAPER_METHOD_NAMES,
+    SEARCH_METHOD_NAMES,
+    Method,
+    MethodContext,
+    default_methods,
+    paper_methods,
+)
 from ._paper import PAPER_RESULTS
-from ._plots import plot_accuracy_vs_params, plot_time_ratios
+from ._plots import plot_accuracy_vs_params, plot_proxy_scatter, plot_time_ratios
 from ._protocols import PAPER_SEEDS, CVProtocol, PaperProtocol
+from ._proxy_study import (
+    PROXY_STUDY_PROXIES,
+    ProxyStudyConfig,
+    ProxyStudyResult,
+    read_proxy_records,
+    run_proxy_study,
+)
 from ._report import markdown_table, summarize
 from ._runner import RECORD_FIELDS, StudyResult, read_records, run_study
 from ._stats import corrected_resampled_ttest, holm, wilcoxon_signed_rank
 
 __all__ = [
+    "PAPER_METHOD_NAMES",
     "PAPER_RESULTS",
     "PAPER_SEEDS",
+    "PROXY_STUDY_PROXIES",
     "RECORD_FIELDS",
+    "SEARCH_METHOD_NAMES",
     "STUDY_DATASETS",
     "CVProtocol",
     "Method",
     "MethodContext",
     "PaperProtocol",
+    "ProxyStudyConfig",
+    "ProxyStudyResult",
     "StudyDataset",
     "StudyResult",
     "corrected_resampled_ttest",
@@ -35,8 +54,11 @@ __all__ = [
     "markdown_table",
     "paper_methods",
     "plot_accuracy_vs_params",
+    "plot_proxy_scatter",
     "plot_time_ratios",
+    "read_proxy_records",
     "read_records",
+    "run_proxy_study",
     "run_study",
     "summarize",
     "wilcoxon_signed_rank",

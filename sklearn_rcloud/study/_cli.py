@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..presets import PAPER_DATASETS
 from ._data import STUDY_DATASETS
-from ._methods import default_methods, paper_methods
+from ._methods import PAPER_METHOD_NAMES, default_methods, paper_methods
 from ._protocols import CVProtocol, PaperProtocol, get_protocol
 from ._runner import run_study
 
@@ -28,12 +28,14 @@ def build_parser():
     )
     parser.add_argument(
         "--protocol",
-        choices=["paper", "cv"],
+        choices=["paper", "cv", "proxies"],
         default="paper",
         help="'paper': fixed 80/20 split (official splits for "
         "Adult, Optical Digits), the paper's 10 seeds and its "
         "per-dataset settings; 'cv': repeated stratified 5-fold "
-        "(x2) with the library's default estimators.",
+        "(x2) with the library's default estimators; 'proxies': the proxy "
+        "study (every training-free score against trained accuracy over "
+        "sampled topologies, on the paper protocol's split).",
     )
     parser.add_argument(
         "--datasets",
@@ -47,7 +49,14 @@ def build_parser():
         "--methods",
         nargs="+",
         default=None,
-        help="a subset of: full random_cloud magnitude random",
+        help="a subset of: full random_cloud magnitude random naswot area "
+        f"(default all; with --quick: {' '.join(PAPER_METHOD_NAMES)})",
+    )
+    parser.add_argument(
+        "--n-topologies",
+        type=int,
+        default=200,
+        help="proxy study: topologies per dataset (with --quick: 40)",
     )
     parser.add_argument(
         "--seeds",
@@ -92,6 +101,8 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.protocol == "proxies":
+        return _proxy_study(args)
     protocol = get_protocol(args.protocol, quick=args.quick)
     if args.seeds:
         if not isinstance(protocol, PaperProtocol):
@@ -99,6 +110,8 @@ def main(argv=None):
         protocol = PaperProtocol(seeds=args.seeds)
     datasets = _datasets(args, protocol)
     methods = paper_methods() if args.protocol == "paper" else default_methods()
+    if args.methods is None and args.quick:
+        args.methods = list(PAPER_METHOD_NAMES)
     if args.methods:
         unknown = set(args.methods) - {m.name for m in methods}
         if unknown:
@@ -132,6 +145,74 @@ def main(argv=None):
     return 1 if result.n_failed else 0
 
 
+#: Proxy study datasets by default: all but Adult (its 200 trainings take hours).
+PROXY_STUDY_DATASETS = (
+    "sonar",
+    "ionosphere",
+    "breast_cancer",
+    "wine",
+    "iris",
+    "banknote",
+    "pima_diabetes",
+    "optdigits",
+)
+
+
+def _proxy_study(args):
+    from ._proxy_study import ProxyStudyConfig, run_proxy_study
+
+    names = args.datasets or list(
+        QUICK_DATASETS if args.quick else PROXY_STUDY_DATASETS
+    )
+    if names == ["all"]:
+        names = list(STUDY_DATASETS)
+    unknown = set(names) - set(STUDY_DATASETS)
+    if unknown:
+        raise SystemExit(
+            f"Unknown datasets {sorted(unknown)}; choose from {list(STUDY_DATASETS)}."
+        )
+    n_topologies = 40 if args.quick else args.n_topologies
+    config = ProxyStudyConfig(n_topologies=n_topologies)
+    args.out.mkdir(parents=True, exist_ok=True)
+    tic = time.perf_counter()
+    result = run_proxy_study(
+        names,
+        config,
+        n_jobs=args.n_jobs,
+        records_path=args.out / "proxy_records.csv",
+        verbose=not args.quiet,
+    )
+    table = result.to_markdown()
+    (args.out / "proxy_results.md").write_text(table)
+    print("\n" + table)
+    print(
+        f"{len(result.records)} topologies in {time.perf_counter() - tic:.0f} s; "
+        f"written to {args.out}/"
+    )
+    if not args.no_plots and _matplotlib_agg():
+        from ._plots import plot_proxy_scatter
+
+        for name in result.scores:
+            figure = plot_proxy_scatter(result, name)
+            figure.savefig(args.out / f"proxy_{name}.png", dpi=110)
+    return 0
+
+
+def _matplotlib_agg():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+    except ImportError:
+        print(
+            "matplotlib is not installed: no figures (pip install "
+            "'sklearn_rcloud[study]').",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
 def _datasets(args, protocol):
     names = args.datasets
     if names is None:
@@ -149,16 +230,7 @@ def _datasets(args, protocol):
 
 
 def _save_figures(result, out):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-    except ImportError:
-        print(
-            "matplotlib is not installed: no figures (pip install "
-            "'sklearn_rcloud[study]').",
-            file=sys.stderr,
-        )
+    if not _matplotlib_agg():
         return
     from ._plots import plot_accuracy_vs_params, plot_time_ratios
 

@@ -10,17 +10,29 @@ from sklearn.base import BaseEstimator, clone
 from ..estimators import (
     DenseMLPClassifier,
     MagnitudePruningClassifier,
+    NASWOTSearchClassifier,
     RandomCloudClassifier,
     RandomPruningClassifier,
 )
 from ..presets import PAPER_DATASETS, paper_params
 
-__all__ = ["Method", "MethodContext", "default_methods", "paper_methods"]
+__all__ = [
+    "Method",
+    "MethodContext",
+    "PAPER_METHOD_NAMES",
+    "SEARCH_METHOD_NAMES",
+    "default_methods",
+    "paper_methods",
+]
 
 #: The method whose found topology the pruning baselines prune to.
 REFERENCE_METHOD = "random_cloud"
 #: The method every cost is divided by: the full network trained once.
 FULL_METHOD = "full"
+#: The methods of the Random Cloud paper; ``--quick`` studies run only these.
+PAPER_METHOD_NAMES = (FULL_METHOD, REFERENCE_METHOD, "magnitude", "random")
+#: Topology searches without training (NASWOT) and with it (AREA).
+SEARCH_METHOD_NAMES = ("naswot", "area")
 
 
 @dataclass(frozen=True)
@@ -100,13 +112,16 @@ def _pruning_target(reference, hidden_layer_sizes):
 
 
 def paper_methods():
-    """Full training, Random Cloud and the two pruning baselines, as in the paper.
+    """Full training, Random Cloud, the pruning baselines, NASWOT and AREA.
 
     Every network uses the paper's recipe for its dataset (sigmoid units,
     U[-1, 1] initialisation, per-sample SGD with learning rate 0.1 on a
     squared error, E epochs): full training E epochs; Random Cloud
     :func:`~sklearn_rcloud.paper_params`; the baselines E epochs of training,
-    pruning to the topology Random Cloud found, then E epochs of fine-tuning.
+    pruning to the topology Random Cloud found, then E epochs of fine-tuning;
+    NASWOT and AREA search depths 1 to the paper's depth and widths up to
+    its widest layer (powers of two), train the found topology E epochs, and
+    AREA trains 10 + 20 candidates for E / 10 epochs each.
     Defined for the datasets of :data:`~sklearn_rcloud.PAPER_DATASETS`.
     """
 
@@ -148,20 +163,59 @@ def paper_methods():
 
         return make
 
+    def search(strategy):
+        def make(context):
+            common, epochs = recipe(context)
+            hidden = common.pop("hidden_layer_sizes")
+            return NASWOTSearchClassifier(
+                **_space_under(hidden),
+                strategy=strategy,
+                max_epochs=epochs,
+                **_area_budget(epochs),
+                **common,
+            )
+
+        return make
+
     return [
         Method(FULL_METHOD, full),
         Method(REFERENCE_METHOD, lambda c: RandomCloudClassifier(**preset(c))),
         Method("magnitude", pruning(MagnitudePruningClassifier), True),
         Method("random", pruning(RandomPruningClassifier), True),
+        Method("naswot", search("sample")),
+        Method("area", search("area")),
     ]
 
 
+def _space_under(hidden_layer_sizes):
+    """A NASWOT search space whose largest topology is ``hidden_layer_sizes``.
+
+    Depths 1 to its depth; widths the powers of two below its widest layer,
+    and that width.
+    """
+    widest = max(hidden_layer_sizes)
+    widths = {2**k for k in range(1, widest.bit_length()) if 2**k < widest}
+    return {
+        "depth_range": (1, len(hidden_layer_sizes)),
+        "width_choices": tuple(sorted(widths | {widest})),
+    }
+
+
+def _area_budget(epochs):
+    """AREA settings costing about three full trainings of ``epochs`` epochs.
+
+    10 seeds plus 20 children, each trained for a tenth of the epochs.
+    """
+    return {"n_cycles": 20, "fitness_epochs": max(1, epochs // 10)}
+
+
 def default_methods(**random_cloud_params):
-    """The same four methods with the library's default recipe.
+    """The same six methods with the library's default recipe.
 
     Every estimator keeps its defaults (one hidden layer of 32 ReLU units,
     Adam, early stopping on the training loss); the baselines prune the
-    full network to the topology Random Cloud found in the same run.
+    full network to the topology Random Cloud found in the same run; NASWOT
+    and AREA search their default space (1 to 3 layers of 8 to 64 units).
 
     Parameters
     ----------
@@ -195,4 +249,9 @@ def default_methods(**random_cloud_params):
         ),
         Method("magnitude", pruning(MagnitudePruningClassifier), True),
         Method("random", pruning(RandomPruningClassifier), True),
+        Method("naswot", lambda c: NASWOTSearchClassifier(random_state=c.seed)),
+        Method(
+            "area",
+            lambda c: NASWOTSearchClassifier(strategy="area", random_state=c.seed),
+        ),
     ]

@@ -9,7 +9,7 @@ import numpy as np
 from ._methods import FULL_METHOD
 from ._report import _label, summarize
 
-__all__ = ["plot_accuracy_vs_params", "plot_time_ratios"]
+__all__ = ["plot_accuracy_vs_params", "plot_proxy_scatter", "plot_time_ratios"]
 
 
 def plot_accuracy_vs_params(result, *, fig=None):
@@ -110,3 +110,64 @@ def plot_time_ratios(result, *, ax=None):
     ax.set_ylabel("fit time / full training")
     ax.legend(fontsize="small")
     return ax
+
+
+def plot_proxy_scatter(result, score, *, fig=None):
+    """One proxy's score at initialisation against trained test accuracy.
+
+    One panel per dataset, one point per sampled topology, coloured by depth,
+    with Kendall's tau in the title.
+
+    Parameters
+    ----------
+    result : ProxyStudyResult
+    score : str
+        A proxy name of the study, or ``'n_params'``.
+    fig : matplotlib Figure or None
+        Drawn on; a new one if None.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    import matplotlib.pyplot as plt
+
+    datasets = result.datasets
+    taus = {
+        row["dataset"]: row["tau"]
+        for row in result.correlations(n_bootstrap=0)
+        if row["score"] == score
+    }
+    n_cols = min(4, len(datasets))
+    n_rows = math.ceil(len(datasets) / n_cols)
+    if fig is None:
+        fig = plt.figure(figsize=(3.4 * n_cols, 2.9 * n_rows), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    for ax, dataset in zip(axes, datasets):
+        rows = sorted(
+            (r for r in result.records if r["dataset"] == dataset),
+            key=lambda r: int(r["index"]),
+        )
+        values = np.array([float(r[score]) for r in rows])
+        accuracy = 100 * np.array([float(r["test_accuracy"]) for r in rows])
+        depth = np.array([len(str(r["hidden_layer_sizes"]).split("-")) for r in rows])
+        finite = np.isfinite(values)
+        points = ax.scatter(
+            values[finite],
+            accuracy[finite],
+            c=depth[finite],
+            s=9,
+            cmap="viridis",
+            vmin=result.config.depth_range[0],
+            vmax=result.config.depth_range[1],
+        )
+        if score in ("n_params", "synflow"):
+            ax.set_xscale("log")
+        ax.set_title(f"{dataset} (tau = {taus[dataset]:.2f})", fontsize="medium")
+        ax.set_xlabel(score)
+        ax.set_ylabel("test accuracy (%)")
+    for ax in axes[len(datasets) :]:
+        ax.set_visible(False)
+    fig.colorbar(points, ax=axes[: len(datasets)].tolist(), label="hidden layers")
+    fig.suptitle(f"{score} at initialisation vs accuracy after training")
+    return fig

@@ -1,0 +1,483 @@
+"""The proxy study: how well does each training-free score rank trained MLPs?
+
+For each dataset, ``n_topologies`` distinct MLP topologies are sampled from a
+stated space; each is initialised, scored untrained by every proxy (and by its
+parameter count, the trivial baseline), then trained with one fixed recipe
+and tested. The report gives Kendall's tau and Spearman's rho between each
+proxy and the test accuracy, with bootstrap confidence intervals, the top-10
+hit rate, and whether choosing the best-scoring of ``N`` sampled topologies
+beats choosing one at random (NASWOT's search against random sampling).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy import stats
+from sklearn.utils.parallel import Parallel, delayed
+
+from ..proxies import get_scorer
+from ..search import (
+    MLPSearchSpace,
+    architecture_seed,
+    initial_weights,
+    score_architectures,
+)
+from ..topology import Topology
+from ..training import TrainingConfig, predict_proba_module, train_network
+from ._data import load_study_dataset
+from ._protocols import PaperProtocol, preprocessor
+from ._runner import _effective_jobs, _progress, _torch_threads
+from ._stats import wilcoxon_signed_rank
+
+__all__ = [
+    "PROXY_STUDY_PROXIES",
+    "ProxyStudyConfig",
+    "ProxyStudyResult",
+    "read_proxy_records",
+    "run_proxy_study",
+]
+
+#: The proxies scored, in report order (``n_params`` is added as the baseline).
+PROXY_STUDY_PROXIES = (
+    "naswot",
+    "synflow",
+    "snip",
+    "grad_norm",
+    "jacob_cov",
+    "train_accuracy",
+    "readout",
+)
+
+#: Published Kendall tau of NASWOT on NAS-Bench-201 CIFAR-10 (Mellor et al.).
+PAPER_NASWOT_TAU = 0.574
+
+
+@dataclass(frozen=True)
+class ProxyStudyConfig:
+    """Everything that determines a proxy study's records.
+
+    Parameters
+    ----------
+    n_topologies : int, default=200
+        Distinct topologies per dataset.
+    depth_range, width_choices :
+        The search space (:class:`~sklearn_rcloud.search.MLPSearchSpace`):
+        depth uniform in ``depth_range``, then each width uniform in
+        ``width_choices``; a topology drawn twice is redrawn.
+    activation, init : str
+        Hidden activation and initial weights (per topology, from ``seed``).
+    seed : int
+        Seeds the sampling and every topology's weights.
+    lr, max_epochs, n_iter_no_change, batch_size :
+        The one training recipe (Adam, cross-entropy): train until the
+        training loss stops improving by ``1e-4`` for ``n_iter_no_change``
+        epochs, at most ``max_epochs``.
+    batch : int
+        Rows of the proxies' scoring batch (distinct training rows).
+    """
+
+    n_topologies: int = 200
+    depth_range: tuple = (1, 4)
+    width_choices: tuple = (2, 4, 8, 16, 32, 64)
+    activation: str = "relu"
+    init: str = "kaiming"
+    seed: int = 0
+    lr: float = 1e-2
+    max_epochs: int = 500
+    n_iter_no_change: int = 20
+    batch_size: int = 200
+    batch: int = 128
+    proxies: tuple = field(default=PROXY_STUDY_PROXIES)
+
+    @property
+    def key(self):
+        """A short hash of the configuration: cached records must match it."""
+        text = json.dumps(asdict(self), sort_keys=True, default=list)
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+    @property
+    def space(self):
+        return MLPSearchSpace(self.depth_range, self.width_choices)
+
+    def topologies(self):
+        """The ``n_topologies`` distinct topologies, in sampling order."""
+        space = self.space
+        if self.n_topologies > space.size:
+            raise ValueError(
+                f"n_topologies={self.n_topologies} exceeds the {space.size} "
+                "topologies of the space."
+            )
+        rng = np.random.default_rng(self.seed)
+        chosen = {}
+        while len(chosen) < self.n_topologies:
+            chosen.setdefault(space.sample(rng), None)
+        return list(chosen)
+
+
+def _split(dataset):
+    """The paper protocol's fixed split, preprocessed (fitted on the training part)."""
+    run = PaperProtocol(seeds=(0,)).runs(dataset)[0]
+    prep = preprocessor(dataset.categorical)
+    X_train = prep.fit_transform(dataset.X[run.train]).astype(np.float32)
+    X_test = prep.transform(dataset.X[run.test]).astype(np.float32)
+    classes, y_all = np.unique(dataset.y, return_inverse=True)
+    return X_train, y_all[run.train], X_test, y_all[run.test], len(classes)
+
+
+def _evaluate_topology(config, dataset_name, index, hidden, data, n_threads):
+    """One record: every proxy at initialisation, then the trained accuracy."""
+    X_train, y_train, X_test, y_test, n_classes = data
+    record = {
+        "dataset": dataset_name,
+        "index": index,
+        "hidden_layer_sizes": "-".join(map(str, hidden)),
+        "config": config.key,
+    }
+    with _torch_threads(n_threads):
+        topology = Topology(X_train.shape[1], hidden, n_classes, config.activation)
+        record["n_params"] = topology.n_params
+        X, y = torch.as_tensor(X_train), torch.as_tensor(y_train)
+        for name in config.proxies:
+            scorer = _configured(get_scorer(name), config)
+            scores, singular = score_architectures(
+                [hidden],
+                X.shape[1],
+                n_classes,
+                config.activation,
+                config.init,
+                config.seed,
+                scorer,
+                X,
+                y,
+            )
+            record[name] = float(scores[0])
+            if name == "naswot":
+                record["naswot_singular"] = bool(singular[0])
+        weights = initial_weights(
+            topology, config.init, architecture_seed(config.seed, hidden)
+        )
+        recipe = TrainingConfig(
+            lr=config.lr,
+            max_epochs=config.max_epochs,
+            n_iter_no_change=config.n_iter_no_change,
+            batch_size=config.batch_size,
+        )
+        net, train_time = train_network(
+            topology.to_module(weights), X_train, y_train, recipe, config.seed
+        )
+        for part, X_part, y_part in (
+            ("train", X_train, y_train),
+            ("test", X_test, y_test),
+        ):
+            proba = predict_proba_module(net.module_, X_part)
+            record[f"{part}_accuracy"] = float(np.mean(proba.argmax(axis=1) == y_part))
+        record["epochs"] = len(net.history)
+        record["train_time"] = train_time
+    return record
+
+
+def _configured(scorer, config):
+    """Give batch-based scorers the study's batch size."""
+    if hasattr(scorer, "batch_size"):
+        scorer.batch_size = config.batch
+    return scorer
+
+
+@dataclass
+class ProxyStudyResult:
+    """The records of a proxy study and what they say.
+
+    Attributes
+    ----------
+    records : list of dict
+        One per (dataset, topology): the proxies' scores, ``n_params``,
+        ``naswot_singular``, train and test accuracy, epochs, training time.
+    config : ProxyStudyConfig
+    """
+
+    records: list
+    config: ProxyStudyConfig
+
+    @property
+    def datasets(self):
+        return list(dict.fromkeys(r["dataset"] for r in self.records))
+
+    @property
+    def scores(self):
+        """The ranked quantities: every proxy, then the parameter count."""
+        return (*self.config.proxies, "n_params")
+
+    def column(self, dataset, name):
+        rows = [r for r in self.records if r["dataset"] == dataset]
+        rows.sort(key=lambda r: int(r["index"]))
+        return np.array([float(r[name]) for r in rows])
+
+    def correlations(self, n_bootstrap=1000, seed=0, top_k=10):
+        """Kendall tau and Spearman rho of each score with test accuracy.
+
+        Returns
+        -------
+        rows : list of dict
+            Per dataset and score: ``tau`` and ``rho`` with 95% percentile
+            bootstrap intervals (topologies resampled, ``n_bootstrap`` times),
+            and ``top_k_hit``: the share of the score's ``top_k`` topologies
+            whose test accuracy is at least the ``top_k``-th best accuracy
+            (ties in accuracy count as hits).
+        """
+        rng = np.random.default_rng(seed)
+        rows = []
+        for dataset in self.datasets:
+            accuracy = self.column(dataset, "test_accuracy")
+            n = len(accuracy)
+            resamples = rng.integers(0, n, size=(n_bootstrap, n))
+            if not n_bootstrap:
+                resamples = np.arange(n)[None]
+            kth_best = np.sort(accuracy)[::-1][min(top_k, n) - 1]
+            for name in self.scores:
+                score = _rankable(self.column(dataset, name))
+                tau = stats.kendalltau(score, accuracy).statistic
+                rho = stats.spearmanr(score, accuracy).statistic
+                boot = np.array(
+                    [
+                        (
+                            stats.kendalltau(score[s], accuracy[s]).statistic,
+                            stats.spearmanr(score[s], accuracy[s]).statistic,
+                        )
+                        for s in resamples
+                    ]
+                )
+                low, high = np.nanpercentile(boot, [2.5, 97.5], axis=0)
+                top = np.argsort(-score, kind="stable")[:top_k]
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "score": name,
+                        "tau": tau,
+                        "tau_low": low[0],
+                        "tau_high": high[0],
+                        "rho": rho,
+                        "rho_low": low[1],
+                        "rho_high": high[1],
+                        "top_k_hit": float(np.mean(accuracy[top] >= kth_best)),
+                    }
+                )
+        return rows
+
+    def search_comparison(self, proxy="naswot", n_samples=10):
+        """Best-of-``n_samples`` by ``proxy`` against one topology at random.
+
+        The topologies of a dataset, in sampling order, are cut into disjoint
+        groups of ``n_samples`` (independent replicates). In each group the
+        proxy's choice is its best-scoring topology; the random choice is the
+        group's first topology (the sampling order is random). The oracle is
+        the group's best test accuracy.
+
+        Returns
+        -------
+        rows : list of dict
+            Per dataset, then ``'all'``: mean test accuracy of each choice, the
+            number of groups, and the two-sided Wilcoxon signed-rank p-value of
+            proxy against random, paired by group.
+        """
+        rows = []
+        pooled = {"proxy": [], "random": [], "oracle": []}
+        for dataset in self.datasets:
+            accuracy = self.column(dataset, "test_accuracy")
+            score = _rankable(self.column(dataset, proxy))
+            n_groups = len(accuracy) // n_samples
+            picks = {"proxy": [], "random": [], "oracle": []}
+            for g in range(n_groups):
+                members = slice(g * n_samples, (g + 1) * n_samples)
+                picks["proxy"].append(accuracy[members][np.argmax(score[members])])
+                picks["random"].append(accuracy[members][0])
+                picks["oracle"].append(accuracy[members].max())
+            for key in pooled:
+                pooled[key].extend(picks[key])
+            rows.append(_comparison_row(dataset, picks))
+        rows.append(_comparison_row("all", pooled))
+        return rows
+
+    def to_csv(self, path):
+        _write_records(path, self.records)
+
+    def to_markdown(self, n_bootstrap=1000):
+        """Correlation table (tau [95% CI], rho, top-10 hits) and the search test."""
+        correlations = self.correlations(n_bootstrap=n_bootstrap)
+        datasets = self.datasets
+        lines = [
+            "Kendall tau [95% bootstrap CI] between each score at initialisation "
+            "and test accuracy after training, over "
+            f"{self.config.n_topologies} topologies per dataset:",
+            "",
+            "| score | " + " | ".join(datasets) + " |",
+            "|---" * (len(datasets) + 1) + "|",
+        ]
+        by_key = {(r["dataset"], r["score"]): r for r in correlations}
+        for name in self.scores:
+            cells = [
+                "{tau:.3f} [{tau_low:.2f}, {tau_high:.2f}]".format(**by_key[(d, name)])
+                for d in datasets
+            ]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines += [
+            f"| NASWOT, NAS-Bench-201 CIFAR-10 (paper) | {PAPER_NASWOT_TAU} "
+            + "| " * (len(datasets) - 1)
+            + "|",
+            "",
+            "Spearman rho / top-10 hit rate (share of the score's 10 best "
+            "topologies among the 10 most accurate, ties included):",
+            "",
+            "| score | " + " | ".join(datasets) + " |",
+            "|---" * (len(datasets) + 1) + "|",
+        ]
+        for name in self.scores:
+            cells = [
+                "{rho:.3f} / {top_k_hit:.1f}".format(**by_key[(d, name)])
+                for d in datasets
+            ]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines += [
+            "",
+            "Choosing the best of 10 sampled topologies by NASWOT vs one at "
+            "random (disjoint groups of 10; test accuracy %, mean; Wilcoxon "
+            "signed-rank, paired by group):",
+            "",
+            "| dataset | groups | NASWOT best of 10 | random | oracle best of 10 "
+            "| p (NASWOT vs random) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in self.search_comparison():
+            lines.append(
+                "| {dataset} | {n_groups} | {proxy:.1f} | {random:.1f} | "
+                "{oracle:.1f} | {p:.3g} |".format(**row)
+            )
+        singular = np.mean([bool(r["naswot_singular"]) for r in self.records])
+        lines += [
+            "",
+            f"NASWOT kernels that were singular (regularised): {100 * singular:.0f}%.",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def _comparison_row(dataset, picks):
+    proxy, random = np.asarray(picks["proxy"]), np.asarray(picks["random"])
+    p = wilcoxon_signed_rank(proxy, random)[1]
+    return {
+        "dataset": dataset,
+        "n_groups": len(proxy),
+        "proxy": 100 * proxy.mean(),
+        "random": 100 * random.mean(),
+        "oracle": 100 * np.mean(picks["oracle"]),
+        "p": p,
+    }
+
+
+def _rankable(score):
+    """NaN (a failed score) ranks last, like ``-inf``."""
+    return np.where(np.isnan(score), -np.inf, score)
+
+
+def run_proxy_study(
+    datasets, config=None, n_jobs=None, records_path=None, verbose=False
+):
+    """Run the proxy study; cached records are reused.
+
+    Parameters
+    ----------
+    datasets : list of str
+        Names from :data:`~sklearn_rcloud.study.STUDY_DATASETS`; each is
+        split as in the paper protocol (fixed stratified 80/20, or the
+        official split) and min-max scaled (one-hot for categoricals).
+    config : ProxyStudyConfig or None
+        None is the default configuration.
+    n_jobs : int or None
+        Topologies trained in parallel (processes); torch threads are capped
+        at cores / n_jobs.
+    records_path : path or None
+        CSV of records. Records already there with the same configuration
+        key are not recomputed; new ones are appended as they finish.
+    verbose : bool
+        Progress bar.
+
+    Returns
+    -------
+    ProxyStudyResult
+    """
+    config = config or ProxyStudyConfig()
+    topologies = config.topologies()
+    cached = {}
+    if records_path is not None and Path(records_path).exists():
+        for record in read_proxy_records(records_path):
+            if record["config"] == config.key:
+                cached[(record["dataset"], int(record["index"]))] = record
+    n_jobs = _effective_jobs(n_jobs)
+    n_threads = max(1, torch.get_num_threads() // n_jobs)
+    records, tasks = [], []
+    for name in datasets:
+        data = _split(load_study_dataset(name))
+        for index, hidden in enumerate(topologies):
+            if (name, index) in cached:
+                records.append(cached[(name, index)])
+            else:
+                tasks.append((name, index, hidden, data))
+    progress = _progress(len(records) + len(tasks), len(records), not verbose)
+    jobs = (
+        delayed(_evaluate_topology)(config, name, index, hidden, data, n_threads)
+        for name, index, hidden, data in tasks
+    )
+    tic = time.perf_counter()
+    for record in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+        records.append(record)
+        if records_path is not None:
+            _write_records(records_path, [record], append=True)
+        progress.update()
+    progress.close()
+    if verbose and tasks:
+        print(f"{len(tasks)} topologies trained in {time.perf_counter() - tic:.0f} s")
+    order = {name: i for i, name in enumerate(datasets)}
+    records.sort(key=lambda r: (order[r["dataset"]], int(r["index"])))
+    return ProxyStudyResult(records, config)
+
+
+def _fields(records):
+    return list(dict.fromkeys(key for record in records for key in record))
+
+
+def _write_records(path, records, append=False):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not append or not path.exists() or path.stat().st_size == 0
+    fields = _fields(records)
+    if not new:
+        with open(path, newline="") as handle:
+            fields = next(csv.reader(handle))
+    with open(path, "w" if new else "a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        if new:
+            writer.writeheader()
+        writer.writerows(records)
+
+
+def read_proxy_records(path):
+    """Read a proxy study's CSV back into records (numbers as numbers)."""
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    text = {"dataset", "hidden_layer_sizes", "config"}
+    for row in rows:
+        for key, value in row.items():
+            if key in text:
+                continue
+            if value in ("True", "False"):
+                row[key] = value == "True"
+            else:
+                row[key] = float(value) if value not in ("", "nan") else math.nan
+    return rows
