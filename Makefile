@@ -1,6 +1,7 @@
 # Set-up and main entry points. Every target makes its own virtual environment.
 #   make study      install, then run the quick study (3 datasets x 3 seeds, prints the table)
-#   make study-full the paper's full protocol (7 datasets x 10 seeds; hours on 2 cores)
+#   make study-full the paper's full protocol (7 datasets x 10 seeds, with NASWOT and AREA; hours on 2 cores)
+#   make proxy-study every training-free score against trained accuracy (200 topologies x 8 datasets; ~15 min)
 #   make demo       install, then run the quick-start example (Random Cloud vs dense net on Sonar)
 #   make test       install, then run the test suite (what CI runs)
 #   make test-slow  the long studies and reproductions marked @pytest.mark.slow
@@ -10,7 +11,7 @@ VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: study study-full demo test test-slow lint clean
+.PHONY: study study-full proxy-study demo test test-slow lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,9 @@ study: $(VENV)/.installed
 
 study-full: $(VENV)/.installed
 	$(BIN)/python -m sklearn_rcloud.study --protocol paper --datasets all --n-jobs -1 --out results/paper
+
+proxy-study: $(VENV)/.installed
+	$(BIN)/python -m sklearn_rcloud.study --protocol proxies --n-jobs -1 --out results/proxies
 
 demo: $(VENV)/.installed
 	$(BIN)/python examples/plot_quickstart.py

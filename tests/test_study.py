@@ -264,6 +264,27 @@ def test_paper_methods_refuse_datasets_outside_the_paper(iris):
 
 
 # -------------------------------------------------------------------- report
+def test_study_methods_include_naswot_and_area_on_the_papers_space():
+    from sklearn_rcloud import NASWOTSearchClassifier, paper_params
+    from sklearn_rcloud.study import MethodContext, default_methods
+
+    methods = {m.name: m for m in paper_methods()}
+    assert {"naswot", "area"} <= set(methods)
+    context = MethodContext("ionosphere", seed=7)
+    preset = paper_params("ionosphere", random_state=7)
+    widest = max(preset["hidden_layer_sizes"])
+    for name, strategy in (("naswot", "sample"), ("area", "area")):
+        search = methods[name].make(context)
+        assert isinstance(search, NASWOTSearchClassifier)
+        assert search.strategy == strategy and search.random_state == 7
+        assert max(search.width_choices) == widest
+        assert search.depth_range == (1, len(preset["hidden_layer_sizes"]))
+        assert search.max_epochs == preset["max_epochs"]
+        assert search.activation == preset["activation"] == "sigmoid"
+    defaults = {m.name: m for m in default_methods()}
+    assert defaults["area"].make(context).strategy == "area"
+
+
 def test_summary_pairs_runs_and_adjusts_across_datasets(iris, iris_study):
     rows = {r["method"]: r for r in summarize(iris_study)}
     cloud = [r for r in iris_study.records if r["method"] == "random_cloud"]
