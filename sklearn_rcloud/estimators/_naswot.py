@@ -331,10 +331,11 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
         order = np.argsort(
             -np.nan_to_num(history.rows["score"], nan=-np.inf), kind="stable"
         )
-        seeds = []
+        seeds, seen = [], set()
         for row in order:
             hidden = history.rows["hidden_layer_sizes"][row]
-            if hidden not in {history.rows["hidden_layer_sizes"][r] for r in seeds}:
+            if hidden not in seen:
+                seen.add(hidden)
                 seeds.append(int(row))
             if len(seeds) == self.population_size:
                 break

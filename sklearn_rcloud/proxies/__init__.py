@@ -63,6 +63,7 @@ __all__ = [
     "StackedNetworks",
     "SynFlowScorer",
     "TrainAccuracyScorer",
+    "evaluate_networks",
     "get_scorer",
     "score_networks",
     "grad_norm_score",
@@ -133,3 +134,19 @@ def score_networks(scorer, stack, X, y):
     if hasattr(scorer, "score_stack"):
         return np.asarray(scorer.score_stack(stack, X, y), dtype=np.float64)
     return np.array([float(scorer(module, X, y)) for module in stack.to_modules()])
+
+
+def evaluate_networks(scorer, stack, X, y):
+    """Scores of every network of ``stack`` and whether each was flagged.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_networks,), float64
+    singular : ndarray of bool, shape (n_networks,)
+        Whether the scorer regularised a singular kernel (NASWOT); all False
+        for scorers that flag nothing.
+    """
+    if hasattr(scorer, "evaluate"):
+        scores, singular = scorer.evaluate(stack, X)
+        return np.asarray(scores, dtype=np.float64), np.asarray(singular, dtype=bool)
+    return score_networks(scorer, stack, X, y), np.zeros(stack.n_networks, bool)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.nn import functional
 
-from ._stack import StackedNetworks, as_tensors, select_batch
+from ._stack import StackedNetworks, scoring_batch
 
 __all__ = [
     "GradNormScorer",
@@ -43,11 +43,7 @@ class _GradientProxy:
         self.random_state = random_state
 
     def _batch(self, stack, X, y):
-        X, y = as_tensors(X, y, stack.parameter)
-        rows = torch.as_tensor(
-            select_batch(X, self.batch_size, self.random_state), device=X.device
-        )
-        return X[rows], (None if y is None else y[rows])
+        return scoring_batch(stack, X, y, self.batch_size, self.random_state)
 
     def _loss_gradients(self, stack, X, y):
         """Leaf weights of ``stack`` and the gradients of each network's loss."""

@@ -19,7 +19,7 @@ import warnings
 
 import torch
 
-from ._stack import StackedNetworks, as_tensors, select_batch
+from ._stack import StackedNetworks, scoring_batch
 
 __all__ = ["NASWOTScorer", "SingularKernelWarning", "naswot_score"]
 
@@ -123,12 +123,9 @@ class NASWOTScorer:
         """
         if len(stack.linears) < 2:
             raise ValueError("The NASWOT score needs at least one hidden layer.")
-        X, _ = as_tensors(X, None, stack.parameter)
-        batch = select_batch(X, self.batch_size, self.random_state)
+        X, _ = scoring_batch(stack, X, None, self.batch_size, self.random_state)
         with torch.no_grad():
-            _, pre_activations, _ = stack.forward(
-                X[torch.as_tensor(batch, device=X.device)]
-            )
+            _, pre_activations, _ = stack.forward(X)
             logdet, singular = kernel_logdet(
                 naswot_kernel(pre_activations), self.jitter
             )

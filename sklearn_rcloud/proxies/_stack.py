@@ -15,7 +15,7 @@ from torch import nn
 
 from ..topology import ACTIVATIONS
 
-__all__ = ["StackedNetworks", "as_tensors", "select_batch"]
+__all__ = ["StackedNetworks", "as_tensors", "scoring_batch", "select_batch"]
 
 
 class StackedNetworks:
@@ -80,6 +80,19 @@ class StackedNetworks:
                 layers.append(ACTIVATIONS[activation]())
             layers.append(tuple(pair))
         return cls(layers)
+
+    @classmethod
+    def from_network(cls, weights, activation):
+        """A stack of one from a single network's ``(weight, bias)`` per layer.
+
+        Parameters
+        ----------
+        weights : list of (Tensor, Tensor)
+            Weight ``(fan_out, fan_in)`` and bias ``(fan_out,)`` per linear
+            layer, as :func:`sklearn_rcloud.init.init_weights` draws them.
+        activation : {'relu', 'sigmoid', 'tanh'}
+        """
+        return cls.from_weights([(w[None], b[None]) for w, b in weights], activation)
 
     @property
     def linears(self):
@@ -203,15 +216,30 @@ def select_batch(X, batch_size, random_state=0):
     -------
     indices : ndarray of int64
     """
-    n_samples = len(X)
-    order = np.random.default_rng(random_state).permutation(n_samples)
-    rows = X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
+    order = np.random.default_rng(random_state).permutation(len(X))
     # Look at a few times more rows than needed: with few duplicates that is
     # enough, and the whole data is scanned only when it is not.
-    for window in (4 * batch_size, n_samples):
-        candidates = order[:window]
-        _, first = np.unique(rows[candidates], axis=0, return_index=True)
-        distinct = candidates[np.sort(first)]
-        if len(distinct) >= batch_size or window >= n_samples:
-            return distinct[:batch_size].astype(np.int64)
-    return distinct  # pragma: no cover (the loop always returns)
+    distinct = _distinct_rows(X, order[: 4 * batch_size])
+    if len(distinct) < batch_size and 4 * batch_size < len(X):
+        distinct = _distinct_rows(X, order)
+    return distinct[:batch_size]
+
+
+def _distinct_rows(X, candidates):
+    """The ``candidates`` (row indices) whose row is not a repeat of an earlier one."""
+    if isinstance(X, torch.Tensor):
+        rows = X[torch.as_tensor(candidates, device=X.device)].detach().cpu().numpy()
+    else:
+        rows = np.asarray(X)[candidates]
+    _, first = np.unique(rows, axis=0, return_index=True)
+    return candidates[np.sort(first)].astype(np.int64)
+
+
+def scoring_batch(stack, X, y, batch_size, random_state):
+    """``X`` and ``y`` as tensors for ``stack``, cut to :func:`select_batch`'s rows.
+
+    ``y`` may be None (label-free scores).
+    """
+    X, y = as_tensors(X, y, stack.parameter)
+    rows = torch.as_tensor(select_batch(X, batch_size, random_state), device=X.device)
+    return X[rows], (None if y is None else y[rows])

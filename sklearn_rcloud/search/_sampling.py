@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ..init import init_weights
-from ..proxies import StackedNetworks, score_networks
+from ..proxies import StackedNetworks, evaluate_networks
 from ..topology import Topology
 from ._space import architecture_seed
 
@@ -69,14 +69,9 @@ def score_architectures(
         seed = architecture_seed(base_seed, hidden)
         weights = initial_weights(topology, init, seed, X.device)
         # Distinct architectures have distinct shapes: each is a stack of one.
-        stack = StackedNetworks.from_weights(
-            [(w[None], b[None]) for w, b in weights], activation
-        )
+        stack = StackedNetworks.from_network(weights, activation)
         with torch.no_grad():
-            if hasattr(scorer, "evaluate"):
-                score, singular = scorer.evaluate(stack, X)
-            else:
-                score, singular = score_networks(scorer, stack, X, y), [False]
+            score, singular = evaluate_networks(scorer, stack, X, y)
         scored[hidden] = (float(score[0]), bool(singular[0]))
     scores = np.array([scored[hidden][0] for hidden in architectures], dtype=float)
     singular = np.array([scored[hidden][1] for hidden in architectures], dtype=bool)

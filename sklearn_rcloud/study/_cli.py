@@ -166,11 +166,7 @@ def _proxy_study(args):
     )
     if names == ["all"]:
         names = list(STUDY_DATASETS)
-    unknown = set(names) - set(STUDY_DATASETS)
-    if unknown:
-        raise SystemExit(
-            f"Unknown datasets {sorted(unknown)}; choose from {list(STUDY_DATASETS)}."
-        )
+    _check_dataset_names(names)
     n_topologies = 40 if args.quick else args.n_topologies
     config = ProxyStudyConfig(n_topologies=n_topologies)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -221,12 +217,16 @@ def _datasets(args, protocol):
         names = list(
             STUDY_DATASETS if isinstance(protocol, CVProtocol) else PAPER_DATASET_NAMES
         )
+    _check_dataset_names(names)
+    return names
+
+
+def _check_dataset_names(names):
     unknown = set(names) - set(STUDY_DATASETS)
     if unknown:
         raise SystemExit(
             f"Unknown datasets {sorted(unknown)}; choose from {list(STUDY_DATASETS)}."
         )
-    return names
 
 
 def _save_figures(result, out):

@@ -24,18 +24,13 @@ import torch
 from scipy import stats
 from sklearn.utils.parallel import Parallel, delayed
 
-from ..proxies import get_scorer
-from ..search import (
-    MLPSearchSpace,
-    architecture_seed,
-    initial_weights,
-    score_architectures,
-)
+from ..proxies import StackedNetworks, evaluate_networks, get_scorer
+from ..search import MLPSearchSpace, architecture_seed, initial_weights
 from ..topology import Topology
 from ..training import TrainingConfig, predict_proba_module, train_network
 from ._data import load_study_dataset
 from ._protocols import PaperProtocol, preprocessor
-from ._runner import _effective_jobs, _progress, _torch_threads
+from ._runner import _effective_jobs, _progress, _torch_threads, append_csv
 from ._stats import wilcoxon_signed_rank
 
 __all__ = [
@@ -145,26 +140,19 @@ def _evaluate_topology(config, dataset_name, index, hidden, data, n_threads):
     with _torch_threads(n_threads):
         topology = Topology(X_train.shape[1], hidden, n_classes, config.activation)
         record["n_params"] = topology.n_params
-        X, y = torch.as_tensor(X_train), torch.as_tensor(y_train)
-        for name in config.proxies:
-            scorer = _configured(get_scorer(name), config)
-            scores, singular = score_architectures(
-                [hidden],
-                X.shape[1],
-                n_classes,
-                config.activation,
-                config.init,
-                config.seed,
-                scorer,
-                X,
-                y,
-            )
-            record[name] = float(scores[0])
-            if name == "naswot":
-                record["naswot_singular"] = bool(singular[0])
         weights = initial_weights(
             topology, config.init, architecture_seed(config.seed, hidden)
         )
+        # Every proxy scores the weights the topology is then trained from.
+        stack = StackedNetworks.from_network(weights, config.activation)
+        X, y = torch.as_tensor(X_train), torch.as_tensor(y_train)
+        for name in config.proxies:
+            scorer = _configured(get_scorer(name), config)
+            with torch.no_grad():
+                scores, singular = evaluate_networks(scorer, stack, X, y)
+            record[name] = float(scores[0])
+            if name == "naswot":
+                record["naswot_singular"] = bool(singular[0])
         recipe = TrainingConfig(
             lr=config.lr,
             max_epochs=config.max_epochs,
@@ -307,7 +295,8 @@ class ProxyStudyResult:
         return rows
 
     def to_csv(self, path):
-        _write_records(path, self.records)
+        Path(path).unlink(missing_ok=True)
+        _append_records(path, self.records)
 
     def to_markdown(self, n_bootstrap=1000):
         """Correlation table (tau [95% CI], rho, top-10 hits) and the search test."""
@@ -438,7 +427,7 @@ def run_proxy_study(
     for record in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
         records.append(record)
         if records_path is not None:
-            _write_records(records_path, [record], append=True)
+            _append_records(records_path, [record])
         progress.update()
     progress.close()
     if verbose and tasks:
@@ -448,23 +437,15 @@ def run_proxy_study(
     return ProxyStudyResult(records, config)
 
 
-def _fields(records):
-    return list(dict.fromkeys(key for record in records for key in record))
-
-
-def _write_records(path, records, append=False):
+def _append_records(path, records):
+    """Append records under the file's existing header (or their own keys)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new = not append or not path.exists() or path.stat().st_size == 0
-    fields = _fields(records)
-    if not new:
+    if path.exists() and path.stat().st_size:
         with open(path, newline="") as handle:
             fields = next(csv.reader(handle))
-    with open(path, "w" if new else "a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        if new:
-            writer.writeheader()
-        writer.writerows(records)
+    else:
+        fields = list(dict.fromkeys(key for record in records for key in record))
+    append_csv(path, records, fields)
 
 
 def read_proxy_records(path):

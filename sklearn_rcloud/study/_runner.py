@@ -195,7 +195,7 @@ def run_study(
                 record["protocol"] = protocol.name
                 records[key] = record
                 if records_path is not None:
-                    _append(records_path, record)
+                    append_csv(records_path, [record], RECORD_FIELDS)
                 progress.update()
 
     ordered = [records[_key(d, m, run)] for d, run in plan for m in methods]
@@ -364,15 +364,16 @@ def _progress(total, initial, disable):
     )
 
 
-def _append(path, record):
+def append_csv(path, rows, fieldnames):
+    """Append dict ``rows`` to a CSV, writing the header when the file is new."""
     path = Path(path)
     new = not path.exists() or path.stat().st_size == 0
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=RECORD_FIELDS)
+        writer = csv.DictWriter(handle, fieldnames=fieldnames)
         if new:
             writer.writeheader()
-        writer.writerow(record)
+        writer.writerows(rows)
 
 
 def read_records(path):
