@@ -11,6 +11,8 @@ from .estimators import (
     NASWOTSearchClassifier,
     RandomCloudClassifier,
     RandomPruningClassifier,
+    RandomSearchSparseClassifier,
+    RandomSparseClassifier,
 )
 from .presets import PAPER_DATASETS, paper_params
 from .topology import Topology
@@ -22,6 +24,8 @@ __all__ = [
     "PAPER_DATASETS",
     "RandomCloudClassifier",
     "RandomPruningClassifier",
+    "RandomSearchSparseClassifier",
+    "RandomSparseClassifier",
     "Topology",
     "__version__",
     "paper_params",

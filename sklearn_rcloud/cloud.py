@@ -317,6 +317,51 @@ class RandomCloud:
             for (weight, bias), fan_in, fan_out in zip(layers, fan_ins, fan_outs)
         ]
 
+    def node_stack(self, kept, network=0):
+        """Stacked weights of one network restricted to sets of its hidden nodes.
+
+        The node-mask counterpart of :meth:`sub_stack`: mask ``t`` keeps, in
+        every hidden layer, the nodes listed in ``kept[layer][t]``, and the
+        sub-network inherits their incoming and outgoing weights (the output
+        layer keeps every output). Every mask keeps the same number of nodes
+        per layer, so the sub-networks form one stack.
+
+        Parameters
+        ----------
+        kept : list of Tensor of int64
+            One ``(n_masks, n_kept)`` tensor per hidden layer (every layer of
+            the cloud's topology), holding distinct node indices.
+        network : int, default=0
+            Which network of the cloud is the parent.
+
+        Returns
+        -------
+        weights : list of (Tensor, Tensor)
+            ``(weight, bias)`` per layer with a leading mask axis, copies.
+        """
+        if len(kept) != self.topology.depth:
+            raise ValueError(
+                f"kept needs one index tensor per hidden layer ({self.topology.depth}),"
+                f" got {len(kept)}."
+            )
+        kept = [torch.as_tensor(k, device=self.device).long() for k in kept]
+        n_masks = kept[0].shape[0]
+        stacked, columns = [], None
+        for index, (weight, bias) in enumerate(self.weights):
+            weight, bias = weight[network], bias[network]
+            if index < self.topology.depth:
+                rows = kept[index]
+                weight, bias = weight[rows], bias[rows]
+            else:
+                weight = weight.expand(n_masks, *weight.shape)
+                bias = bias.expand(n_masks, *bias.shape)
+            if columns is not None:
+                index_in = columns[:, None, :].expand(-1, weight.shape[1], -1)
+                weight = weight.gather(2, index_in)
+            stacked.append((weight.contiguous(), bias.contiguous()))
+            columns = kept[index] if index < self.topology.depth else None
+        return stacked
+
     def block_slices(self, n_samples, max_bytes=BLOCK_BYTES):
         """Slices over networks keeping one block's activations under ``max_bytes``."""
         per_network = n_samples * sum(self.topology.hidden_layer_sizes)

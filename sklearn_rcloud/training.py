@@ -35,6 +35,7 @@ __all__ = [
     "predict_proba_module",
     "resolve_device",
     "train_network",
+    "training_curve",
 ]
 
 LOSSES = ("cross_entropy", "mse")
@@ -288,6 +289,30 @@ def train_network(module, X, y, config, seed):
             "Lower `lr`, scale the features, or use loss='cross_entropy'."
         )
     return net, train_time
+
+
+def training_curve(net):
+    """The per-epoch training curve of a fitted skorch net, as arrays.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        A fitted net, e.g. from :func:`train_network`.
+
+    Returns
+    -------
+    curve : dict of ndarray
+        ``epoch`` (from 1) and ``train_loss``; with a validation split also
+        ``valid_loss`` and ``valid_acc``. ``pandas.DataFrame(curve)`` works.
+    """
+    history = net.history
+    curve = {"epoch": np.arange(1, len(history) + 1, dtype=np.int64)}
+    for key in ("train_loss", "valid_loss", "valid_acc"):
+        if len(history) and key in history[-1]:
+            curve[key] = np.asarray(
+                [epoch.get(key, np.nan) for epoch in history], dtype=float
+            )
+    return curve
 
 
 def _n_outputs(module):

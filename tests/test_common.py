@@ -21,6 +21,8 @@ from sklearn_rcloud import (
     NASWOTSearchClassifier,
     RandomCloudClassifier,
     RandomPruningClassifier,
+    RandomSearchSparseClassifier,
+    RandomSparseClassifier,
 )
 
 # Small settings: the checks test the API, not the accuracy of the defaults.
@@ -41,6 +43,12 @@ SMALL_PARAMS = {
         n_samples=5, width_choices=(4, 8), depth_range=(1, 2), max_epochs=50, lr=0.01
     ),
     RandomPruningClassifier: _SMALL_PRUNING,
+    RandomSearchSparseClassifier: dict(
+        hidden_layer_sizes=(16,), sparsity=0.5, n_trials=5, max_epochs=100, lr=0.01
+    ),
+    RandomSparseClassifier: dict(
+        hidden_layer_sizes=(16,), sparsity=0.5, max_epochs=100, lr=0.01
+    ),
 }
 
 

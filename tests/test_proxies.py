@@ -162,6 +162,15 @@ def test_grad_norm_and_snip_equal_autograd_on_the_module(data):
     assert snip_score(module, X, y) == pytest.approx(expected_snip, rel=1e-10)
 
 
+def test_train_loss_is_minus_the_cross_entropy_of_the_module(data):
+    X, y = data
+    module = _random_module((7, 4))
+    with torch.no_grad():
+        logits = module(torch.as_tensor(X, dtype=torch.float64))
+    expected = -float(nn.functional.cross_entropy(logits, torch.as_tensor(y)))
+    assert get_scorer("train_loss")(module, X, y) == pytest.approx(expected)
+
+
 def test_synflow_equals_the_absolute_weight_flow(data):
     X, _ = data
     module = _random_module((6, 5), activation="tanh")
@@ -245,7 +254,7 @@ def test_tensors_are_scored_in_place_and_bad_input_is_named(data):
 
 
 @pytest.mark.parametrize(
-    "name", ["naswot", "synflow", "snip", "grad_norm", "jacob_cov"]
+    "name", ["naswot", "synflow", "snip", "grad_norm", "jacob_cov", "train_loss"]
 )
 def test_random_cloud_searches_with_every_proxy(name):
     X, y = load_wine(return_X_y=True)

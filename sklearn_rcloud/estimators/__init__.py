@@ -9,13 +9,21 @@ from ._pruning import (
     RandomPruningClassifier,
 )
 from ._random_cloud import RandomCloudClassifier
+from ._sparse import (
+    BaseSparseSubnetworkClassifier,
+    RandomSearchSparseClassifier,
+    RandomSparseClassifier,
+)
 
 __all__ = [
     "BaseNetworkClassifier",
     "BasePruningClassifier",
+    "BaseSparseSubnetworkClassifier",
     "DenseMLPClassifier",
     "MagnitudePruningClassifier",
     "NASWOTSearchClassifier",
     "RandomCloudClassifier",
     "RandomPruningClassifier",
+    "RandomSearchSparseClassifier",
+    "RandomSparseClassifier",
 ]

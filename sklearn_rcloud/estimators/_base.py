@@ -28,6 +28,7 @@ from ..training import (
     TrainingConfig,
     predict_proba_module,
     train_network,
+    training_curve,
 )
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -113,6 +114,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         self.topology_ = topology
         self.n_params_ = topology.n_params
         self.n_iter_ = len(net.history)
+        self.history_ = training_curve(net)
 
     def _train(self, topology, weights, X, y, seed):
         """Train ``topology`` from ``weights`` and set the fitted attributes."""

@@ -58,6 +58,9 @@ class DenseMLPClassifier(BaseNetworkClassifier):
     module_ : torch.nn.Sequential
     n_iter_ : int
         Training epochs run.
+    history_ : dict of ndarray
+        The training curve: ``epoch``, ``train_loss`` and, with
+        ``early_stopping=True``, ``valid_loss`` and ``valid_acc``.
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

@@ -126,6 +126,9 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
     net_ : skorch.NeuralNetClassifier
     module_ : torch.nn.Sequential
     n_iter_ : int
+    history_ : dict of ndarray
+        The training curve of the final training: ``epoch``, ``train_loss`` and, with
+        ``early_stopping=True``, ``valid_loss`` and ``valid_acc``.
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

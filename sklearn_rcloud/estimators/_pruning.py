@@ -100,6 +100,10 @@ _SHARED_DOC = """
         The pruned, fine-tuned network; it outputs logits.
     n_iter_ : int
         Epochs of the last fine-tuning phase.
+    history_ : dict of ndarray
+        The training curve of the last fine-tuning phase: ``epoch``,
+        ``train_loss`` and, with ``early_stopping=True``, ``valid_loss`` and
+        ``valid_acc``.
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

@@ -85,6 +85,10 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         among candidates scoring at least ``best - tolerance``.
     tolerance : float, default=0.01
         Score margin of ``selection='smallest'``.
+    max_params : int or None, default=None
+        Parameter budget: only candidates with at most ``max_params``
+        parameters can be selected (e.g. to compare with another method at
+        the same size). ``None`` sets no budget.
     weights : {'inherit', 'reinit'}, default='inherit'
         'inherit' trains the winner from the random weights it was scored
         with, as the paper does; 'reinit' draws fresh weights for its topology.
@@ -150,6 +154,9 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         The trained network; it outputs logits.
     n_iter_ : int
         Training epochs run.
+    history_ : dict of ndarray
+        The training curve: ``epoch``, ``train_loss`` and, with
+        ``early_stopping=True``, ``valid_loss`` and ``valid_acc``.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -198,6 +205,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         "scorer": [StrOptions(set(SCORERS)), callable],
         "selection": [StrOptions({"best", "smallest"})],
         "tolerance": [Interval(Real, 0, None, closed="left")],
+        "max_params": [Interval(Integral, 1, None, closed="left"), None],
         "weights": [StrOptions({"inherit", "reinit"})],
         "n_jobs": [Integral, None],
     }
@@ -214,6 +222,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         scorer="readout",
         selection="smallest",
         tolerance=0.01,
+        max_params=None,
         weights="inherit",
         loss="cross_entropy",
         optimizer="adam",
@@ -238,6 +247,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         self.scorer = scorer
         self.selection = selection
         self.tolerance = tolerance
+        self.max_params = max_params
         self.weights = weights
         self.loss = loss
         self.optimizer = optimizer
@@ -275,6 +285,12 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         cloud_seed, init_seed, train_seed = self._random_seeds(3)
         device = resolve_device(self.device)
         self.initial_topology_ = self._full_topology(X.shape[1])
+        smallest = self.initial_topology_.with_hidden((1,)).n_params
+        if self.max_params is not None and self.max_params < smallest:
+            raise ValueError(
+                f"max_params={self.max_params} is below the smallest candidate "
+                f"(one hidden neuron: {smallest} parameters on this data)."
+            )
 
         scorer = get_scorer(self.scorer)
         if self.threshold is not None:
@@ -297,7 +313,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
             cloud, X_search, y_search, scorer, step=self.step, n_jobs=self.n_jobs
         )
         network, selected, score = select_candidate(
-            result, self.threshold_, self.selection, self.tolerance
+            result, self.threshold_, self.selection, self.tolerance, self.max_params
         )
         if network is None and not np.isfinite(score):
             raise ValueError(
@@ -316,7 +332,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
             )
             self.threshold_ = -np.inf
             network, selected, score = select_candidate(
-                result, self.threshold_, self.selection, self.tolerance
+                result, self.threshold_, self.selection, self.tolerance, self.max_params
             )
         if network is None:
             raise ValueError(

@@ -19,6 +19,8 @@ name                labels  score
 ==================  ======  ======================================================
 ``train_accuracy``  yes     training accuracy of the untrained network (Random
                             Cloud's)
+``train_loss``      yes     minus the training cross-entropy of the untrained
+                            network (random search over sparse sub-networks)
 ``readout``         yes     leave-one-out accuracy of a closed-form ridge output
                             layer on the random hidden features
 ``readout_train``   yes     the same read-out's training accuracy
@@ -38,7 +40,7 @@ from functools import partial
 
 import numpy as np
 
-from ._forward import ReadoutScorer, TrainAccuracyScorer
+from ._forward import ReadoutScorer, TrainAccuracyScorer, TrainLossScorer
 from ._gradient import (
     GradNormScorer,
     JacobCovScorer,
@@ -63,6 +65,7 @@ __all__ = [
     "StackedNetworks",
     "SynFlowScorer",
     "TrainAccuracyScorer",
+    "TrainLossScorer",
     "evaluate_networks",
     "get_scorer",
     "score_networks",
@@ -82,6 +85,7 @@ readout_score = ReadoutScorer()
 #: Scorer factories by name.
 SCORERS = {
     "train_accuracy": TrainAccuracyScorer,
+    "train_loss": TrainLossScorer,
     "readout": ReadoutScorer,
     "readout_train": partial(ReadoutScorer, leave_one_out=False),
     "naswot": NASWOTScorer,

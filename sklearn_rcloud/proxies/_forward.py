@@ -1,4 +1,4 @@
-"""Forward-only scores: the untrained network's accuracy and a ridge read-out.
+"""Forward-only scores: the untrained network's accuracy and loss, a ridge read-out.
 
 Both have two faces that must agree: a batched ``score_prefixes`` that scores
 every truncation of the last hidden layer of a block of cloud networks in one
@@ -16,7 +16,7 @@ from torch import nn
 from ..cloud import prefix_accuracy
 from ._stack import StackedNetworks, as_tensors
 
-__all__ = ["ReadoutScorer", "TrainAccuracyScorer"]
+__all__ = ["ReadoutScorer", "TrainAccuracyScorer", "TrainLossScorer"]
 
 
 def _majority_rate(y):
@@ -55,6 +55,37 @@ class TrainAccuracyScorer:
 
     def __repr__(self):
         return "TrainAccuracyScorer()"
+
+
+class TrainLossScorer:
+    """Minus the training cross-entropy of the untrained network.
+
+    A network whose random weights already give a low loss on the training
+    data starts "better positioned in the loss landscape", the criterion of
+    random search over sparse sub-networks (Farahani, 2024). Unlike the
+    accuracy it is continuous, so networks that all predict the majority class
+    at initialisation still get different scores. Higher is better.
+    """
+
+    name = "train_loss"
+    memory_factor = 1
+
+    def score_stack(self, stack, X, y):
+        """Scores of every network of a :class:`StackedNetworks`, shape (n,)."""
+        X, y = as_tensors(X, y, stack.parameter)
+        with torch.no_grad():
+            logits, _, _ = stack.forward(X)
+            log_proba = torch.log_softmax(logits.double(), dim=2)
+            picked = log_proba.gather(2, y.expand(stack.n_networks, -1)[..., None])
+        scores = picked.squeeze(2).mean(dim=1).cpu().numpy()
+        # Overflowing logits (unscaled inputs) give NaN: rank such networks last.
+        return np.where(np.isnan(scores), -np.inf, scores)
+
+    def __call__(self, module, X, y):
+        return float(self.score_stack(StackedNetworks.from_module(module), X, y)[0])
+
+    def __repr__(self):
+        return "TrainLossScorer()"
 
 
 class ReadoutScorer:

@@ -1,23 +1,34 @@
 """Search strategies over candidate networks.
 
-The progressive reduction of a random cloud (Random Cloud), and the sampling,
-scoring and regularised evolution of topologies from an MLP search space
-(NASWOT and AREA).
+The progressive reduction of a random cloud (Random Cloud), random search over
+node masks of a parent network (sparse sub-networks), and the sampling, scoring
+and regularised evolution of topologies from an MLP search space (NASWOT and
+AREA).
 """
 
 from ._evolution import fittest, regularized_evolution
+from ._node_masks import (
+    NodeMaskResult,
+    nodes_kept,
+    random_node_search,
+    sample_node_masks,
+)
 from ._reduction import SearchResult, progressive_reduction, select_candidate
 from ._sampling import initial_weights, score_architectures
 from ._space import MLPSearchSpace, architecture_seed
 
 __all__ = [
     "MLPSearchSpace",
+    "NodeMaskResult",
     "SearchResult",
     "architecture_seed",
     "fittest",
     "initial_weights",
+    "nodes_kept",
     "progressive_reduction",
+    "random_node_search",
     "regularized_evolution",
+    "sample_node_masks",
     "score_architectures",
     "select_candidate",
 ]

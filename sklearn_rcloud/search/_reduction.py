@@ -133,7 +133,9 @@ def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None):
     return SearchResult(candidates, n_params, np.concatenate(parts, axis=0))
 
 
-def select_candidate(result, threshold, selection="best", tolerance=0.0):
+def select_candidate(
+    result, threshold, selection="best", tolerance=0.0, max_params=None
+):
     """Pick the winning (network, sub-topology) of a search.
 
     Parameters
@@ -149,6 +151,8 @@ def select_candidate(result, threshold, selection="best", tolerance=0.0):
         to the first visited.
     tolerance : float, default=0.0
         Score margin for ``'smallest'``.
+    max_params : int or None, default=None
+        Only candidates with at most this many parameters qualify.
 
     Returns
     -------
@@ -161,6 +165,8 @@ def select_candidate(result, threshold, selection="best", tolerance=0.0):
     scores = result.scores
     finite = np.where(np.isfinite(scores), scores, -np.inf)
     qualified = finite > threshold
+    if max_params is not None:
+        qualified &= (result.n_params <= max_params)[None, :]
     if not qualified.any():
         return None, None, float(np.max(finite)) if finite.size else -np.inf
     flat = np.where(qualified, finite, -np.inf).reshape(-1)
