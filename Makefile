@@ -2,6 +2,7 @@
 #   make study      install, then run the quick study (3 datasets x 3 seeds, prints the table)
 #   make study-full the paper's full protocol (7 datasets x 10 seeds, with NASWOT and AREA; hours on 2 cores)
 #   make proxy-study every training-free score against trained accuracy (200 topologies x 8 datasets; ~15 min)
+#   make sparsity-study dense parent vs random search vs random masks vs Random Cloud at 5 sparsities (8 datasets x 10 folds; ~25 min)
 #   make demo       install, then run the quick-start example (Random Cloud vs dense net on Sonar)
 #   make test       install, then run the test suite (what CI runs)
 #   make test-slow  the long studies and reproductions marked @pytest.mark.slow
@@ -11,7 +12,7 @@ VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: study study-full proxy-study demo test test-slow lint clean
+.PHONY: study study-full proxy-study sparsity-study demo test test-slow lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,9 @@ study-full: $(VENV)/.installed
 
 proxy-study: $(VENV)/.installed
 	$(BIN)/python -m sklearn_rcloud.study --protocol proxies --n-jobs -1 --out results/proxies
+
+sparsity-study: $(VENV)/.installed
+	$(BIN)/python -m sklearn_rcloud.study --protocol sparsity --n-jobs -1 --out results/sparsity
 
 demo: $(VENV)/.installed
 	$(BIN)/python examples/plot_quickstart.py

@@ -94,6 +94,12 @@ class Topology:
         return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
     @property
+    def n_weights(self) -> int:
+        """Number of connection weights (the parameters without the biases)."""
+        sizes = self.layer_sizes
+        return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+    @property
     def n_flops(self) -> int:
         """Floating-point operations of one forward pass for one sample.
 

@@ -250,6 +250,9 @@ def test_select_candidate_respects_a_parameter_budget():
     assert select_candidate(result, 0.0, "best", max_params=25)[1] == (2,)
     assert select_candidate(result, 0.0, "best", max_params=10)[1] == (1,)
     assert select_candidate(result, 0.0, "best", max_params=9)[0] is None
+    assert select_candidate(result, 0.0, "best", min_params=15)[1] == (3,)
+    window = select_candidate(result, 0.0, "best", max_params=25, min_params=15)
+    assert window[1] == (2,)
 
 
 def test_random_cloud_max_params_caps_the_selected_size(wine):
@@ -261,8 +264,15 @@ def test_random_cloud_max_params_caps_the_selected_size(wine):
     )
     assert free.fit(X, y).n_params_ > 150
     assert capped.fit(X, y).n_params_ <= 150
-    with pytest.raises(ValueError, match="max_params=10 is below the smallest"):
+    with pytest.raises(ValueError, match="max_params=10 parameters; on this data"):
         RandomCloudClassifier(max_params=10, **params).fit(X, y)
+    # A window pins the size: (16, 1) is the only candidate of 224 + 17 + 6.
+    pinned = RandomCloudClassifier(
+        selection="best", min_params=247, max_params=247, random_state=0, **params
+    ).fit(X, y)
+    assert pinned.topology_.hidden_layer_sizes == (16, 1)
+    with pytest.raises(ValueError, match="min_params=249 and max_params=250"):
+        RandomCloudClassifier(min_params=249, max_params=250, **params).fit(X, y)
 
 
 def test_training_curve_of_the_winner_matches_its_skorch_history(wine):

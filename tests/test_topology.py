@@ -31,6 +31,7 @@ def test_counts_agree_with_the_module(hidden):
     module = topology.to_module(init_weights(topology, "kaiming", _generator()))
     assert topology.n_params == sum(p.numel() for p in module.parameters())
     linears = [m for m in module if isinstance(m, nn.Linear)]
+    assert topology.n_weights == sum(m.weight.numel() for m in linears)
     expected_flops = sum(2 * m.in_features * m.out_features for m in linears)
     assert topology.n_flops == expected_flops + sum(hidden)
     output = linears[-1]

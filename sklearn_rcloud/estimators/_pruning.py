@@ -207,10 +207,9 @@ class BasePruningClassifier(BaseNetworkClassifier):
             ]
             kept = [torch.arange(h) for h in topology.hidden_layer_sizes]
         else:
-            n_biases = sum(topology.layer_sizes[1:])
-            n_weights = topology.n_params - n_biases
+            n_biases = topology.n_params - topology.n_weights
             n_keep = max(1, int(round(target_params)) - n_biases)
-            weight_counts = geometric_schedule(n_weights, n_keep, n_rounds)
+            weight_counts = geometric_schedule(topology.n_weights, n_keep, n_rounds)
 
         self.prune_time_ = self.finetune_time_ = 0.0
         for round_index in range(n_rounds):

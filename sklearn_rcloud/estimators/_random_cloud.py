@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..cloud import RandomCloud
 from ..init import init_weights
 from ..proxies import SCORERS, get_scorer
-from ..search import progressive_reduction, select_candidate
+from ..search import progressive_reduction, reduction_candidates, select_candidate
 from ..training import resolve_device
 from ._base import BaseNetworkClassifier, torch_generator
 
@@ -87,8 +87,12 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         Score margin of ``selection='smallest'``.
     max_params : int or None, default=None
         Parameter budget: only candidates with at most ``max_params``
-        parameters can be selected (e.g. to compare with another method at
-        the same size). ``None`` sets no budget.
+        parameters can be selected. ``None`` sets no budget.
+    min_params : int or None, default=None
+        Only candidates with at least ``min_params`` parameters can be
+        selected. With ``max_params``, a window that pins the size, e.g. to
+        compare with another method at the same parameter count (the
+        cloud's networks still compete at the sizes inside it).
     weights : {'inherit', 'reinit'}, default='inherit'
         'inherit' trains the winner from the random weights it was scored
         with, as the paper does; 'reinit' draws fresh weights for its topology.
@@ -206,6 +210,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         "selection": [StrOptions({"best", "smallest"})],
         "tolerance": [Interval(Real, 0, None, closed="left")],
         "max_params": [Interval(Integral, 1, None, closed="left"), None],
+        "min_params": [Interval(Integral, 1, None, closed="left"), None],
         "weights": [StrOptions({"inherit", "reinit"})],
         "n_jobs": [Integral, None],
     }
@@ -223,6 +228,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         selection="smallest",
         tolerance=0.01,
         max_params=None,
+        min_params=None,
         weights="inherit",
         loss="cross_entropy",
         optimizer="adam",
@@ -248,6 +254,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         self.selection = selection
         self.tolerance = tolerance
         self.max_params = max_params
+        self.min_params = min_params
         self.weights = weights
         self.loss = loss
         self.optimizer = optimizer
@@ -285,12 +292,8 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         cloud_seed, init_seed, train_seed = self._random_seeds(3)
         device = resolve_device(self.device)
         self.initial_topology_ = self._full_topology(X.shape[1])
-        smallest = self.initial_topology_.with_hidden((1,)).n_params
-        if self.max_params is not None and self.max_params < smallest:
-            raise ValueError(
-                f"max_params={self.max_params} is below the smallest candidate "
-                f"(one hidden neuron: {smallest} parameters on this data)."
-            )
+        window = (self.max_params, self.min_params)
+        self._check_parameter_window()
 
         scorer = get_scorer(self.scorer)
         if self.threshold is not None:
@@ -313,7 +316,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
             cloud, X_search, y_search, scorer, step=self.step, n_jobs=self.n_jobs
         )
         network, selected, score = select_candidate(
-            result, self.threshold_, self.selection, self.tolerance, self.max_params
+            result, self.threshold_, self.selection, self.tolerance, *window
         )
         if network is None and not np.isfinite(score):
             raise ValueError(
@@ -332,7 +335,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
             )
             self.threshold_ = -np.inf
             network, selected, score = select_candidate(
-                result, self.threshold_, self.selection, self.tolerance, self.max_params
+                result, self.threshold_, self.selection, self.tolerance, *window
             )
         if network is None:
             raise ValueError(
@@ -356,3 +359,22 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         self.reduction_ = 1.0 - self.n_params_ / self.initial_topology_.n_params
         self.fit_time_ = time.perf_counter() - start
         return self
+
+    def _check_parameter_window(self):
+        """Fail early when no candidate's size lies in [min_params, max_params]."""
+        if self.max_params is None and self.min_params is None:
+            return
+        low = 0 if self.min_params is None else self.min_params
+        high = np.inf if self.max_params is None else self.max_params
+        sizes = [
+            self.initial_topology_.with_hidden(hidden).n_params
+            for hidden in reduction_candidates(
+                self.initial_topology_.hidden_layer_sizes, self.step
+            )
+        ]
+        if not any(low <= size <= high for size in sizes):
+            raise ValueError(
+                f"No candidate network has between min_params={self.min_params} "
+                f"and max_params={self.max_params} parameters; on this data the "
+                f"candidates have {min(sizes)} to {max(sizes)}."
+            )

@@ -97,15 +97,9 @@ class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
         self._train(topology, weights, X, y, train_seed)
         self.reduction_ = 1.0 - self.n_params_ / parent.n_params
         self.node_sparsity_ = 1.0 - sum(n_kept) / sum(parent.hidden_layer_sizes)
-        self.weight_sparsity_ = 1.0 - _n_weights(topology) / _n_weights(parent)
+        self.weight_sparsity_ = 1.0 - topology.n_weights / parent.n_weights
         self.fit_time_ = time.perf_counter() - start
         return self
-
-
-def _n_weights(topology):
-    """Connection weights of a topology (its parameters without the biases)."""
-    sizes = topology.layer_sizes
-    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 _SHARED_DOC = """

@@ -13,7 +13,12 @@ from ._node_masks import (
     random_node_search,
     sample_node_masks,
 )
-from ._reduction import SearchResult, progressive_reduction, select_candidate
+from ._reduction import (
+    SearchResult,
+    progressive_reduction,
+    reduction_candidates,
+    select_candidate,
+)
 from ._sampling import initial_weights, score_architectures
 from ._space import MLPSearchSpace, architecture_seed
 
@@ -27,6 +32,7 @@ __all__ = [
     "nodes_kept",
     "progressive_reduction",
     "random_node_search",
+    "reduction_candidates",
     "regularized_evolution",
     "sample_node_masks",
     "score_architectures",

@@ -11,7 +11,12 @@ from sklearn.utils.parallel import Parallel, delayed
 from ..cloud import BLOCK_BYTES, reduction_stages
 from ..proxies import StackedNetworks, score_networks
 
-__all__ = ["SearchResult", "progressive_reduction", "select_candidate"]
+__all__ = [
+    "SearchResult",
+    "progressive_reduction",
+    "reduction_candidates",
+    "select_candidate",
+]
 
 
 @dataclass
@@ -78,6 +83,27 @@ def _score_each_candidate(cloud, X, y, scorer, candidates, networks):
     return np.stack(columns, axis=1)
 
 
+def reduction_candidates(hidden_layer_sizes, step=1):
+    """Hidden widths of every sub-topology the reduction visits, in order.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int
+        The maximal hidden widths.
+    step : int, default=1
+
+    Returns
+    -------
+    candidates : list of tuple of int
+    """
+    full = tuple(hidden_layer_sizes)
+    return [
+        (*full[: depth - 1], int(width))
+        for depth, widths in reduction_stages(full, step)
+        for width in widths
+    ]
+
+
 def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None):
     """Score every sub-topology the sequential reduction policy visits.
 
@@ -108,10 +134,7 @@ def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None):
     SearchResult
     """
     stages = reduction_stages(cloud.topology.hidden_layer_sizes, step)
-    full = cloud.topology.hidden_layer_sizes
-    candidates = [
-        (*full[: depth - 1], int(width)) for depth, widths in stages for width in widths
-    ]
+    candidates = reduction_candidates(cloud.topology.hidden_layer_sizes, step)
     n_params = np.array(
         [cloud.sub_topology(hidden).n_params for hidden in candidates], dtype=np.int64
     )
@@ -134,7 +157,7 @@ def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None):
 
 
 def select_candidate(
-    result, threshold, selection="best", tolerance=0.0, max_params=None
+    result, threshold, selection="best", tolerance=0.0, max_params=None, min_params=None
 ):
     """Pick the winning (network, sub-topology) of a search.
 
@@ -151,8 +174,9 @@ def select_candidate(
         to the first visited.
     tolerance : float, default=0.0
         Score margin for ``'smallest'``.
-    max_params : int or None, default=None
-        Only candidates with at most this many parameters qualify.
+    max_params, min_params : int or None, default=None
+        Only candidates with at most ``max_params`` and at least
+        ``min_params`` parameters qualify.
 
     Returns
     -------
@@ -167,6 +191,8 @@ def select_candidate(
     qualified = finite > threshold
     if max_params is not None:
         qualified &= (result.n_params <= max_params)[None, :]
+    if min_params is not None:
+        qualified &= (result.n_params >= min_params)[None, :]
     if not qualified.any():
         return None, None, float(np.max(finite)) if finite.size else -np.inf
     flat = np.where(qualified, finite, -np.inf).reshape(-1)

@@ -18,7 +18,14 @@ from ._methods import (
     paper_methods,
 )
 from ._paper import PAPER_RESULTS
-from ._plots import plot_accuracy_vs_params, plot_proxy_scatter, plot_time_ratios
+from ._plots import (
+    plot_accuracy_vs_params,
+    plot_proxy_scatter,
+    plot_sparsity_accuracy,
+    plot_sparsity_convergence,
+    plot_time_ratios,
+    plot_validation_curves,
+)
 from ._protocols import PAPER_SEEDS, CVProtocol, PaperProtocol
 from ._proxy_study import (
     PROXY_STUDY_PROXIES,
@@ -29,6 +36,15 @@ from ._proxy_study import (
 )
 from ._report import markdown_table, summarize
 from ._runner import RECORD_FIELDS, StudyResult, read_records, run_study
+from ._sparsity_study import (
+    SPARSITY_METHODS,
+    SparsityStudyConfig,
+    SparsityStudyResult,
+    candidate_window,
+    convergence_epoch,
+    read_sparsity_records,
+    run_sparsity_study,
+)
 from ._stats import corrected_resampled_ttest, holm, wilcoxon_signed_rank
 
 __all__ = [
@@ -38,6 +54,7 @@ __all__ = [
     "PROXY_STUDY_PROXIES",
     "RECORD_FIELDS",
     "SEARCH_METHOD_NAMES",
+    "SPARSITY_METHODS",
     "STUDY_DATASETS",
     "CVProtocol",
     "Method",
@@ -45,8 +62,12 @@ __all__ = [
     "PaperProtocol",
     "ProxyStudyConfig",
     "ProxyStudyResult",
+    "SparsityStudyConfig",
+    "SparsityStudyResult",
     "StudyDataset",
     "StudyResult",
+    "candidate_window",
+    "convergence_epoch",
     "corrected_resampled_ttest",
     "default_methods",
     "holm",
@@ -55,10 +76,15 @@ __all__ = [
     "paper_methods",
     "plot_accuracy_vs_params",
     "plot_proxy_scatter",
+    "plot_sparsity_accuracy",
+    "plot_sparsity_convergence",
     "plot_time_ratios",
+    "plot_validation_curves",
     "read_proxy_records",
     "read_records",
+    "read_sparsity_records",
     "run_proxy_study",
+    "run_sparsity_study",
     "run_study",
     "summarize",
     "wilcoxon_signed_rank",

@@ -9,7 +9,30 @@ import numpy as np
 from ._methods import FULL_METHOD
 from ._report import _label, summarize
 
-__all__ = ["plot_accuracy_vs_params", "plot_proxy_scatter", "plot_time_ratios"]
+__all__ = [
+    "plot_accuracy_vs_params",
+    "plot_proxy_scatter",
+    "plot_sparsity_accuracy",
+    "plot_sparsity_convergence",
+    "plot_time_ratios",
+    "plot_validation_curves",
+]
+
+
+def _panels(n_panels, fig, width, height):
+    """A figure (``fig`` or a new one) and ``n_panels`` axes, at most 4 per row."""
+    import matplotlib.pyplot as plt
+
+    n_cols = min(4, n_panels)
+    n_rows = math.ceil(n_panels / n_cols)
+    if fig is None:
+        fig = plt.figure(
+            figsize=(width * n_cols, height * n_rows), layout="constrained"
+        )
+    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    return fig, axes[:n_panels]
 
 
 def plot_accuracy_vs_params(result, *, fig=None):
@@ -31,11 +54,7 @@ def plot_accuracy_vs_params(result, *, fig=None):
     from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
     datasets = result.datasets
-    n_cols = min(4, len(datasets))
-    n_rows = math.ceil(len(datasets) / n_cols)
-    if fig is None:
-        fig = plt.figure(figsize=(3.6 * n_cols, 3.0 * n_rows), layout="constrained")
-    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    fig, axes = _panels(len(datasets), fig, 3.6, 3.0)
     colors = dict(
         zip(result.methods, plt.rcParams["axes.prop_cycle"].by_key()["color"])
     )
@@ -68,8 +87,6 @@ def plot_accuracy_vs_params(result, *, fig=None):
         ax.set_title(dataset)
         ax.set_xlabel("parameters")
         ax.set_ylabel("test accuracy (%)")
-    for ax in axes[len(datasets) :]:
-        ax.set_visible(False)
     axes[0].legend(fontsize="small")
     return fig
 
@@ -130,7 +147,6 @@ def plot_proxy_scatter(result, score, *, fig=None):
     -------
     fig : matplotlib Figure
     """
-    import matplotlib.pyplot as plt
 
     datasets = result.datasets
     taus = {
@@ -138,11 +154,7 @@ def plot_proxy_scatter(result, score, *, fig=None):
         for row in result.correlations(n_bootstrap=0)
         if row["score"] == score
     }
-    n_cols = min(4, len(datasets))
-    n_rows = math.ceil(len(datasets) / n_cols)
-    if fig is None:
-        fig = plt.figure(figsize=(3.4 * n_cols, 2.9 * n_rows), layout="constrained")
-    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    fig, axes = _panels(len(datasets), fig, 3.4, 2.9)
     for ax, dataset in zip(axes, datasets):
         rows = sorted(
             (r for r in result.records if r["dataset"] == dataset),
@@ -166,8 +178,132 @@ def plot_proxy_scatter(result, score, *, fig=None):
         ax.set_title(f"{dataset} (tau = {taus[dataset]:.2f})", fontsize="medium")
         ax.set_xlabel(score)
         ax.set_ylabel("test accuracy (%)")
-    for ax in axes[len(datasets) :]:
-        ax.set_visible(False)
-    fig.colorbar(points, ax=axes[: len(datasets)].tolist(), label="hidden layers")
+    fig.colorbar(points, ax=axes.tolist(), label="hidden layers")
     fig.suptitle(f"{score} at initialisation vs accuracy after training")
+    return fig
+
+
+_SPARSITY_STYLE = {
+    "random_search": dict(color="C0", marker="o", label="random search"),
+    "random_sparse": dict(color="C1", marker="s", label="random sparse"),
+    "random_cloud": dict(color="C2", marker="^", label="Random Cloud (same budget)"),
+}
+
+
+def _sparsity_panels(result, measure, ylabel, title, scale, fig):
+    """Mean +- sd of ``measure`` against sparsity per method, dense as a band."""
+    sparsities = list(result.config.sparsities)
+    positions = np.arange(len(sparsities))
+    fig, axes = _panels(len(result.datasets), fig, 3.4, 2.8)
+    for ax, dataset in zip(axes, result.datasets):
+        dense = scale * result.values(measure, dataset, 0.0, "dense")
+        if len(dense):
+            mean, sd = dense.mean(), dense.std()
+            ax.axhline(mean, color="black", linestyle="--", lw=1, label="dense parent")
+            ax.axhspan(mean - sd, mean + sd, color="black", alpha=0.08)
+        for method, style in _SPARSITY_STYLE.items():
+            stats = [
+                scale * result.values(measure, dataset, s, result.method_at(method, s))
+                for s in sparsities
+            ]
+            mean = np.array([v.mean() if len(v) else np.nan for v in stats])
+            sd = np.array([v.std() if len(v) else np.nan for v in stats])
+            ax.plot(positions, mean, lw=1.5, ms=4, **style)
+            ax.fill_between(
+                positions, mean - sd, mean + sd, color=style["color"], alpha=0.15
+            )
+        ax.set_xticks(positions, [f"{s:g}" for s in sparsities])
+        ax.set_title(dataset)
+        ax.set_xlabel("node sparsity")
+        ax.set_ylabel(ylabel)
+    axes[0].legend(fontsize="x-small")
+    fig.suptitle(title)
+    return fig
+
+
+def plot_sparsity_accuracy(result, *, fig=None):
+    """Test accuracy against node sparsity, one panel per dataset.
+
+    Lines are means over folds, bands one standard deviation; the dashed line
+    and grey band are the dense parent.
+
+    Parameters
+    ----------
+    result : SparsityStudyResult
+    fig : matplotlib Figure or None
+        Drawn on; a new one if None.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    return _sparsity_panels(
+        result,
+        "test_accuracy",
+        "test accuracy (%)",
+        "Accuracy of sparse sub-networks (mean ± sd over folds)",
+        100.0,
+        fig,
+    )
+
+
+def plot_sparsity_convergence(result, *, fig=None):
+    """Epochs to reach the convergence share of the final validation accuracy.
+
+    Same layout as :func:`plot_sparsity_accuracy`.
+
+    Parameters
+    ----------
+    result : SparsityStudyResult
+    fig : matplotlib Figure or None
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    share = 100 * result.config.convergence_fraction
+    return _sparsity_panels(
+        result,
+        "convergence_epoch",
+        f"epochs to {share:.0f}% of final",
+        f"Convergence: first epoch at {share:.0f}% of the final validation "
+        "accuracy (mean ± sd over folds)",
+        1.0,
+        fig,
+    )
+
+
+def plot_validation_curves(result, sparsity, *, fig=None):
+    """Validation accuracy per epoch at one sparsity, one panel per dataset.
+
+    Parameters
+    ----------
+    result : SparsityStudyResult
+    sparsity : float
+        One of the study's sparsities.
+    fig : matplotlib Figure or None
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    fig, axes = _panels(len(result.datasets), fig, 3.4, 2.8)
+    styles = {"dense": dict(color="black", label="dense parent"), **_SPARSITY_STYLE}
+    for ax, dataset in zip(axes, result.datasets):
+        for method, style in styles.items():
+            at = 0.0 if method == "dense" else sparsity
+            curves = 100 * result.curves(dataset, at, result.method_at(method, at))
+            if not len(curves):
+                continue
+            epochs = np.arange(1, curves.shape[1] + 1)
+            mean, sd = curves.mean(axis=0), curves.std(axis=0)
+            ax.plot(epochs, mean, lw=1.2, color=style["color"], label=style["label"])
+            ax.fill_between(
+                epochs, mean - sd, mean + sd, color=style["color"], alpha=0.1
+            )
+        ax.set_title(dataset)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("validation accuracy (%)")
+    axes[0].legend(fontsize="x-small")
+    fig.suptitle(f"Validation accuracy during training at node sparsity {sparsity:g}")
     return fig

@@ -162,6 +162,23 @@ def get_protocol(protocol, quick=False):
     raise ValueError(f"protocol must be 'paper' or 'cv', got {protocol!r}.")
 
 
+def prepared_split(dataset, run):
+    """A run's arrays, preprocessed (fitted on its training part).
+
+    Returns
+    -------
+    X_train, y_train, X_test, y_test, n_classes
+        float32 features and int64 class indices (over all of the dataset's
+        classes).
+    """
+    prep = preprocessor(dataset.categorical)
+    X_train = prep.fit_transform(dataset.X[run.train]).astype(np.float32)
+    X_test = prep.transform(dataset.X[run.test]).astype(np.float32)
+    classes, y_all = np.unique(dataset.y, return_inverse=True)
+    y_all = y_all.astype(np.int64)
+    return X_train, y_all[run.train], X_test, y_all[run.test], len(classes)
+
+
 def make_pipeline(dataset, estimator):
     """The run's pipeline: the dataset's preprocessing, then ``estimator``."""
     return Pipeline(

@@ -11,26 +11,28 @@ beats choosing one at random (NASWOT's search against random sampling).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
-import math
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from scipy import stats
-from sklearn.utils.parallel import Parallel, delayed
 
 from ..proxies import StackedNetworks, evaluate_networks, get_scorer
 from ..search import MLPSearchSpace, architecture_seed, initial_weights
 from ..topology import Topology
 from ..training import TrainingConfig, predict_proba_module, train_network
 from ._data import load_study_dataset
-from ._protocols import PaperProtocol, preprocessor
-from ._runner import _effective_jobs, _progress, _torch_threads, append_csv
+from ._protocols import PaperProtocol, prepared_split
+from ._runner import (
+    _torch_threads,
+    append_records,
+    cached_records,
+    read_csv_records,
+    run_record_tasks,
+)
 from ._stats import wilcoxon_signed_rank
 
 __all__ = [
@@ -118,17 +120,7 @@ class ProxyStudyConfig:
         return list(chosen)
 
 
-def _split(dataset):
-    """The paper protocol's fixed split, preprocessed (fitted on the training part)."""
-    run = PaperProtocol(seeds=(0,)).runs(dataset)[0]
-    prep = preprocessor(dataset.categorical)
-    X_train = prep.fit_transform(dataset.X[run.train]).astype(np.float32)
-    X_test = prep.transform(dataset.X[run.test]).astype(np.float32)
-    classes, y_all = np.unique(dataset.y, return_inverse=True)
-    return X_train, y_all[run.train], X_test, y_all[run.test], len(classes)
-
-
-def _evaluate_topology(config, dataset_name, index, hidden, data, n_threads):
+def _evaluate_topology(config, dataset_name, index, hidden, data, *, n_threads):
     """One record: every proxy at initialisation, then the trained accuracy."""
     X_train, y_train, X_test, y_test, n_classes = data
     record = {
@@ -296,7 +288,7 @@ class ProxyStudyResult:
 
     def to_csv(self, path):
         Path(path).unlink(missing_ok=True)
-        _append_records(path, self.records)
+        append_records(path, self.records)
 
     def to_markdown(self, n_bootstrap=1000):
         """Correlation table (tau [95% CI], rho, top-10 hits) and the search test."""
@@ -403,62 +395,31 @@ def run_proxy_study(
     """
     config = config or ProxyStudyConfig()
     topologies = config.topologies()
-    cached = {}
-    if records_path is not None and Path(records_path).exists():
-        for record in read_proxy_records(records_path):
-            if record["config"] == config.key:
-                cached[(record["dataset"], int(record["index"]))] = record
-    n_jobs = _effective_jobs(n_jobs)
-    n_threads = max(1, torch.get_num_threads() // n_jobs)
+    cached = cached_records(
+        records_path,
+        read_proxy_records,
+        config.key,
+        lambda record: (record["dataset"], int(record["index"])),
+    )
     records, tasks = [], []
     for name in datasets:
-        data = _split(load_study_dataset(name))
+        dataset = load_study_dataset(name)
+        data = prepared_split(dataset, PaperProtocol(seeds=(0,)).runs(dataset)[0])
         for index, hidden in enumerate(topologies):
             if (name, index) in cached:
                 records.append(cached[(name, index)])
             else:
-                tasks.append((name, index, hidden, data))
-    progress = _progress(len(records) + len(tasks), len(records), not verbose)
-    jobs = (
-        delayed(_evaluate_topology)(config, name, index, hidden, data, n_threads)
-        for name, index, hidden, data in tasks
+                tasks.append((config, name, index, hidden, data))
+    records += run_record_tasks(
+        _evaluate_topology, tasks, n_jobs, records_path, verbose, len(records)
     )
-    tic = time.perf_counter()
-    for record in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
-        records.append(record)
-        if records_path is not None:
-            _append_records(records_path, [record])
-        progress.update()
-    progress.close()
-    if verbose and tasks:
-        print(f"{len(tasks)} topologies trained in {time.perf_counter() - tic:.0f} s")
     order = {name: i for i, name in enumerate(datasets)}
     records.sort(key=lambda r: (order[r["dataset"]], int(r["index"])))
     return ProxyStudyResult(records, config)
 
 
-def _append_records(path, records):
-    """Append records under the file's existing header (or their own keys)."""
-    path = Path(path)
-    if path.exists() and path.stat().st_size:
-        with open(path, newline="") as handle:
-            fields = next(csv.reader(handle))
-    else:
-        fields = list(dict.fromkeys(key for record in records for key in record))
-    append_csv(path, records, fields)
-
-
 def read_proxy_records(path):
     """Read a proxy study's CSV back into records (numbers as numbers)."""
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    text = {"dataset", "hidden_layer_sizes", "config"}
-    for row in rows:
-        for key, value in row.items():
-            if key in text:
-                continue
-            if value in ("True", "False"):
-                row[key] = value == "True"
-            else:
-                row[key] = float(value) if value not in ("", "nan") else math.nan
-    return rows
+    return read_csv_records(
+        path, text_fields={"dataset", "hidden_layer_sizes", "config"}
+    )

@@ -10,8 +10,8 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-from joblib import Parallel, delayed
 from sklearn.metrics import accuracy_score, f1_score
+from sklearn.utils.parallel import Parallel, delayed
 
 from ._data import StudyDataset, load_study_dataset
 from ._methods import REFERENCE_METHOD, MethodContext, as_method
@@ -374,6 +374,72 @@ def append_csv(path, rows, fieldnames):
         if new:
             writer.writeheader()
         writer.writerows(rows)
+
+
+def run_record_tasks(function, tasks, n_jobs, records_path, verbose, n_cached=0):
+    """Run ``function(*task, n_threads=...)`` for every task, one record each.
+
+    Tasks run in parallel processes (joblib), torch threads capped at
+    cores / ``n_jobs`` in each; every record is appended to ``records_path``
+    as it finishes, so an interrupted study resumes.
+
+    Returns
+    -------
+    records : list of dict
+        In completion order.
+    """
+    import torch
+
+    n_jobs = _effective_jobs(n_jobs)
+    n_threads = max(1, torch.get_num_threads() // n_jobs)
+    progress = _progress(n_cached + len(tasks), n_cached, not verbose)
+    jobs = (delayed(function)(*task, n_threads=n_threads) for task in tasks)
+    tic = time.perf_counter()
+    records = []
+    for record in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+        records.append(record)
+        if records_path is not None:
+            append_records(records_path, [record])
+        progress.update()
+    progress.close()
+    if verbose and tasks:
+        print(f"{len(tasks)} networks trained in {time.perf_counter() - tic:.0f} s")
+    return records
+
+
+def cached_records(path, read, config_key, key):
+    """The records of ``path`` made under ``config_key``, by ``key(record)``."""
+    if path is None or not Path(path).exists():
+        return {}
+    return {
+        key(record): record for record in read(path) if record["config"] == config_key
+    }
+
+
+def append_records(path, records):
+    """Append records under the file's existing header (or their own keys)."""
+    path = Path(path)
+    if path.exists() and path.stat().st_size:
+        with open(path, newline="") as handle:
+            fields = next(csv.reader(handle))
+    else:
+        fields = list(dict.fromkeys(key for record in records for key in record))
+    append_csv(path, records, fields)
+
+
+def read_csv_records(path, text_fields):
+    """Read a CSV of records: booleans and numbers parsed, ``text_fields`` kept."""
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        for key, value in row.items():
+            if key in text_fields:
+                continue
+            if value in ("True", "False"):
+                row[key] = value == "True"
+            else:
+                row[key] = float(value) if value not in ("", "nan") else math.nan
+    return rows
 
 
 def read_records(path):
