@@ -1,5 +1,7 @@
 """The sparsity study: tasks, records, caching, the paired tests and the report."""
 
+import gzip
+
 import numpy as np
 import pytest
 
@@ -110,6 +112,9 @@ def test_cached_records_are_reused_and_a_new_config_is_not(tiny_study, monkeypat
         r["test_accuracy"] for r in result.records
     ]
     assert len(read_sparsity_records(path)) == len(result.records)
+    gzipped = path.with_suffix(".csv.gz")
+    gzipped.write_bytes(gzip.compress(path.read_bytes()))
+    assert read_sparsity_records(gzipped) == read_sparsity_records(path)
     changed = SparsityStudyConfig(**{**TINY.__dict__, "n_trials": 5})
     with pytest.raises(AssertionError, match="trained again"):
         run_sparsity_study(["iris"], changed, records_path=path)
@@ -159,6 +164,21 @@ def test_paired_tests_pool_datasets_and_folds_and_holm_adjusts():
     )
     convergence = result.comparisons("convergence_epoch")
     assert all(r["p"] == 1.0 and r["difference"] == 0 for r in convergence)
+    # The parent, trained at sparsity 0, is the reference at every sparsity.
+    dense = rng.uniform(0.6, 0.9, 6)
+    for index in range(6):
+        dataset, fold = ("a", "b")[index // 3], index % 3
+        records.append(_record(dataset, fold, 0.0, "dense", dense[index], 2))
+    result = SparsityStudyResult(records, config)
+    versus_dense = [
+        r
+        for r in result.comparisons()
+        if r["first"] == "random_search" and r["second"] == "dense"
+    ]
+    assert [r["sparsity"] for r in versus_dense] == [0.5, 0.9]
+    for row in versus_dense:
+        search, _ = expected[row["sparsity"]]
+        assert row["difference"] == pytest.approx(100 * (search - dense).mean())
 
 
 def test_summary_shows_the_parent_at_every_sparsity(tiny_study):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import math
 import os
 import time
@@ -428,8 +429,12 @@ def append_records(path, records):
 
 
 def read_csv_records(path, text_fields):
-    """Read a CSV of records: booleans and numbers parsed, ``text_fields`` kept."""
-    with open(path, newline="") as handle:
+    """Read a CSV of records: booleans and numbers parsed, ``text_fields`` kept.
+
+    A path ending in ``.gz`` is read through gzip.
+    """
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", newline="") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
         for key, value in row.items():

@@ -60,11 +60,15 @@ __all__ = [
 #: The compared networks, in report order.
 SPARSITY_METHODS = ("dense", "random_search", "random_sparse", "random_cloud")
 
-#: Pairs tested at every sparsity (first against second).
+#: Pairs tested at every sparsity (first against second); the dense parent is
+#: the same network at every sparsity.
 _COMPARISONS = (
     ("random_search", "random_sparse"),
     ("random_cloud", "random_search"),
     ("random_cloud", "random_sparse"),
+    ("random_search", "dense"),
+    ("random_sparse", "dense"),
+    ("random_cloud", "dense"),
 )
 
 
@@ -351,7 +355,11 @@ class SparsityStudyResult:
                 if sparsity == 0:
                     continue
                 a = self.values(measure, sparsity=sparsity, method=first)
-                b = self.values(measure, sparsity=sparsity, method=second)
+                b = self.values(
+                    measure,
+                    sparsity=0.0 if second == "dense" else sparsity,
+                    method=second,
+                )
                 if not len(a) or len(a) != len(b):
                     continue
                 block.append(
