@@ -164,78 +164,72 @@ PROXY_STUDY_DATASETS = (
 
 
 def _proxy_study(args):
+    from ._plots import plot_proxy_scatter
     from ._proxy_study import ProxyStudyConfig, run_proxy_study
 
-    names = _small_study_datasets(args)
     n_topologies = 40 if args.quick else args.n_topologies
-    config = ProxyStudyConfig(n_topologies=n_topologies)
-    args.out.mkdir(parents=True, exist_ok=True)
-    tic = time.perf_counter()
-    result = run_proxy_study(
-        names,
-        config,
-        n_jobs=args.n_jobs,
-        records_path=args.out / "proxy_records.csv",
-        verbose=not args.quiet,
-    )
-    table = result.to_markdown()
-    (args.out / "proxy_results.md").write_text(table)
-    print("\n" + table)
-    print(
-        f"{len(result.records)} topologies in {time.perf_counter() - tic:.0f} s; "
-        f"written to {args.out}/"
-    )
-    if not args.no_plots and _matplotlib_agg():
-        from ._plots import plot_proxy_scatter
 
-        for name in result.scores:
-            figure = plot_proxy_scatter(result, name)
-            figure.savefig(args.out / f"proxy_{name}.png", dpi=110)
-    return 0
+    def figures(result):
+        return {
+            f"proxy_{name}": plot_proxy_scatter(result, name) for name in result.scores
+        }
+
+    return _run_small_study(
+        args,
+        run_proxy_study,
+        ProxyStudyConfig(n_topologies=n_topologies),
+        "proxy",
+        figures,
+    )
 
 
 def _sparsity_study(args):
+    from ._plots import (
+        plot_sparsity_accuracy,
+        plot_sparsity_convergence,
+        plot_validation_curves,
+    )
     from ._sparsity_study import SparsityStudyConfig, run_sparsity_study
 
-    names = _small_study_datasets(args)
     config = SparsityStudyConfig()
     if args.quick:
         config = SparsityStudyConfig(
             sparsities=(0.0, 0.5, 0.9), n_folds=3, n_repeats=1, max_epochs=50
         )
+
+    def figures(result):
+        return {
+            "sparsity_accuracy": plot_sparsity_accuracy(result),
+            "sparsity_convergence": plot_sparsity_convergence(result),
+            "sparsity_curves": plot_validation_curves(result, max(config.sparsities)),
+        }
+
+    return _run_small_study(args, run_sparsity_study, config, "sparsity", figures)
+
+
+def _run_small_study(args, run, config, stem, figures):
+    """Run a proxy or sparsity study; write ``{stem}_records.csv``, the table
+    ``{stem}_results.md`` and the figures ``figures(result)`` into ``--out``."""
+    names = _small_study_datasets(args)
     args.out.mkdir(parents=True, exist_ok=True)
     tic = time.perf_counter()
-    result = run_sparsity_study(
+    result = run(
         names,
         config,
         n_jobs=args.n_jobs,
-        records_path=args.out / "sparsity_records.csv",
+        records_path=args.out / f"{stem}_records.csv",
         verbose=not args.quiet,
     )
     table = result.to_markdown()
-    (args.out / "sparsity_results.md").write_text(table)
+    (args.out / f"{stem}_results.md").write_text(table)
     print("\n" + table)
     print(
-        f"{len(result.records)} networks in {time.perf_counter() - tic:.0f} s; "
-        f"written to {args.out}/"
+        f"{len(result.records)} networks trained or read in "
+        f"{time.perf_counter() - tic:.0f} s; written to {args.out}/"
     )
     if not args.no_plots and _matplotlib_agg():
-        from ._plots import (
-            plot_sparsity_accuracy,
-            plot_sparsity_convergence,
-            plot_validation_curves,
-        )
-
-        plot_sparsity_accuracy(result).savefig(
-            args.out / "sparsity_accuracy.png", dpi=110
-        )
-        plot_sparsity_convergence(result).savefig(
-            args.out / "sparsity_convergence.png", dpi=110
-        )
-        densest = max(config.sparsities)
-        plot_validation_curves(result, densest).savefig(
-            args.out / "sparsity_curves.png", dpi=110
-        )
+        for name, figure in figures(result).items():
+            figure.savefig(args.out / f"{name}.png", dpi=110)
     return 0
 
 
