@@ -13,6 +13,7 @@ from .estimators import (
     RandomPruningClassifier,
     RandomSearchSparseClassifier,
     RandomSparseClassifier,
+    SAEPEnsembleClassifier,
 )
 from .presets import PAPER_DATASETS, paper_params
 from .topology import Topology
@@ -26,6 +27,7 @@ __all__ = [
     "RandomPruningClassifier",
     "RandomSearchSparseClassifier",
     "RandomSparseClassifier",
+    "SAEPEnsembleClassifier",
     "Topology",
     "__version__",
     "paper_params",

@@ -23,6 +23,7 @@ from sklearn_rcloud import (
     RandomPruningClassifier,
     RandomSearchSparseClassifier,
     RandomSparseClassifier,
+    SAEPEnsembleClassifier,
 )
 
 # Small settings: the checks test the API, not the accuracy of the defaults.
@@ -49,6 +50,7 @@ SMALL_PARAMS = {
     RandomSparseClassifier: dict(
         hidden_layer_sizes=(16,), sparsity=0.5, max_epochs=100, lr=0.01
     ),
+    SAEPEnsembleClassifier: dict(n_iterations=3, width=8, max_epochs=50, lr=0.01),
 }
 
 
@@ -58,6 +60,18 @@ def make_small(estimator_class, **params):
 
 ESTIMATORS = [make_small(cls) for cls in SMALL_PARAMS]
 ESTIMATOR_IDS = [type(est).__name__ for est in ESTIMATORS]
+# Estimators that end with one trained network (``module_``, one ``topology_``);
+# the ensemble's own attributes are tested in test_saep.py.
+SINGLE_NETWORK = [
+    est for est in ESTIMATORS if not isinstance(est, SAEPEnsembleClassifier)
+]
+SINGLE_NETWORK_IDS = [type(est).__name__ for est in SINGLE_NETWORK]
+
+
+def topologies(fitted):
+    """Every network a fitted estimator holds: one, or an ensemble's members."""
+    topology = fitted.topology_
+    return list(topology) if isinstance(topology, list) else [topology]
 
 
 def test_every_public_estimator_is_tested():
@@ -96,7 +110,7 @@ def digits_data():
     return X[:400] / 16.0, y[:400]
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+@pytest.mark.parametrize("estimator", SINGLE_NETWORK, ids=SINGLE_NETWORK_IDS)
 def test_fitted_attributes(estimator, binary_data):
     X, y = binary_data
     fitted = clone(estimator).set_params(random_state=0).fit(X, y)
@@ -197,7 +211,7 @@ def test_labels_of_any_type_come_back(estimator, binary_data, labels):
 def test_ten_classes(estimator, digits_data):
     X, y = digits_data
     fitted = clone(estimator).set_params(random_state=0).fit(X, y)
-    assert fitted.topology_.n_outputs == 10
+    assert all(t.n_outputs == 10 for t in topologies(fitted))
     probabilities = fitted.predict_proba(X)
     assert probabilities.shape == (len(X), 10)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
@@ -278,7 +292,7 @@ def test_feature_names_are_recorded(estimator, binary_data):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+@pytest.mark.parametrize("estimator", SINGLE_NETWORK, ids=SINGLE_NETWORK_IDS)
 def test_cuda_fit_matches_cpu_and_predicts_on_cpu(estimator, binary_data):
     X, y = binary_data
     on_gpu = clone(estimator).set_params(device="cuda", random_state=0).fit(X, y)

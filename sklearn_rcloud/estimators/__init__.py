@@ -9,6 +9,7 @@ from ._pruning import (
     RandomPruningClassifier,
 )
 from ._random_cloud import RandomCloudClassifier
+from ._saep import SAEPEnsembleClassifier
 from ._sparse import (
     BaseSparseSubnetworkClassifier,
     RandomSearchSparseClassifier,
@@ -26,4 +27,5 @@ __all__ = [
     "RandomPruningClassifier",
     "RandomSearchSparseClassifier",
     "RandomSparseClassifier",
+    "SAEPEnsembleClassifier",
 ]
