@@ -3,6 +3,7 @@
 #   make study-full the paper's full protocol (7 datasets x 10 seeds, with NASWOT and AREA; hours on 2 cores)
 #   make proxy-study every training-free score against trained accuracy (200 topologies x 8 datasets; ~15 min)
 #   make sparsity-study dense parent vs random search vs random masks vs Random Cloud at 5 sparsities (8 datasets x 10 folds; ~25 min)
+#   make saep-study every SAEP pruning rule against the unpruned ensemble (7 datasets x 10 folds; ~25 min)
 #   make demo       install, then run the quick-start example (Random Cloud vs dense net on Sonar)
 #   make test       install, then run the test suite (what CI runs)
 #   make test-slow  the long studies and reproductions marked @pytest.mark.slow
@@ -12,7 +13,7 @@ VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: study study-full proxy-study sparsity-study demo test test-slow lint clean
+.PHONY: study study-full proxy-study sparsity-study saep-study demo test test-slow lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,9 @@ proxy-study: $(VENV)/.installed
 
 sparsity-study: $(VENV)/.installed
 	$(BIN)/python -m sklearn_rcloud.study --protocol sparsity --n-jobs -1 --out results/sparsity
+
+saep-study: $(VENV)/.installed
+	$(BIN)/python -m sklearn_rcloud.study --protocol saep --n-jobs -1 --out results/saep
 
 demo: $(VENV)/.installed
 	$(BIN)/python examples/plot_quickstart.py

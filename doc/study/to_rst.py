@@ -3,6 +3,7 @@
 python doc/study/to_rst.py results/paper/results.md > doc/study/paper_results.rst
 python doc/study/to_rst.py results/proxies/proxy_results.md > doc/study/proxy_results.rst
 python doc/study/to_rst.py results/sparsity/sparsity_results.md > doc/study/sparsity_results.rst
+python doc/study/to_rst.py results/saep/saep_results.md > doc/study/saep_results.rst
 
 Every Markdown table becomes a ``list-table``; the lines between tables are
 kept as paragraphs, in order.

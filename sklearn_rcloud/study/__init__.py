@@ -21,6 +21,7 @@ from ._paper import PAPER_RESULTS
 from ._plots import (
     plot_accuracy_vs_params,
     plot_proxy_scatter,
+    plot_saep_rounds,
     plot_sparsity_accuracy,
     plot_sparsity_convergence,
     plot_time_ratios,
@@ -36,6 +37,13 @@ from ._proxy_study import (
 )
 from ._report import markdown_table, summarize
 from ._runner import RECORD_FIELDS, StudyResult, read_records, run_study
+from ._saep_study import (
+    SAEP_RULES,
+    SAEPStudyConfig,
+    SAEPStudyResult,
+    read_saep_records,
+    run_saep_study,
+)
 from ._sparsity_study import (
     SPARSITY_METHODS,
     SparsityStudyConfig,
@@ -53,6 +61,7 @@ __all__ = [
     "PAPER_SEEDS",
     "PROXY_STUDY_PROXIES",
     "RECORD_FIELDS",
+    "SAEP_RULES",
     "SEARCH_METHOD_NAMES",
     "SPARSITY_METHODS",
     "STUDY_DATASETS",
@@ -62,6 +71,8 @@ __all__ = [
     "PaperProtocol",
     "ProxyStudyConfig",
     "ProxyStudyResult",
+    "SAEPStudyConfig",
+    "SAEPStudyResult",
     "SparsityStudyConfig",
     "SparsityStudyResult",
     "StudyDataset",
@@ -76,14 +87,17 @@ __all__ = [
     "paper_methods",
     "plot_accuracy_vs_params",
     "plot_proxy_scatter",
+    "plot_saep_rounds",
     "plot_sparsity_accuracy",
     "plot_sparsity_convergence",
     "plot_time_ratios",
     "plot_validation_curves",
     "read_proxy_records",
     "read_records",
+    "read_saep_records",
     "read_sparsity_records",
     "run_proxy_study",
+    "run_saep_study",
     "run_sparsity_study",
     "run_study",
     "summarize",

@@ -28,7 +28,7 @@ def build_parser():
     )
     parser.add_argument(
         "--protocol",
-        choices=["paper", "cv", "proxies", "sparsity"],
+        choices=["paper", "cv", "proxies", "sparsity", "saep"],
         default="paper",
         help="'paper': fixed 80/20 split (official splits for "
         "Adult, Optical Digits), the paper's 10 seeds and its "
@@ -37,7 +37,9 @@ def build_parser():
         "study (every training-free score against trained accuracy over "
         "sampled topologies, on the paper protocol's split); 'sparsity': the "
         "sparsity study (dense parent, random search over node masks, random "
-        "masks and Random Cloud at each node sparsity, repeated 5-fold).",
+        "masks and Random Cloud at each node sparsity, repeated 5-fold); 'saep': "
+        "the SAEP study (every pruning rule against the unpruned ensemble, "
+        "repeated 5-fold).",
     )
     parser.add_argument(
         "--datasets",
@@ -107,6 +109,8 @@ def main(argv=None):
         return _proxy_study(args)
     if args.protocol == "sparsity":
         return _sparsity_study(args)
+    if args.protocol == "saep":
+        return _saep_study(args)
     protocol = get_protocol(args.protocol, quick=args.quick)
     if args.seeds:
         if not isinstance(protocol, PaperProtocol):
@@ -163,6 +167,11 @@ PROXY_STUDY_DATASETS = (
 )
 
 
+#: SAEP study datasets by default: the proxy study's without Optical Digits
+#: (each ensemble trains 20 networks; its 40 ensembles would take hours).
+SAEP_STUDY_DATASETS = tuple(d for d in PROXY_STUDY_DATASETS if d != "optdigits")
+
+
 def _proxy_study(args):
     from ._plots import plot_proxy_scatter
     from ._proxy_study import ProxyStudyConfig, run_proxy_study
@@ -205,6 +214,25 @@ def _sparsity_study(args):
         }
 
     return _run_small_study(args, run_sparsity_study, config, "sparsity", figures)
+
+
+def _saep_study(args):
+    from ._plots import plot_saep_rounds
+    from ._saep_study import SAEPStudyConfig, run_saep_study
+
+    if args.datasets is None and not args.quick:
+        args.datasets = list(SAEP_STUDY_DATASETS)
+    config = SAEPStudyConfig()
+    if args.quick:
+        config = SAEPStudyConfig(n_iterations=5, n_folds=3, n_repeats=1)
+
+    def figures(result):
+        return {
+            "saep_sizes": plot_saep_rounds(result, "size_curve"),
+            "saep_accuracy": plot_saep_rounds(result, "accuracy_curve"),
+        }
+
+    return _run_small_study(args, run_saep_study, config, "saep", figures)
 
 
 def _run_small_study(args, run, config, stem, figures):

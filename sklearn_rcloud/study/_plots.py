@@ -12,6 +12,7 @@ from ._report import _label, summarize
 __all__ = [
     "plot_accuracy_vs_params",
     "plot_proxy_scatter",
+    "plot_saep_rounds",
     "plot_sparsity_accuracy",
     "plot_sparsity_convergence",
     "plot_time_ratios",
@@ -306,4 +307,45 @@ def plot_validation_curves(result, sparsity, *, fig=None):
         ax.set_ylabel("validation accuracy (%)")
     axes[0].legend(fontsize="x-small")
     fig.suptitle(f"Validation accuracy during training at node sparsity {sparsity:g}")
+    return fig
+
+
+def plot_saep_rounds(result, curve="size_curve", *, fig=None):
+    """Ensemble size or validation accuracy per round, one panel per dataset.
+
+    Lines are means over folds, bands one standard deviation, one line per
+    pruning rule.
+
+    Parameters
+    ----------
+    result : SAEPStudyResult
+    curve : {'size_curve', 'accuracy_curve'}, default='size_curve'
+    fig : matplotlib Figure or None
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    scale, ylabel = (
+        (1.0, "ensemble size")
+        if curve == "size_curve"
+        else (100.0, "validation accuracy (%)")
+    )
+    fig, axes = _panels(len(result.datasets), fig, 3.4, 2.8)
+    for ax, dataset in zip(axes, result.datasets):
+        for index, rule in enumerate(result.config.rules):
+            curves = scale * result.curves(curve, dataset, rule)
+            if not len(curves):
+                continue
+            rounds = np.arange(1, curves.shape[1] + 1)
+            mean, sd = curves.mean(axis=0), curves.std(axis=0)
+            label = "unpruned" if rule == "none" else rule.upper()
+            color = "black" if rule == "none" else f"C{index}"
+            ax.plot(rounds, mean, lw=1.4, color=color, label=label)
+            ax.fill_between(rounds, mean - sd, mean + sd, color=color, alpha=0.12)
+        ax.set_title(dataset)
+        ax.set_xlabel("round")
+        ax.set_ylabel(ylabel)
+    axes[0].legend(fontsize="x-small")
+    fig.suptitle(f"SAEP: {ylabel} per round (mean ± sd over folds)")
     return fig

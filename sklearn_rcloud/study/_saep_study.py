@@ -1,0 +1,307 @@
+"""The SAEP study: do the pruning rules keep the unpruned ensemble's accuracy?
+
+For each dataset and fold (a fresh seed per fold), :class:`SAEPEnsembleClassifier`
+is fitted with every pruning rule and without pruning, from the same seed: the
+same validation rows and, as long as the rules agree on the depths chosen, the
+same candidates. The report compares each rule with the unpruned ensemble on
+test accuracy, final ensemble size, parameters and diversity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..ensemble import disagreement
+from ..estimators import SAEPEnsembleClassifier
+from ._data import load_study_dataset
+from ._protocols import CVProtocol, prepared_split
+from ._runner import (
+    _torch_threads,
+    append_records,
+    cached_records,
+    read_csv_records,
+    run_record_tasks,
+)
+from ._stats import holm, wilcoxon_signed_rank
+
+__all__ = [
+    "SAEP_RULES",
+    "SAEPStudyConfig",
+    "SAEPStudyResult",
+    "read_saep_records",
+    "run_saep_study",
+]
+
+#: Pruning rules in report order; ``'none'`` is the unpruned ensemble.
+SAEP_RULES = ("none", "prs", "pap", "pie")
+
+
+@dataclass(frozen=True)
+class SAEPStudyConfig:
+    """Everything that determines a SAEP study's records.
+
+    Parameters
+    ----------
+    rules : tuple of str
+        Names from :data:`SAEP_RULES`.
+    n_iterations, width, mixture, validation_fraction :
+        :class:`~sklearn_rcloud.SAEPEnsembleClassifier`'s settings (its
+        defaults otherwise: Adam 0.001, at most 200 epochs, stop after 10
+        epochs without training-loss improvement).
+    n_folds, n_repeats : int
+        Repeated stratified k-fold; every fold has its own seed.
+    seed : int
+        Seeds the folds and their seeds.
+    """
+
+    rules: tuple = SAEP_RULES
+    n_iterations: int = 10
+    width: int = 32
+    mixture: str = "mean"
+    validation_fraction: float = 0.2
+    n_folds: int = 5
+    n_repeats: int = 2
+    seed: int = 0
+
+    @property
+    def key(self):
+        """A short hash of the configuration: cached records must match it."""
+        text = json.dumps(asdict(self), sort_keys=True, default=list)
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+    @property
+    def protocol(self):
+        return CVProtocol(
+            n_splits=self.n_folds, n_repeats=self.n_repeats, random_state=self.seed
+        )
+
+    def estimator(self, rule, seed):
+        return SAEPEnsembleClassifier(
+            n_iterations=self.n_iterations,
+            width=self.width,
+            pruning=None if rule == "none" else rule,
+            mixture=self.mixture,
+            validation_fraction=self.validation_fraction,
+            random_state=seed,
+        )
+
+
+def _run_task(config, dataset, fold, seed, rule, data, *, n_threads):
+    """Fit one ensemble of the study; return its record."""
+    X_train, y_train, X_test, y_test, _ = data
+    with _torch_threads(n_threads):
+        estimator = config.estimator(rule, seed).fit(X_train, y_train)
+        test_accuracy = float(np.mean(estimator.predict(X_test) == y_test))
+        predictions = [m.predict(X_test) for m in estimator.estimators_]
+    history = estimator.ensemble_history_
+    return {
+        "dataset": dataset,
+        "fold": fold,
+        "seed": seed,
+        "rule": rule,
+        "test_accuracy": test_accuracy,
+        "ensemble_size": len(estimator.estimators_),
+        "n_params": estimator.n_params_,
+        "diversity": disagreement(predictions),
+        "validation_accuracy": float(history["validation_accuracy"][-1]),
+        "depths": " ".join(str(t.depth) for t in estimator.topology_),
+        "fit_time": estimator.fit_time_,
+        "config": config.key,
+        "size_curve": " ".join(str(int(v)) for v in history["ensemble_size"]),
+        "accuracy_curve": " ".join(f"{v:.4f}" for v in history["validation_accuracy"]),
+    }
+
+
+@dataclass
+class SAEPStudyResult:
+    """The records of a SAEP study and what they say.
+
+    Attributes
+    ----------
+    records : list of dict
+        One per (dataset, fold, rule): test accuracy, final ensemble size,
+        parameters, test diversity (pairwise disagreement), members' depths,
+        fit time, and per round the ensemble size and validation accuracy
+        (``size_curve``, ``accuracy_curve``, space-separated).
+    config : SAEPStudyConfig
+    """
+
+    records: list
+    config: SAEPStudyConfig
+
+    @property
+    def datasets(self):
+        return list(dict.fromkeys(r["dataset"] for r in self.records))
+
+    def values(self, name, dataset=None, rule=None):
+        """``name`` of the matching records, ordered by dataset then fold."""
+        rows = [
+            r
+            for r in self.records
+            if (dataset is None or r["dataset"] == dataset)
+            and (rule is None or r["rule"] == rule)
+        ]
+        order = {d: i for i, d in enumerate(self.datasets)}
+        rows.sort(key=lambda r: (order[r["dataset"]], int(r["fold"])))
+        return np.array([float(r[name]) for r in rows])
+
+    def curves(self, name, dataset, rule):
+        """Per-round ``'size_curve'`` or ``'accuracy_curve'``, a row per fold."""
+        rows = sorted(
+            (r for r in self.records if r["dataset"] == dataset and r["rule"] == rule),
+            key=lambda r: int(r["fold"]),
+        )
+        return np.array([[float(v) for v in r[name].split()] for r in rows])
+
+    def comparisons(self):
+        """Every rule against the unpruned ensemble, per dataset and pooled.
+
+        Returns
+        -------
+        rows : list of dict
+            Per dataset (then ``'all'``) and rule: mean test accuracy (%),
+            ensemble size, parameters and diversity of the rule and of the
+            unpruned ensemble, the accuracy difference, and the two-sided
+            Wilcoxon signed-rank p-value of the accuracies, paired by fold;
+            per rule, Holm's adjustment over the datasets.
+        """
+        rows = []
+        for rule in self.config.rules:
+            if rule == "none":
+                continue
+            block = []
+            for dataset in [*self.datasets, None]:
+                a = self.values("test_accuracy", dataset, rule)
+                b = self.values("test_accuracy", dataset, "none")
+                if not len(a) or len(a) != len(b):
+                    continue
+                row = {
+                    "dataset": dataset or "all",
+                    "rule": rule,
+                    "n_pairs": len(a),
+                    "accuracy": 100 * a.mean(),
+                    "accuracy_none": 100 * b.mean(),
+                    "difference": 100 * (a - b).mean(),
+                    "p": wilcoxon_signed_rank(a, b)[1],
+                }
+                for name, column in (
+                    ("size", "ensemble_size"),
+                    ("n_params", "n_params"),
+                    ("diversity", "diversity"),
+                ):
+                    row[name] = self.values(column, dataset, rule).mean()
+                    row[f"{name}_none"] = self.values(column, dataset, "none").mean()
+                block.append(row)
+            per_dataset = [r for r in block if r["dataset"] != "all"]
+            for row, adjusted in zip(per_dataset, holm([r["p"] for r in per_dataset])):
+                row["p_holm"] = float(adjusted)
+            for row in block:
+                row.setdefault("p_holm", row["p"])
+            rows += block
+        return rows
+
+    def to_csv(self, path):
+        Path(path).unlink(missing_ok=True)
+        append_records(path, self.records)
+
+    def to_markdown(self):
+        """Per-dataset table of each rule against the unpruned ensemble."""
+        n_runs = self.config.n_folds * self.config.n_repeats
+        lines = [
+            "Each pruning rule against the unpruned ensemble (none), "
+            f"{self.config.n_iterations} rounds, mean over {n_runs} folds per "
+            "dataset: test accuracy %, final ensemble size, parameters, test "
+            "diversity (mean pairwise disagreement); p: two-sided Wilcoxon "
+            "signed-rank of the accuracies paired by fold [Holm over datasets]; "
+            "'all' pools every fold of every dataset.",
+            "",
+            "| dataset | rule | accuracy | none | diff | size | none | params "
+            "| none | diversity | none | p [Holm] |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for row in sorted(
+            self.comparisons(),
+            key=lambda r: (
+                (self.datasets + ["all"]).index(r["dataset"]),
+                self.config.rules.index(r["rule"]),
+            ),
+        ):
+            lines.append(
+                "| {dataset} | {rule} | {accuracy:.1f} | {accuracy_none:.1f} | "
+                "{difference:+.1f} | {size:.1f} | {size_none:.1f} | "
+                "{n_params:.0f} | {n_params_none:.0f} | {diversity:.3f} | "
+                "{diversity_none:.3f} | {p:.3g} [{p_holm:.3g}] |".format(**row)
+            )
+        return "\n".join(lines) + "\n"
+
+
+def run_saep_study(
+    datasets, config=None, n_jobs=None, records_path=None, verbose=False
+):
+    """Run the SAEP study; cached records are reused.
+
+    Parameters
+    ----------
+    datasets : list of str
+        Names from :data:`~sklearn_rcloud.study.STUDY_DATASETS`, each split
+        into repeated stratified folds and min-max scaled (one-hot for
+        categoricals) on each fold's training part.
+    config : SAEPStudyConfig or None
+        None is the default configuration.
+    n_jobs : int or None
+        Ensembles fitted in parallel (processes); torch threads are capped at
+        cores / n_jobs.
+    records_path : path or None
+        CSV of records. Records already there with the same configuration
+        key are not recomputed; new ones are appended as they finish.
+    verbose : bool
+        Progress bar.
+
+    Returns
+    -------
+    SAEPStudyResult
+    """
+    config = config or SAEPStudyConfig()
+    cached = cached_records(
+        records_path,
+        read_saep_records,
+        config.key,
+        lambda r: (r["dataset"], int(r["fold"]), r["rule"]),
+    )
+    records, tasks = [], []
+    for name in datasets:
+        dataset = load_study_dataset(name)
+        for fold, run in enumerate(config.protocol.runs(dataset)):
+            data = prepared_split(dataset, run)
+            for rule in config.rules:
+                if (name, fold, rule) in cached:
+                    records.append(cached[(name, fold, rule)])
+                else:
+                    tasks.append((config, name, fold, run.seed, rule, data))
+    records += run_record_tasks(
+        _run_task, tasks, n_jobs, records_path, verbose, len(records)
+    )
+    order = {name: i for i, name in enumerate(datasets)}
+    rules = {rule: i for i, rule in enumerate(SAEP_RULES)}
+    records.sort(key=lambda r: (order[r["dataset"]], int(r["fold"]), rules[r["rule"]]))
+    return SAEPStudyResult(records, config)
+
+
+def read_saep_records(path):
+    """Read a SAEP study's CSV back into records (numbers as numbers)."""
+    return read_csv_records(
+        path,
+        text_fields={
+            "dataset",
+            "rule",
+            "depths",
+            "config",
+            "size_curve",
+            "accuracy_curve",
+        },
+    )
