@@ -11,9 +11,7 @@ beats choosing one at random (NASWOT's search against random sampling).
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,7 @@ from ..training import TrainingConfig, predict_proba_module, train_network
 from ._data import load_study_dataset
 from ._protocols import PaperProtocol, prepared_split
 from ._runner import (
+    CachedStudyConfig,
     _torch_threads,
     append_records,
     cached_records,
@@ -59,7 +58,7 @@ PAPER_NASWOT_TAU = 0.574
 
 
 @dataclass(frozen=True)
-class ProxyStudyConfig:
+class ProxyStudyConfig(CachedStudyConfig):
     """Everything that determines a proxy study's records.
 
     Parameters
@@ -94,12 +93,6 @@ class ProxyStudyConfig:
     batch_size: int = 200
     batch: int = 128
     proxies: tuple = field(default=PROXY_STUDY_PROXIES)
-
-    @property
-    def key(self):
-        """A short hash of the configuration: cached records must match it."""
-        text = json.dumps(asdict(self), sort_keys=True, default=list)
-        return hashlib.sha1(text.encode()).hexdigest()[:12]
 
     @property
     def space(self):

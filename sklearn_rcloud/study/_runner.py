@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
+import hashlib
+import json
 import math
 import os
 import time
@@ -16,7 +19,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ._data import StudyDataset, load_study_dataset
 from ._methods import REFERENCE_METHOD, MethodContext, as_method
-from ._protocols import get_protocol, make_pipeline
+from ._protocols import CVProtocol, get_protocol, make_pipeline
 
 __all__ = ["RECORD_FIELDS", "StudyResult", "read_records", "run_study"]
 
@@ -375,6 +378,30 @@ def append_csv(path, rows, fieldnames):
         if new:
             writer.writeheader()
         writer.writerows(rows)
+
+
+class CachedStudyConfig:
+    """Base of the study configurations (frozen dataclasses).
+
+    A hash of every field keys the study's cache: records made under another
+    configuration are never reused.
+    """
+
+    @property
+    def key(self):
+        """A short hash of the configuration: cached records must match it."""
+        text = json.dumps(dataclasses.asdict(self), sort_keys=True, default=list)
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+class FoldedStudyConfig(CachedStudyConfig):
+    """A configuration whose runs are ``n_repeats`` x ``n_folds`` stratified folds."""
+
+    @property
+    def protocol(self):
+        return CVProtocol(
+            n_splits=self.n_folds, n_repeats=self.n_repeats, random_state=self.seed
+        )
 
 
 def run_record_tasks(function, tasks, n_jobs, records_path, verbose, n_cached=0):

@@ -9,9 +9,7 @@ test accuracy, final ensemble size, parameters and diversity.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +17,9 @@ import numpy as np
 from ..ensemble import disagreement
 from ..estimators import SAEPEnsembleClassifier
 from ._data import load_study_dataset
-from ._protocols import CVProtocol, prepared_split
+from ._protocols import prepared_split
 from ._runner import (
+    FoldedStudyConfig,
     _torch_threads,
     append_records,
     cached_records,
@@ -42,7 +41,7 @@ SAEP_RULES = ("none", "prs", "pap", "pie")
 
 
 @dataclass(frozen=True)
-class SAEPStudyConfig:
+class SAEPStudyConfig(FoldedStudyConfig):
     """Everything that determines a SAEP study's records.
 
     Parameters
@@ -67,18 +66,6 @@ class SAEPStudyConfig:
     n_folds: int = 5
     n_repeats: int = 2
     seed: int = 0
-
-    @property
-    def key(self):
-        """A short hash of the configuration: cached records must match it."""
-        text = json.dumps(asdict(self), sort_keys=True, default=list)
-        return hashlib.sha1(text.encode()).hexdigest()[:12]
-
-    @property
-    def protocol(self):
-        return CVProtocol(
-            n_splits=self.n_folds, n_repeats=self.n_repeats, random_state=self.seed
-        )
 
     def estimator(self, rule, seed):
         return SAEPEnsembleClassifier(

@@ -22,9 +22,7 @@ paper's code, sizes and tables are not public.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +35,9 @@ from ..estimators import (
 from ..search import nodes_kept, reduction_candidates
 from ..topology import Topology
 from ._data import load_study_dataset
-from ._protocols import CVProtocol, prepared_split
+from ._protocols import prepared_split
 from ._runner import (
+    FoldedStudyConfig,
     _torch_threads,
     append_records,
     cached_records,
@@ -111,7 +110,7 @@ def candidate_window(parent, n_params, tolerance):
 
 
 @dataclass(frozen=True)
-class SparsityStudyConfig:
+class SparsityStudyConfig(FoldedStudyConfig):
     """Everything that determines a sparsity study's records.
 
     Parameters
@@ -156,18 +155,6 @@ class SparsityStudyConfig:
     validation_fraction: float = 0.2
     convergence_fraction: float = 0.95
     seed: int = 0
-
-    @property
-    def key(self):
-        """A short hash of the configuration: cached records must match it."""
-        text = json.dumps(asdict(self), sort_keys=True, default=list)
-        return hashlib.sha1(text.encode()).hexdigest()[:12]
-
-    @property
-    def protocol(self):
-        return CVProtocol(
-            n_splits=self.n_folds, n_repeats=self.n_repeats, random_state=self.seed
-        )
 
     def tasks(self):
         """``(sparsity, method)`` pairs; at sparsity 0 every mask is the parent."""
