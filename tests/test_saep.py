@@ -10,6 +10,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from sklearn_rcloud import (
     DenseMLPClassifier,
+    NASWOTSearchClassifier,
     RandomCloudClassifier,
     SAEPEnsembleClassifier,
 )
@@ -252,6 +253,12 @@ def test_candidates_can_come_from_a_search(wine):
         assert set(member.initial_topology_.hidden_layer_sizes) == {8}
         assert member.topology_.depth <= member.initial_topology_.depth
     assert search.get_params()["random_state"] is None  # the template is untouched
+    naswot = NASWOTSearchClassifier(
+        n_samples=3, width_choices=(4, 8), depth_range=(1, 2), max_epochs=20
+    )
+    clf = small(candidate_search=naswot, n_iterations=2, pruning=None).fit(X, y)
+    assert all(isinstance(m, NASWOTSearchClassifier) for m in clf.estimators_)
+    assert clf.predict_proba(X).shape == (len(X), 3)
     default = small(n_iterations=2).fit(X, y)
     assert all(isinstance(m, DenseMLPClassifier) for m in default.estimators_)
 
