@@ -303,3 +303,41 @@ def test_cuda_fit_matches_cpu_and_predicts_on_cpu(estimator, binary_data):
     assert agreement > 0.95
     restored = pickle.loads(pickle.dumps(on_gpu))
     np.testing.assert_array_equal(restored.predict(X), on_gpu.predict(X))
+
+
+@pytest.mark.parametrize("estimator", SINGLE_NETWORK, ids=SINGLE_NETWORK_IDS)
+def test_to_torch_gives_a_plain_module_with_the_same_predictions(
+    estimator, binary_data
+):
+    X, y = binary_data
+    fitted = clone(estimator).set_params(random_state=0).fit(X, y)
+    module = fitted.to_torch()
+    assert isinstance(module, torch.nn.Sequential) and not module.training
+    assert module is not fitted.module_
+    with torch.no_grad():
+        logits = module(torch.as_tensor(X, dtype=torch.float32))
+    np.testing.assert_allclose(
+        torch.softmax(logits.double(), dim=1).numpy(),
+        fitted.predict_proba(X),
+        atol=1e-5,
+    )
+    # The copy is independent: changing it leaves the estimator as it was.
+    before = fitted.predict_proba(X)
+    with torch.no_grad():
+        next(module.parameters()).add_(1.0)
+    np.testing.assert_array_equal(fitted.predict_proba(X), before)
+
+
+def test_to_torch_of_unstructured_pruning_is_plain(binary_data):
+    X, y = binary_data
+    fitted = make_small(
+        MagnitudePruningClassifier, structured=False, random_state=0
+    ).fit(X, y)
+    module = fitted.to_torch()
+    linears = [m for m in module if isinstance(m, torch.nn.Linear)]
+    assert all(not m._forward_pre_hooks for m in linears)
+    assert {name for name, _ in module.named_parameters()} == {
+        f"{i}.{p}" for i in range(0, len(module), 2) for p in ("weight", "bias")
+    }
+    zeros = sum(int((m.weight == 0).sum()) for m in linears)
+    assert zeros > 0

@@ -272,3 +272,17 @@ def test_same_random_state_same_ensemble(wine):
         np.testing.assert_array_equal(
             a.ensemble_history_[key], b.ensemble_history_[key]
         )
+
+
+@pytest.mark.parametrize("mixture", ["mean", "learned"])
+def test_to_torch_mixes_the_members_like_predict_proba(wine, mixture):
+    import torch
+
+    X, y = wine
+    clf = small(mixture=mixture, n_iterations=3).fit(X, y)
+    module = clf.to_torch()
+    assert isinstance(module, torch.nn.Module) and not module.training
+    with torch.no_grad():
+        proba = module(torch.as_tensor(X, dtype=torch.float32)).double().numpy()
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)

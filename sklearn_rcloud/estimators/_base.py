@@ -8,6 +8,7 @@ training engine and predicts. The split mirrors scikit-learn's
 
 from __future__ import annotations
 
+import copy
 from abc import ABCMeta
 from numbers import Integral, Real
 
@@ -123,6 +124,26 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         )
         self._set_network(net, topology)
         return self
+
+    # ---------------------------------------------------------------- export
+    def to_torch(self):
+        """The trained network as a plain ``torch.nn.Sequential``.
+
+        A copy on the CPU, in evaluation mode, independent of the estimator
+        (and of skorch). Its input contract: a float32 tensor of shape
+        ``(n_samples, n_features_in_)`` holding the features exactly as
+        ``fit`` received them, so any preprocessing of a ``Pipeline`` (e.g.
+        ``MinMaxScaler``) must be applied first. It outputs logits, one column
+        per class in the order of ``classes_``: ``softmax`` of them equals
+        :meth:`predict_proba` for ``loss='cross_entropy'``, and
+        ``sigmoid`` normalised to sum to one for ``loss='mse'``.
+
+        Returns
+        -------
+        module : torch.nn.Sequential
+        """
+        check_is_fitted(self)
+        return copy.deepcopy(self.module_).cpu().eval()
 
     # ------------------------------------------------------------ prediction
     def predict_proba(self, X):

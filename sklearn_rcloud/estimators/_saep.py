@@ -6,8 +6,11 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 from sklearn.base import _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
 
 from ..ensemble import (
     disagreement,
@@ -346,6 +349,32 @@ n_iter_no_change, tol, device :
         # default check (any attribute ending in "_") would pass unfitted.
         return hasattr(self, "estimators_")
 
+    def to_torch(self):
+        """The ensemble as one plain ``torch.nn.Module``.
+
+        It holds every member's network (copies, on the CPU, in evaluation
+        mode) and the mixture weights. Input contract as for the members'
+        :meth:`~sklearn_rcloud.DenseMLPClassifier.to_torch`: a float32 tensor
+        of the features as ``fit`` received them. Unlike a single network it
+        outputs *probabilities* (rows summing to one, columns in the order of
+        ``classes_``), the mixture :meth:`predict_proba` returns.
+
+        Returns
+        -------
+        module : torch.nn.Module
+        """
+        check_is_fitted(self)
+        return ProbabilityMixture(
+            [member.to_torch() for member in self.estimators_],
+            self.weights_,
+            [
+                np.asarray(member.classes_, dtype=np.int64)
+                for member in self.estimators_
+            ],
+            len(self.classes_),
+            self.loss,
+        ).eval()
+
     def predict_proba(self, X):
         """Probability estimates of the ensemble.
 
@@ -363,6 +392,45 @@ n_iter_no_change, tol, device :
         n_classes = len(self.classes_)
         probas = [_member_proba(member, X, n_classes) for member in self.estimators_]
         return mix(probas, self.weights_)
+
+
+class ProbabilityMixture(nn.Module):
+    """Networks' class probabilities mixed with fixed weights.
+
+    Parameters
+    ----------
+    members : list of torch.nn.Module
+        Each outputs logits over the classes it was trained on.
+    weights : array-like of shape (n_members,)
+    columns : list of array of int
+        For each member, the ensemble's class index of each of its outputs.
+    n_classes : int
+    loss : {'cross_entropy', 'mse'}
+        How logits become probabilities (softmax, or sigmoids normalised).
+    """
+
+    def __init__(self, members, weights, columns, n_classes, loss="cross_entropy"):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        weights = torch.as_tensor(np.asarray(weights, dtype=np.float32))
+        self.register_buffer("weights", weights / weights.sum())
+        for index, column in enumerate(columns):
+            self.register_buffer(f"columns_{index}", torch.as_tensor(column))
+        self.n_classes = int(n_classes)
+        self.loss = loss
+
+    def forward(self, X):
+        proba = X.new_zeros((X.shape[0], self.n_classes))
+        for index, member in enumerate(self.members):
+            logits = member(X)
+            if self.loss == "mse":
+                part = torch.sigmoid(logits)
+                part = part / part.sum(dim=1, keepdim=True)
+            else:
+                part = torch.softmax(logits, dim=1)
+            columns = getattr(self, f"columns_{index}")
+            proba[:, columns] += self.weights[index] * part
+        return proba
 
 
 def _member_proba(member, X, n_classes):
