@@ -2,6 +2,8 @@
 
 import inspect
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -166,6 +168,27 @@ def test_pickle_round_trip_keeps_predictions(estimator, binary_data):
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
     assert restored.topology_ == fitted.topology_
+
+
+def test_pickle_loads_in_a_fresh_process_with_identical_predictions(
+    binary_data, tmp_path
+):
+    X, y = binary_data
+    fitted = [clone(est).set_params(random_state=0).fit(X, y) for est in ESTIMATORS]
+    with open(tmp_path / "models.pkl", "wb") as handle:
+        pickle.dump((fitted, X), handle)
+    script = (
+        "import pickle, sys, numpy as np\n"
+        "models, X = pickle.load(open(sys.argv[1], 'rb'))\n"
+        "np.save(sys.argv[2], np.stack([m.predict_proba(X) for m in models]))\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, tmp_path / "models.pkl", tmp_path / "out.npy"],
+        check=True,
+        timeout=300,
+    )
+    expected = np.stack([model.predict_proba(X) for model in fitted])
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
