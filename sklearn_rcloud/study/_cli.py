@@ -220,8 +220,6 @@ def _saep_study(args):
     from ._plots import plot_saep_rounds
     from ._saep_study import SAEPStudyConfig, run_saep_study
 
-    if args.datasets is None and not args.quick:
-        args.datasets = list(SAEP_STUDY_DATASETS)
     config = SAEPStudyConfig()
     if args.quick:
         config = SAEPStudyConfig(n_iterations=5, n_folds=3, n_repeats=1)
@@ -232,13 +230,19 @@ def _saep_study(args):
             "saep_accuracy": plot_saep_rounds(result, "accuracy_curve"),
         }
 
-    return _run_small_study(args, run_saep_study, config, "saep", figures)
+    return _run_small_study(
+        args, run_saep_study, config, "saep", figures, SAEP_STUDY_DATASETS
+    )
 
 
-def _run_small_study(args, run, config, stem, figures):
-    """Run a proxy or sparsity study; write ``{stem}_records.csv``, the table
-    ``{stem}_results.md`` and the figures ``figures(result)`` into ``--out``."""
-    names = _small_study_datasets(args)
+def _run_small_study(
+    args, run, config, stem, figures, default_datasets=PROXY_STUDY_DATASETS
+):
+    """Run a proxy, sparsity or SAEP study; write ``{stem}_records.csv``, the
+    table ``{stem}_results.md`` and the figures ``figures(result)`` into
+    ``--out``. Without ``--datasets``: ``default_datasets`` (``--quick``: the
+    quick ones)."""
+    names = _small_study_datasets(args, default_datasets)
     args.out.mkdir(parents=True, exist_ok=True)
     tic = time.perf_counter()
     result = run(
@@ -261,10 +265,8 @@ def _run_small_study(args, run, config, stem, figures):
     return 0
 
 
-def _small_study_datasets(args):
-    names = args.datasets or list(
-        QUICK_DATASETS if args.quick else PROXY_STUDY_DATASETS
-    )
+def _small_study_datasets(args, default_datasets):
+    names = args.datasets or list(QUICK_DATASETS if args.quick else default_datasets)
     if names == ["all"]:
         names = list(STUDY_DATASETS)
     _check_dataset_names(names)

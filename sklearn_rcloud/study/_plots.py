@@ -204,7 +204,7 @@ def _sparsity_panels(result, measure, ylabel, title, scale, fig):
             ax.axhspan(mean - sd, mean + sd, color="black", alpha=0.08)
         for method, style in _SPARSITY_STYLE.items():
             stats = [
-                scale * result.values(measure, dataset, s, result.method_at(method, s))
+                scale * result.values(measure, dataset, *result.trained_as(method, s))
                 for s in sparsities
             ]
             mean = np.array([v.mean() if len(v) else np.nan for v in stats])
@@ -292,8 +292,7 @@ def plot_validation_curves(result, sparsity, *, fig=None):
     styles = {"dense": dict(color="black", label="dense parent"), **_SPARSITY_STYLE}
     for ax, dataset in zip(axes, result.datasets):
         for method, style in styles.items():
-            at = 0.0 if method == "dense" else sparsity
-            curves = 100 * result.curves(dataset, at, result.method_at(method, at))
+            curves = 100 * result.curves(dataset, *result.trained_as(method, sparsity))
             if not len(curves):
                 continue
             epochs = np.arange(1, curves.shape[1] + 1)

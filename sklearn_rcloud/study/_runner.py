@@ -19,7 +19,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ._data import StudyDataset, load_study_dataset
 from ._methods import REFERENCE_METHOD, MethodContext, as_method
-from ._protocols import CVProtocol, get_protocol, make_pipeline
+from ._protocols import CVProtocol, get_protocol, make_pipeline, prepared_split
 
 __all__ = ["RECORD_FIELDS", "StudyResult", "read_records", "run_study"]
 
@@ -433,6 +433,62 @@ def run_record_tasks(function, tasks, n_jobs, records_path, verbose, n_cached=0)
     if verbose and tasks:
         print(f"{len(tasks)} networks trained in {time.perf_counter() - tic:.0f} s")
     return records
+
+
+def run_folded_study(
+    function,
+    config,
+    datasets,
+    variants,
+    record_variant,
+    read,
+    n_jobs=None,
+    records_path=None,
+    verbose=False,
+):
+    """Every (dataset, fold, variant) record of a folded study, cached or new.
+
+    Parameters
+    ----------
+    function : callable
+        ``function(config, dataset, fold, seed, *variant, data, n_threads=...)``
+        returns one record; ``data`` is :func:`prepared_split` of the fold.
+    config : FoldedStudyConfig
+    datasets : list of str
+    variants : list of tuple
+        What is run on every fold (e.g. ``(sparsity, method)`` pairs).
+    record_variant : callable
+        ``record_variant(record)`` is the variant tuple a record was made for.
+    read : callable
+        Reads the study's records CSV.
+    n_jobs, records_path, verbose :
+        As :func:`run_record_tasks`.
+
+    Returns
+    -------
+    records : list of dict
+        The cached ones first, then the new ones in completion order.
+    """
+    cached = cached_records(
+        records_path,
+        read,
+        config.key,
+        lambda r: (r["dataset"], int(r["fold"]), *record_variant(r)),
+    )
+    records, tasks = [], []
+    for name in datasets:
+        dataset = load_study_dataset(name)
+        for fold, run in enumerate(config.protocol.runs(dataset)):
+            data = prepared_split(dataset, run)
+            for variant in variants:
+                key = (name, fold, *variant)
+                if key in cached:
+                    records.append(cached[key])
+                else:
+                    tasks.append((config, name, fold, run.seed, *variant, data))
+    return records + run_record_tasks(
+        function, tasks, n_jobs, records_path, verbose, len(records)
+    )
 
 
 def cached_records(path, read, config_key, key):

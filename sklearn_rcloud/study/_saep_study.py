@@ -16,15 +16,12 @@ import numpy as np
 
 from ..ensemble import disagreement
 from ..estimators import SAEPEnsembleClassifier
-from ._data import load_study_dataset
-from ._protocols import prepared_split
 from ._runner import (
     FoldedStudyConfig,
     _torch_threads,
     append_records,
-    cached_records,
     read_csv_records,
-    run_record_tasks,
+    run_folded_study,
 )
 from ._stats import holm, wilcoxon_signed_rank
 
@@ -254,24 +251,16 @@ def run_saep_study(
     SAEPStudyResult
     """
     config = config or SAEPStudyConfig()
-    cached = cached_records(
-        records_path,
+    records = run_folded_study(
+        _run_task,
+        config,
+        datasets,
+        [(rule,) for rule in config.rules],
+        lambda r: (r["rule"],),
         read_saep_records,
-        config.key,
-        lambda r: (r["dataset"], int(r["fold"]), r["rule"]),
-    )
-    records, tasks = [], []
-    for name in datasets:
-        dataset = load_study_dataset(name)
-        for fold, run in enumerate(config.protocol.runs(dataset)):
-            data = prepared_split(dataset, run)
-            for rule in config.rules:
-                if (name, fold, rule) in cached:
-                    records.append(cached[(name, fold, rule)])
-                else:
-                    tasks.append((config, name, fold, run.seed, rule, data))
-    records += run_record_tasks(
-        _run_task, tasks, n_jobs, records_path, verbose, len(records)
+        n_jobs,
+        records_path,
+        verbose,
     )
     order = {name: i for i, name in enumerate(datasets)}
     rules = {rule: i for i, rule in enumerate(SAEP_RULES)}

@@ -34,15 +34,12 @@ from ..estimators import (
 )
 from ..search import nodes_kept, reduction_candidates
 from ..topology import Topology
-from ._data import load_study_dataset
-from ._protocols import prepared_split
 from ._runner import (
     FoldedStudyConfig,
     _torch_threads,
     append_records,
-    cached_records,
     read_csv_records,
-    run_record_tasks,
+    run_folded_study,
 )
 from ._stats import holm, wilcoxon_signed_rank
 
@@ -164,7 +161,7 @@ class SparsityStudyConfig(FoldedStudyConfig):
                 tasks += [(0.0, "dense"), (0.0, "random_cloud")]
             else:
                 tasks += [
-                    (sparsity, method)
+                    (float(sparsity), method)
                     for method in SPARSITY_METHODS
                     if method != "dense"
                 ]
@@ -280,11 +277,17 @@ class SparsityStudyResult:
         rows.sort(key=lambda r: int(r["fold"]))
         return np.array([[float(v) for v in r["valid_curve"].split()] for r in rows])
 
-    def method_at(self, method, sparsity):
-        """The records' method name at ``sparsity`` (the parent at 0)."""
-        if sparsity == 0 and method in ("random_search", "random_sparse"):
-            return "dense"
-        return method
+    def trained_as(self, method, sparsity):
+        """The ``(sparsity, method)`` of the records that stand for ``method``.
+
+        The dense parent is trained once, at sparsity 0, and stands at every
+        sparsity; at sparsity 0 the masked networks are the parent.
+        """
+        if method == "dense" or (
+            sparsity == 0 and method in ("random_search", "random_sparse")
+        ):
+            return 0.0, "dense"
+        return sparsity, method
 
     def summary(self):
         """Mean and standard deviation per dataset, sparsity and method."""
@@ -292,11 +295,7 @@ class SparsityStudyResult:
         for dataset in self.datasets:
             for sparsity in self.config.sparsities:
                 for method in SPARSITY_METHODS:
-                    name = self.method_at(method, sparsity)
-                    if method == "dense":
-                        at = 0.0
-                    else:
-                        at = sparsity
+                    at, name = self.trained_as(method, sparsity)
                     accuracy = self.values("test_accuracy", dataset, at, name)
                     if not len(accuracy):
                         continue
@@ -342,11 +341,8 @@ class SparsityStudyResult:
                 if sparsity == 0:
                     continue
                 a = self.values(measure, sparsity=sparsity, method=first)
-                b = self.values(
-                    measure,
-                    sparsity=0.0 if second == "dense" else sparsity,
-                    method=second,
-                )
+                at, name = self.trained_as(second, sparsity)
+                b = self.values(measure, sparsity=at, method=name)
                 if not len(a) or len(a) != len(b):
                     continue
                 block.append(
@@ -514,25 +510,16 @@ def run_sparsity_study(
     SparsityStudyResult
     """
     config = config or SparsityStudyConfig()
-    cached = cached_records(
-        records_path,
+    records = run_folded_study(
+        _run_task,
+        config,
+        datasets,
+        config.tasks(),
+        lambda r: (r["sparsity"], r["method"]),
         read_sparsity_records,
-        config.key,
-        lambda r: (r["dataset"], int(r["fold"]), r["sparsity"], r["method"]),
-    )
-    records, tasks = [], []
-    for name in datasets:
-        dataset = load_study_dataset(name)
-        for fold, run in enumerate(config.protocol.runs(dataset)):
-            data = prepared_split(dataset, run)
-            for sparsity, method in config.tasks():
-                key = (name, fold, float(sparsity), method)
-                if key in cached:
-                    records.append(cached[key])
-                else:
-                    tasks.append((config, name, fold, run.seed, sparsity, method, data))
-    records += run_record_tasks(
-        _run_task, tasks, n_jobs, records_path, verbose, len(records)
+        n_jobs,
+        records_path,
+        verbose,
     )
     order = {name: i for i, name in enumerate(datasets)}
     methods = {name: i for i, name in enumerate(SPARSITY_METHODS)}
