@@ -292,7 +292,6 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         cloud_seed, init_seed, train_seed = self._random_seeds(3)
         device = resolve_device(self.device)
         self.initial_topology_ = self._full_topology(X.shape[1])
-        window = (self.max_params, self.min_params)
         self._check_parameter_window()
 
         scorer = get_scorer(self.scorer)
@@ -316,7 +315,12 @@ class RandomCloudClassifier(BaseNetworkClassifier):
             cloud, X_search, y_search, scorer, step=self.step, n_jobs=self.n_jobs
         )
         network, selected, score = select_candidate(
-            result, self.threshold_, self.selection, self.tolerance, *window
+            result,
+            self.threshold_,
+            self.selection,
+            self.tolerance,
+            max_params=self.max_params,
+            min_params=self.min_params,
         )
         if network is None and not np.isfinite(score):
             raise ValueError(
@@ -335,7 +339,12 @@ class RandomCloudClassifier(BaseNetworkClassifier):
             )
             self.threshold_ = -np.inf
             network, selected, score = select_candidate(
-                result, self.threshold_, self.selection, self.tolerance, *window
+                result,
+                self.threshold_,
+                self.selection,
+                self.tolerance,
+                max_params=self.max_params,
+                min_params=self.min_params,
             )
         if network is None:
             raise ValueError(

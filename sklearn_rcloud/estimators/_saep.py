@@ -256,7 +256,8 @@ n_iter_no_change, tol, device :
         prune_rng = np.random.default_rng(prune_seed)
         n_classes = len(self.classes_)
 
-        members, rounds, probas = [], [], []  # kept members and their validation
+        # The kept members, their rounds, validation probabilities and weights.
+        members, rounds, probas, weights = [], [], [], np.ones(0)
         history = _EnsembleHistory()
         depth = 1
         for round_ in range(self.n_iterations):
@@ -267,15 +268,16 @@ n_iter_no_change, tol, device :
                 )
                 member.fit(X_fit, y_fit)
                 proba = _member_proba(member, X_valid, n_classes)
+                trial = probas + [proba]
                 objective = log_loss(
-                    mix(probas + [proba], self._weights(probas + [proba], y_valid)),
-                    y_valid,
+                    mix(trial, self._weights(trial, y_valid)), y_valid
                 ) + self.complexity_penalty * np.sqrt(member.topology_.depth)
                 candidates.append((objective, member, proba))
             _, member, proba = min(candidates, key=lambda c: c[0])
 
-            kept = self._prune(probas, y_valid, prune_rng)
-            pruned = [rounds[i] for i in range(len(rounds)) if i not in set(kept)]
+            kept = self._prune(probas, weights, y_valid, prune_rng)
+            stay = set(kept)
+            pruned = [r for i, r in enumerate(rounds) if i not in stay]
             members = [members[i] for i in kept] + [member]
             rounds = [rounds[i] for i in kept] + [round_]
             probas = [probas[i] for i in kept] + [proba]
@@ -301,7 +303,7 @@ n_iter_no_change, tol, device :
 
         self.estimators_ = members
         self.member_rounds_ = np.asarray(rounds, dtype=np.int64)
-        self.weights_ = self._weights(probas, y_valid)
+        self.weights_ = weights
         self.topology_ = [member.topology_ for member in members]
         self.n_params_ = int(sum(t.n_params for t in self.topology_))
         self.ensemble_history_ = history.as_dict()
@@ -326,8 +328,8 @@ n_iter_no_change, tol, device :
             return fit_mixture_weights(np.asarray(probas), y_valid)
         return np.full(len(probas), 1.0 / max(len(probas), 1))
 
-    def _prune(self, probas, y_valid, rng):
-        """Indices of the earlier members that stay."""
+    def _prune(self, probas, weights, y_valid, rng):
+        """Indices of the earlier members (mixed by ``weights``) that stay."""
         n_members = len(probas)
         if self.pruning is None or n_members == 0:
             return list(range(n_members))
@@ -337,7 +339,7 @@ n_iter_no_change, tol, device :
             kept = prune_accuracy(
                 np.asarray(probas),
                 y_valid,
-                self._weights(probas, y_valid),
+                weights,
                 sign=self.pap_sign,
             )
         else:
