@@ -20,16 +20,18 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from torch import nn
 
+from .exceptions import TrainingDivergedError
 from .fast_step import make_step
 
 __all__ = [
     "MLPNetClassifier",
     "SigmoidMSELoss",
+    "StopOnDivergence",
     "TensorBatchIterator",
     "TrainingConfig",
     "predict_proba_module",
@@ -119,6 +121,13 @@ class MLPNetClassifier(NeuralNetClassifier):
         self.mlp_step_ = make_step(self.module_, *self.fast_step_setting)
         return self.mlp_step_
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        # A cache rebuilt on demand; its optimiser buffers may live on CUDA,
+        # which would make the pickle unloadable on a CPU-only machine.
+        state.pop("mlp_step_", None)
+        return state
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         step = self._mlp_step() if training else None
         if step is None:
@@ -137,6 +146,31 @@ class MLPNetClassifier(NeuralNetClassifier):
         self.history.record_batch(prefix + "_loss", float(per_sample.double().mean()))
         self.history.record_batch(prefix + "_batch_size", len(per_sample))
         self.history.record(prefix + "_batch_count", len(losses))
+
+
+class StopOnDivergence(Callback):
+    """Stop training with :class:`TrainingDivergedError` once the loss is not finite.
+
+    Checked after every epoch on the epoch's mean training (and validation)
+    loss: a NaN or infinite loss never recovers, so the remaining epochs would
+    only spend time on a network that predicts garbage.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = net.history[-1]
+        for key in ("train_loss", "valid_loss"):
+            value = epoch.get(key)
+            if value is not None and not np.isfinite(value):
+                raise TrainingDivergedError(
+                    f"Training diverged at epoch {epoch['epoch']}: the {key} is "
+                    f"{value}. {_DIVERGENCE_ADVICE}"
+                )
+
+
+_DIVERGENCE_ADVICE = (
+    "Scale the features (e.g. with StandardScaler or MinMaxScaler in a "
+    "Pipeline) or lower `lr`."
+)
 
 
 @dataclass
@@ -225,7 +259,7 @@ def train_network(module, X, y, config, seed):
         )
         train_split = predefined_split(Dataset(X_valid, y_valid))
 
-    callbacks = []
+    callbacks = [("stop_on_divergence", StopOnDivergence())]
     if config.n_iter_no_change is not None:
         callbacks.append(
             (
@@ -284,9 +318,9 @@ def train_network(module, X, y, config, seed):
     train_time = time.perf_counter() - start
     net.module_.cpu()
     if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
-        raise FloatingPointError(
-            "Training diverged: the network's weights contain NaN or inf. "
-            "Lower `lr`, scale the features, or use loss='cross_entropy'."
+        raise TrainingDivergedError(
+            f"Training diverged: the network's weights contain NaN or inf. "
+            f"{_DIVERGENCE_ADVICE}"
         )
     return net, train_time
 

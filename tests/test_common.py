@@ -1,6 +1,7 @@
 """Common tests run on every public estimator of the library."""
 
 import inspect
+import os
 import pickle
 import subprocess
 import sys
@@ -170,25 +171,83 @@ def test_pickle_round_trip_keeps_predictions(estimator, binary_data):
     assert restored.topology_ == fitted.topology_
 
 
+def _predict_proba_in_fresh_process(models, X, folder, env=None):
+    """Pickle ``models``, load them in a new process, return its probabilities."""
+    with open(folder / "models.pkl", "wb") as handle:
+        pickle.dump((models, X), handle)
+    script = (
+        "import pickle, sys, warnings, numpy as np, torch\n"
+        "with warnings.catch_warnings(record=True):\n"
+        "    warnings.simplefilter('always')\n"
+        "    models, X = pickle.load(open(sys.argv[1], 'rb'))\n"
+        "assert not torch.cuda.is_available() or sys.argv[3] == 'any'\n"
+        "np.save(sys.argv[2], np.stack([m.predict_proba(X) for m in models]))\n"
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            folder / "models.pkl",
+            folder / "out.npy",
+            "cpu" if env else "any",
+        ],
+        check=True,
+        timeout=300,
+        env=env,
+    )
+    return np.load(folder / "out.npy")
+
+
 def test_pickle_loads_in_a_fresh_process_with_identical_predictions(
     binary_data, tmp_path
 ):
     X, y = binary_data
     fitted = [clone(est).set_params(random_state=0).fit(X, y) for est in ESTIMATORS]
-    with open(tmp_path / "models.pkl", "wb") as handle:
-        pickle.dump((fitted, X), handle)
-    script = (
-        "import pickle, sys, numpy as np\n"
-        "models, X = pickle.load(open(sys.argv[1], 'rb'))\n"
-        "np.save(sys.argv[2], np.stack([m.predict_proba(X) for m in models]))\n"
-    )
-    subprocess.run(
-        [sys.executable, "-c", script, tmp_path / "models.pkl", tmp_path / "out.npy"],
-        check=True,
-        timeout=300,
-    )
     expected = np.stack([model.predict_proba(X) for model in fitted])
-    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
+    np.testing.assert_array_equal(
+        _predict_proba_in_fresh_process(fitted, X, tmp_path), expected
+    )
+
+
+def _cpu_only_environment():
+    return {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_model_fitted_on_cuda_loads_on_a_cpu_only_machine(binary_data, tmp_path):
+    X, y = binary_data
+    fitted = [
+        clone(est).set_params(device="cuda", random_state=0).fit(X, y)
+        for est in ESTIMATORS
+    ]
+    expected = np.stack([model.predict_proba(X) for model in fitted])
+    on_cpu = _predict_proba_in_fresh_process(
+        fitted, X, tmp_path, env=_cpu_only_environment()
+    )
+    np.testing.assert_array_equal(on_cpu, expected)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
+def test_net_recorded_on_cuda_loads_on_the_cpu_with_a_warning(binary_data):
+    # Without a GPU the closest to a CUDA-fitted model: the skorch net says it
+    # lives on CUDA, so unpickling must map it to the CPU.
+    X, y = binary_data
+    fitted = clone(make_small(DenseMLPClassifier)).set_params(random_state=0).fit(X, y)
+    fitted.net_.device = "cuda"
+    with pytest.warns(UserWarning, match="no CUDA devices are available"):
+        restored = pickle.loads(pickle.dumps(fitted))
+    assert str(restored.net_.device) == "cpu"
+    assert restored.module_ is restored.net_.module_
+    np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_pickled_estimator_holds_its_network_once(binary_data):
+    X, y = binary_data
+    fitted = clone(make_small(DenseMLPClassifier)).set_params(random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert restored.module_ is restored.net_.module_
+    assert "mlp_step_" not in vars(restored.net_)
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)

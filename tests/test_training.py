@@ -1,9 +1,12 @@
+import re
+
 import numpy as np
 import pytest
 import torch
 from skorch.dataset import Dataset
 
-from sklearn_rcloud import Topology
+from sklearn_rcloud import DenseMLPClassifier, Topology
+from sklearn_rcloud.exceptions import TrainingDivergedError
 from sklearn_rcloud.init import init_weights
 from sklearn_rcloud.training import (
     SigmoidMSELoss,
@@ -122,12 +125,30 @@ def test_fixed_epochs_without_stopping_rule():
     assert len(net.history) == 7
 
 
-def test_divergence_is_a_clear_error():
+@pytest.mark.parametrize("fast_step", [True, False])
+def test_divergence_stops_training_with_a_clear_error(fast_step):
     topology = Topology(4, (8,), 2)
     X, y = _data(60)
     X = X * 1e18
     config = TrainingConfig(
-        optimizer="sgd", lr=1e18, max_epochs=3, n_iter_no_change=None
+        optimizer="sgd",
+        lr=1e18,
+        max_epochs=50,
+        n_iter_no_change=None,
+        fast_step=fast_step,
     )
-    with pytest.raises(FloatingPointError, match="diverged"):
+    with pytest.raises(TrainingDivergedError, match="train_loss is nan") as caught:
         train_network(topology.to_module(_weights(topology)), X, y, config, seed=0)
+    # Stopped as soon as the loss went bad, not after all 50 epochs.
+    assert int(re.search(r"epoch (\d+)", str(caught.value)).group(1)) <= 3
+    assert isinstance(caught.value, ValueError)
+    assert isinstance(caught.value, FloatingPointError)
+
+
+def test_divergent_estimator_fit_raises_instead_of_predicting_garbage():
+    X, y = _data(60)
+    clf = DenseMLPClassifier(
+        hidden_layer_sizes=(8,), optimizer="sgd", lr=1e18, max_epochs=5
+    )
+    with pytest.raises(ValueError, match="Scale the features"):
+        clf.fit(X * 1e18, y)

@@ -33,6 +33,8 @@ from ..training import (
 )
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+# Stands in for ``module_`` in a pickled estimator: the module is ``net_.module_``.
+_SHARED_WITH_NET = "<net_.module_>"
 
 
 class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
@@ -124,6 +126,22 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         )
         self._set_network(net, topology)
         return self
+
+    # ------------------------------------------------------------- pickling
+    def __getstate__(self):
+        state = super().__getstate__()
+        # ``module_`` is ``net_.module_``: pickle it once, inside the skorch
+        # net, whose own pickling maps CUDA tensors to the CPU on machines
+        # without CUDA.
+        net = state.get("net_")
+        if net is not None and state.get("module_") is getattr(net, "module_", None):
+            state = {**state, "module_": _SHARED_WITH_NET}
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if isinstance(self.__dict__.get("module_"), str):
+            self.module_ = self.net_.module_
 
     # ---------------------------------------------------------------- export
     def to_torch(self):
