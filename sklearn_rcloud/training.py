@@ -34,6 +34,7 @@ __all__ = [
     "StopOnDivergence",
     "TensorBatchIterator",
     "TrainingConfig",
+    "logits_to_proba",
     "predict_proba_module",
     "resolve_device",
     "train_network",
@@ -362,6 +363,24 @@ def _normalised_sigmoid(logits):
     return probabilities / probabilities.sum(dim=1, keepdim=True)
 
 
+def logits_to_proba(logits, loss="cross_entropy"):
+    """Class probabilities from a network's logits, as the loss defines them.
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (n_samples, n_classes)
+    loss : {'cross_entropy', 'mse'}
+        ``'cross_entropy'``: softmax; ``'mse'``: sigmoids normalised to sum to one.
+
+    Returns
+    -------
+    probabilities : torch.Tensor of shape (n_samples, n_classes)
+    """
+    if loss == "mse":
+        return _normalised_sigmoid(logits)
+    return torch.softmax(logits, dim=1)
+
+
 def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096):
     """Class probabilities of a plain module, evaluated in float64 on the CPU.
 
@@ -394,8 +413,5 @@ def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096):
                     )
                 else:
                     hidden = layer(hidden)
-            if loss == "mse":
-                parts.append(_normalised_sigmoid(hidden))
-            else:
-                parts.append(torch.softmax(hidden, dim=1))
+            parts.append(logits_to_proba(hidden, loss))
     return torch.cat(parts).numpy()

@@ -163,6 +163,26 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         return copy.deepcopy(self.module_).cpu().eval()
 
+    def to_onnx(self, path=None, *, opset_version=None):
+        """Export :meth:`predict_proba` as an ONNX model.
+
+        See :func:`sklearn_rcloud.export.to_onnx`, which this calls; it needs
+        the ``onnx`` extra (``pip install "sklearn-rcloud[onnx]"``).
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Where to save the model; None only returns it.
+        opset_version : int, default=None
+
+        Returns
+        -------
+        model : onnx.ModelProto
+        """
+        from ..export import to_onnx
+
+        return to_onnx(self, path, opset_version=opset_version)
+
     # ------------------------------------------------------------ prediction
     def predict_proba(self, X):
         """Probability estimates.

@@ -21,7 +21,7 @@ from ..ensemble import (
     prune_entropy,
     prune_random,
 )
-from ..training import _validation_split
+from ..training import _validation_split, logits_to_proba
 from ._base import BaseNetworkClassifier
 from ._dense import DenseMLPClassifier
 
@@ -424,12 +424,7 @@ class ProbabilityMixture(nn.Module):
     def forward(self, X):
         proba = X.new_zeros((X.shape[0], self.n_classes))
         for index, member in enumerate(self.members):
-            logits = member(X)
-            if self.loss == "mse":
-                part = torch.sigmoid(logits)
-                part = part / part.sum(dim=1, keepdim=True)
-            else:
-                part = torch.softmax(logits, dim=1)
+            part = logits_to_proba(member(X), self.loss)
             columns = getattr(self, f"columns_{index}")
             proba[:, columns] += self.weights[index] * part
         return proba
