@@ -18,9 +18,9 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from ._pipeline import final_estimator
 from .training import logits_to_proba
 
 __all__ = ["ProbabilityNetwork", "onnx_classes", "probability_module", "to_onnx"]
@@ -77,8 +77,7 @@ def probability_module(estimator):
     >>> tuple(proba.shape)
     (2, 3)
     """
-    estimator = _final_estimator(estimator)
-    check_is_fitted(estimator)
+    estimator = final_estimator(estimator, "probability_module")
     module = estimator.to_torch()
     if not isinstance(module, nn.Sequential):
         return module  # an ensemble's module already mixes probabilities
@@ -116,7 +115,7 @@ def to_onnx(estimator, path=None, *, opset_version=None):
         If ``onnx`` or ``onnxscript`` is not installed.
     """
     _check_onnx_installed()
-    estimator = _final_estimator(estimator)
+    estimator = final_estimator(estimator, "to_onnx")
     module = probability_module(estimator)
     example = torch.zeros((2, estimator.n_features_in_), dtype=torch.float32)
     with _quiet_exporter():
@@ -142,12 +141,6 @@ def to_onnx(estimator, path=None, *, opset_version=None):
 
         onnx.save_model(model, path)
     return model
-
-
-def _final_estimator(estimator):
-    """The last step of a ``Pipeline``, or the estimator itself."""
-    steps = getattr(estimator, "steps", None)
-    return steps[-1][1] if steps else estimator
 
 
 def _check_onnx_installed():
