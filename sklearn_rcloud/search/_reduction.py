@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from sklearn.utils.parallel import Parallel, delayed
 
+from .._parallel import threads_per_job, torch_threads
 from ..cloud import BLOCK_BYTES, reduction_stages
 from ..proxies import StackedNetworks, score_networks
 
@@ -127,7 +128,9 @@ def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None):
     step : int, default=1
         Neurons removed per reduction step.
     n_jobs : int or None, default=None
-        Blocks of networks scored in parallel threads through joblib.
+        Blocks of networks scored in parallel through joblib (threads unless
+        ``joblib.parallel_config`` says otherwise), torch threads capped at
+        cores / ``n_jobs`` meanwhile.
 
     Returns
     -------
@@ -152,7 +155,9 @@ def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None):
                 delayed(_score_each_candidate)(cloud, X, y, scorer, candidates, block)
                 for block in blocks
             )
-        parts = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
+        # Thread workers share this process's torch threads: split the cores.
+        with torch_threads(threads_per_job(n_jobs)):
+            parts = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
     return SearchResult(candidates, n_params, np.concatenate(parts, axis=0))
 
 

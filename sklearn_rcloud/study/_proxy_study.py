@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+from .._parallel import torch_threads
 from ..proxies import StackedNetworks, evaluate_networks, get_scorer
 from ..search import MLPSearchSpace, architecture_seed, initial_weights
 from ..topology import Topology
@@ -26,7 +27,6 @@ from ._data import load_study_dataset
 from ._protocols import PaperProtocol, prepared_split
 from ._runner import (
     CachedStudyConfig,
-    _torch_threads,
     append_records,
     cached_records,
     read_csv_records,
@@ -122,7 +122,7 @@ def _evaluate_topology(config, dataset_name, index, hidden, data, *, n_threads):
         "hidden_layer_sizes": "-".join(map(str, hidden)),
         "config": config.key,
     }
-    with _torch_threads(n_threads):
+    with torch_threads(n_threads):
         topology = Topology(X_train.shape[1], hidden, n_classes, config.activation)
         record["n_params"] = topology.n_params
         weights = initial_weights(

@@ -8,15 +8,14 @@ import gzip
 import hashlib
 import json
 import math
-import os
 import time
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.utils.parallel import Parallel, delayed
 
+from .._parallel import threads_per_job, torch_threads
 from ._data import StudyDataset, load_study_dataset
 from ._methods import REFERENCE_METHOD, MethodContext, as_method
 from ._protocols import CVProtocol, get_protocol, make_pipeline, prepared_split
@@ -174,7 +173,7 @@ def run_study(
             if r["protocol"] == protocol.name
         }
     plan = [(d, run) for d in datasets for run in protocol.runs(d)]
-    n_threads = max(1, (os.cpu_count() or 1) // max(1, _effective_jobs(n_jobs)))
+    n_threads = threads_per_job(n_jobs)
 
     records = dict(done)
     progress = _progress(
@@ -195,7 +194,7 @@ def run_study(
                     )
                     keys.append(key)
             outputs = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-            for key, record in zip(keys, outputs):
+            for key, record in zip(keys, outputs, strict=True):
                 record["protocol"] = protocol.name
                 records[key] = record
                 if records_path is not None:
@@ -283,7 +282,7 @@ def _reference(record):
 def _fit_and_score(pipeline, X_train, y_train, X_test, y_test, meta, n_threads):
     record = _empty_record(meta, len(y_train), len(y_test))
     try:
-        with _torch_threads(n_threads), warnings.catch_warnings():
+        with torch_threads(n_threads), warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             tic = time.perf_counter()
             pipeline.fit(X_train, y_train)
@@ -332,27 +331,6 @@ def _failed(meta, run, message):
     record = _empty_record(meta, len(run.train), len(run.test))
     record["error"] = message
     return record
-
-
-@contextmanager
-def _torch_threads(n_threads):
-    """Cap torch's intra-op threads for one run, restoring them after."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _effective_jobs(n_jobs):
-    if n_jobs is None:
-        return 1
-    if n_jobs < 0:
-        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-    return n_jobs
 
 
 def _progress(total, initial, disable):
@@ -416,10 +394,7 @@ def run_record_tasks(function, tasks, n_jobs, records_path, verbose, n_cached=0)
     records : list of dict
         In completion order.
     """
-    import torch
-
-    n_jobs = _effective_jobs(n_jobs)
-    n_threads = max(1, torch.get_num_threads() // n_jobs)
+    n_threads = threads_per_job(n_jobs)
     progress = _progress(n_cached + len(tasks), n_cached, not verbose)
     jobs = (delayed(function)(*task, n_threads=n_threads) for task in tasks)
     tic = time.perf_counter()

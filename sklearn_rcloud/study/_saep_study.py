@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .._parallel import torch_threads
 from ..ensemble import disagreement
 from ..estimators import SAEPEnsembleClassifier
 from ._runner import (
     FoldedStudyConfig,
-    _torch_threads,
     append_records,
     read_csv_records,
     run_folded_study,
@@ -78,7 +78,7 @@ class SAEPStudyConfig(FoldedStudyConfig):
 def _run_task(config, dataset, fold, seed, rule, data, *, n_threads):
     """Fit one ensemble of the study; return its record."""
     X_train, y_train, X_test, y_test, _ = data
-    with _torch_threads(n_threads):
+    with torch_threads(n_threads):
         estimator = config.estimator(rule, seed).fit(X_train, y_train)
         test_accuracy = float(np.mean(estimator.predict(X_test) == y_test))
         predictions = [m.predict(X_test) for m in estimator.estimators_]

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._parallel import torch_threads
 from ..estimators import (
     RandomCloudClassifier,
     RandomSearchSparseClassifier,
@@ -36,7 +37,6 @@ from ..search import nodes_kept, reduction_candidates
 from ..topology import Topology
 from ._runner import (
     FoldedStudyConfig,
-    _torch_threads,
     append_records,
     read_csv_records,
     run_folded_study,
@@ -203,7 +203,7 @@ def _run_task(config, dataset, fold, seed, sparsity, method, data, n_threads):
     X_train, y_train, X_test, y_test, n_classes = data
     parent = Topology(X_train.shape[1], config.hidden_layer_sizes, n_classes)
     sparse = parent.with_hidden(nodes_kept(parent.hidden_layer_sizes, sparsity))
-    with _torch_threads(n_threads):
+    with torch_threads(n_threads):
         window = candidate_window(parent, sparse.n_params, config.size_tolerance)
         estimator = config.estimator(method, sparsity, seed, window)
         estimator.fit(X_train, y_train)
