@@ -5,7 +5,9 @@
 #   make sparsity-study dense parent vs random search vs random masks vs Random Cloud at 5 sparsities (8 datasets x 10 folds; ~25 min)
 #   make saep-study every SAEP pruning rule against the unpruned ensemble (7 datasets x 10 folds; ~25 min)
 #   make demo       install, then run the quick-start example (Random Cloud vs dense net on Sonar)
-#   make test       install, then run the test suite (what CI runs)
+#   make test       install, then run the test suite (what CI runs; it runs every
+#                   example and builds the docs without executing them)
+#   make docs       build the documentation site in doc/_build/html, running the gallery
 #   make test-slow  the long studies and reproductions marked @pytest.mark.slow
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -13,7 +15,7 @@ VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: study study-full proxy-study sparsity-study saep-study demo test test-slow lint clean
+.PHONY: study study-full proxy-study sparsity-study saep-study demo docs test test-slow lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +23,7 @@ $(BIN)/activate:
 
 $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[test,study]"
+	$(BIN)/python -m pip install --quiet -e ".[test,study,docs,onnx,dask]"
 	touch $@
 
 study: $(VENV)/.installed
@@ -44,6 +46,9 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+docs: $(VENV)/.installed
+	$(BIN)/python -m sphinx -W --keep-going -b html doc doc/_build/html
 
 test-slow: $(VENV)/.installed
 	$(BIN)/python -m pytest -m slow

@@ -70,3 +70,16 @@ print(
     f"parameters ({100 * cloud.reduction_:.1f}% fewer) after scoring "
     f"{len(cloud.search_history_['score'])} candidate sub-networks untrained."
 )
+
+# %%
+# What the search saw: every sub-network of the cloud, scored untrained,
+# against its size; the star is the one that was trained.
+import matplotlib.pyplot as plt
+
+from sklearn_rcloud.plotting import plot_search_history, plot_topology
+
+fig, (ax_search, ax_network) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+plot_search_history(cloud, ax=ax_search, log_x=True)
+# The trained network, layer by layer (wide layers are drawn in part).
+plot_topology(cloud, ax=ax_network)
+plt.show()

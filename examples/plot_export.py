@@ -1,0 +1,56 @@
+"""
+======================================
+Taking the network out: torch and ONNX
+======================================
+
+A fitted estimator hands its trained network over as a plain
+:class:`torch.nn.Sequential` (:meth:`~sklearn_rcloud.RandomCloudClassifier.to_torch`)
+or as an ONNX model (:meth:`~sklearn_rcloud.RandomCloudClassifier.to_onnx`,
+with the ``onnx`` extra) that ONNX Runtime runs without Python's ML stack.
+Neither contains the preprocessing of a pipeline: apply it first.
+"""
+
+# %%
+import numpy as np
+import onnxruntime
+import torch
+from sklearn.datasets import load_iris
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_rcloud import RandomCloudClassifier
+from sklearn_rcloud.export import onnx_classes
+
+X, y = load_iris(return_X_y=True)
+pipeline = make_pipeline(StandardScaler(), RandomCloudClassifier(random_state=0)).fit(
+    X, y
+)
+scaled = pipeline[:-1].transform(X)  # the network's input contract
+
+# %%
+# torch: the trained network, on the CPU, in evaluation mode; it outputs
+# logits, whose softmax is ``predict_proba``.
+network = pipeline[-1].to_torch()
+print(network)
+with torch.no_grad():
+    logits = network(torch.as_tensor(scaled, dtype=torch.float32))
+difference = np.abs(torch.softmax(logits, dim=1).numpy() - pipeline.predict_proba(X))
+print(f"largest difference to predict_proba: {difference.max():.2e}")
+
+# %%
+# ONNX: the graph outputs the probabilities directly; the class labels are in
+# the model's metadata.
+model = pipeline[-1].to_onnx()
+session = onnxruntime.InferenceSession(
+    model.SerializeToString(), providers=["CPUExecutionProvider"]
+)
+probabilities = session.run(None, {"X": scaled.astype(np.float32)})[0]
+labels = onnx_classes(model)[probabilities.argmax(axis=1)]
+print(
+    f"ONNX Runtime agrees on {np.mean(labels == pipeline.predict(X).astype(str)):.0%}"
+    " of the predictions"
+)
+print(
+    f"largest probability difference: "
+    f"{np.abs(probabilities - pipeline.predict_proba(X)).max():.2e}"
+)
