@@ -8,6 +8,7 @@ training engine and predicts. The split mirrors scikit-learn's
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from abc import ABCMeta
 from numbers import Integral, Real
@@ -71,10 +72,19 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------ validation
     def _validate_fit_data(self, X, y):
         """Validate ``X``, ``y``; set ``classes_``; return float32 X and codes."""
-        X, y = validate_data(
-            self, X, y, dtype=(np.float64, np.float32), ensure_min_samples=2
-        )
-        check_classification_targets(y)
+        _check_no_missing_labels(y)
+        with _naming_non_numeric_columns(X, self):
+            X, y = validate_data(
+                self, X, y, dtype=(np.float64, np.float32), ensure_min_samples=2
+            )
+        try:
+            check_classification_targets(y)
+        except TypeError as error:
+            # numpy cannot sort labels of mixed types, e.g. str and int.
+            raise TypeError(
+                f"The labels in y cannot be compared with each other ({error}); "
+                "use labels of one type, e.g. all str or all int."
+            ) from error
         encoder = LabelEncoder()
         codes = encoder.fit_transform(y).astype(np.int64)
         self.classes_ = encoder.classes_
@@ -87,7 +97,8 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _validate_predict_data(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        with _naming_non_numeric_columns(X, self):
+            X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         return _to_float32(X)
 
     def _full_topology(self, n_features):
@@ -220,6 +231,62 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         return tags
+
+
+def _check_no_missing_labels(y):
+    """Reject missing labels (NaN, None, pandas NA) that validation would miss.
+
+    numpy turns a list such as ``['a', nan]`` into the strings ``['a', 'nan']``,
+    silently making the missing label a class; in an object array, NaN or None
+    among str labels would fail as labels that cannot be sorted.
+    """
+    dtype = getattr(y, "dtype", None)
+    if y is None or (isinstance(dtype, np.dtype) and dtype.kind != "O"):
+        return  # validation checks numeric arrays for NaN; str arrays have none
+    try:
+        labels = np.asarray(y, dtype=object).ravel()
+    except (TypeError, ValueError):
+        return  # not array-like: validation says so
+    if any(_is_missing(label) for label in labels):
+        raise ValueError("Input y contains missing labels (NaN, None or NA).")
+
+
+def _is_missing(value):
+    return (
+        value is None
+        or (isinstance(value, float) and value != value)
+        or type(value).__name__ in ("NAType", "NaTType")
+    )
+
+
+@contextlib.contextmanager
+def _naming_non_numeric_columns(X, estimator):
+    """Turn a failed conversion of a DataFrame ``X`` into an error naming the
+    columns that hold no numbers (else let the error through unchanged)."""
+    try:
+        yield
+    except (TypeError, ValueError) as error:
+        columns = _non_numeric_columns(X)
+        if not columns:
+            raise
+        raise ValueError(
+            f"X has non-numeric columns {columns}; {type(estimator).__name__} "
+            "takes numbers only. Encode them first, e.g. with OneHotEncoder or "
+            "OrdinalEncoder in a ColumnTransformer."
+        ) from error
+
+
+def _non_numeric_columns(X):
+    """Names of the columns of a DataFrame ``X`` that do not convert to float."""
+    if not (hasattr(X, "columns") and hasattr(X, "iloc")):
+        return []
+    names = []
+    for index, name in enumerate(X.columns):
+        try:
+            X.iloc[:, index].to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            names.append(name)
+    return names
 
 
 def _to_float32(X):

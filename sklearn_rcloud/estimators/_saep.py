@@ -253,6 +253,16 @@ n_iter_no_change, tol, device :
         X_fit, X_valid, y_fit, y_valid = _validation_split(
             X, y, self.validation_fraction, split_seed
         )
+        n_fit_classes = len(np.unique(y_fit))
+        if n_fit_classes < 2:
+            # A member cannot be trained on one class.
+            raise ValueError(
+                f"{type(self).__name__} got too few samples: after holding out "
+                f"validation_fraction={self.validation_fraction} of the "
+                f"{len(y)} samples, the {len(y_fit)} left to train the members "
+                f"hold {n_fit_classes} class; they need at least 2. Provide more "
+                "samples of every class or lower validation_fraction."
+            )
         prune_rng = np.random.default_rng(prune_seed)
         n_classes = len(self.classes_)
 
