@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EarlyStopping
@@ -323,7 +324,36 @@ def train_network(module, X, y, config, seed):
             f"Training diverged: the network's weights contain NaN or inf. "
             f"{_DIVERGENCE_ADVICE}"
         )
+    if config.loss == "cross_entropy":
+        _warn_if_far_worse_than_a_uniform_guess(net, _n_outputs(module))
     return net, train_time
+
+
+# A mean cross-entropy 10x that of the uniform guess (log K) means the network
+# puts under 1/K**10 of its probability on the true class on average: it has
+# not fit the training data, whatever the cause (huge inputs, huge lr).
+_USELESS_LOSS_FACTOR = 10
+
+
+def _warn_if_far_worse_than_a_uniform_guess(net, n_classes):
+    """Warn when training ended with a finite but useless cross-entropy.
+
+    Divergence that stays finite (e.g. a huge learning rate on unscaled
+    features) leaves a network whose predictions are garbage although no NaN
+    was ever seen; the last epoch's training loss reveals it.
+    """
+    final_loss = net.history[-1, "train_loss"]
+    uniform_loss = float(np.log(n_classes))
+    if final_loss > _USELESS_LOSS_FACTOR * uniform_loss:
+        warnings.warn(
+            f"Training ended with a training loss of {final_loss:.3g}, more "
+            f"than {_USELESS_LOSS_FACTOR}x the loss of a uniform guess over the "
+            f"{n_classes} classes ({uniform_loss:.3g}): the network has not fit "
+            f"the training data and its predictions are unreliable. "
+            f"{_DIVERGENCE_ADVICE}",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
 
 
 def training_curve(net):

@@ -1,8 +1,10 @@
 import re
+import warnings
 
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from skorch.dataset import Dataset
 
 from sklearn_rcloud import DenseMLPClassifier, Topology
@@ -150,5 +152,31 @@ def test_divergent_estimator_fit_raises_instead_of_predicting_garbage():
     clf = DenseMLPClassifier(
         hidden_layer_sizes=(8,), optimizer="sgd", lr=1e18, max_epochs=5
     )
+    # Inputs of 1e30 overflow the float32 weights after one step, whatever the
+    # initialisation (no random_state on purpose: checked over 300 seeds).
     with pytest.raises(ValueError, match="Scale the features"):
+        clf.fit(X * 1e30, y)
+
+
+def test_finite_but_useless_training_warns_instead_of_passing_silently():
+    # With inputs of 1e18 some initialisations never reach NaN: the loss stays
+    # near 1e17 and the network predicts at chance. Seed 50 is one of those.
+    X, y = _data(60)
+    clf = DenseMLPClassifier(
+        hidden_layer_sizes=(8,),
+        optimizer="sgd",
+        lr=1e18,
+        max_epochs=5,
+        random_state=50,
+    )
+    with pytest.warns(ConvergenceWarning, match="has not fit the training data"):
         clf.fit(X * 1e18, y)
+    assert clf.net_.history[-1, "train_loss"] > 1e6
+
+
+def test_ordinary_training_does_not_warn_about_a_useless_loss():
+    X, y = _data(60)
+    clf = DenseMLPClassifier(hidden_layer_sizes=(8,), max_epochs=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf.fit(X, y)
