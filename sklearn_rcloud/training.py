@@ -325,7 +325,7 @@ def train_network(module, X, y, config, seed):
             f"{_DIVERGENCE_ADVICE}"
         )
     if config.loss == "cross_entropy":
-        _warn_if_far_worse_than_a_uniform_guess(net, _n_outputs(module))
+        _warn_if_far_worse_than_a_uniform_guess(net)
     return net, train_time
 
 
@@ -335,7 +335,7 @@ def train_network(module, X, y, config, seed):
 _USELESS_LOSS_FACTOR = 10
 
 
-def _warn_if_far_worse_than_a_uniform_guess(net, n_classes):
+def _warn_if_far_worse_than_a_uniform_guess(net):
     """Warn when training ended with a finite but useless cross-entropy.
 
     Divergence that stays finite (e.g. a huge learning rate on unscaled
@@ -343,6 +343,7 @@ def _warn_if_far_worse_than_a_uniform_guess(net, n_classes):
     was ever seen; the last epoch's training loss reveals it.
     """
     final_loss = net.history[-1, "train_loss"]
+    n_classes = len(net.classes)
     uniform_loss = float(np.log(n_classes))
     if final_loss > _USELESS_LOSS_FACTOR * uniform_loss:
         warnings.warn(
