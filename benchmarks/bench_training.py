@@ -40,8 +40,15 @@ def epochs_for(batch_size, n_samples):
 def time_ours(X, y, batch_size, epochs, fast):
     topology = Topology(X.shape[1], (HIDDEN,), len(np.unique(y)))
     weights = init_weights(topology, "glorot", torch.Generator().manual_seed(0))
+    # MLPClassifier's Adam setting, epoch for epoch (not the library's default).
     config = TrainingConfig(
-        batch_size=batch_size, max_epochs=epochs, n_iter_no_change=None, fast_step=fast
+        optimizer="adam",
+        alpha=0.0,
+        batch_size=batch_size,
+        early_stopping=False,
+        max_epochs=epochs,
+        n_iter_no_change=None,
+        fast_step=fast,
     )
     tic = time.perf_counter()
     train_network(topology.to_module(weights), X, y, config, seed=0)

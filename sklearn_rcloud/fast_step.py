@@ -49,7 +49,7 @@ def _layers(module):
     return linears, activations
 
 
-def make_step(module, loss, optimizer, lr):
+def make_step(module, loss, optimizer, lr, l2=0.0):
     """An :class:`MLPStep` for this training setting, or None where it is not exact.
 
     Parameters
@@ -58,13 +58,15 @@ def make_step(module, loss, optimizer, lr):
     loss : {'cross_entropy', 'mse'}
     optimizer : {'adam', 'sgd'}
     lr : float
+    l2 : float, default=0.0
+        L2 penalty on the weights, as :class:`MLPStep` defines it.
     """
     layers = _layers(module)
     if layers is None or loss not in ("cross_entropy", "mse"):
         return None
-    if optimizer not in ("adam", "sgd"):
+    if optimizer not in ("adam", "sgd", "lbfgs"):
         return None
-    return MLPStep(*layers, loss=loss, optimizer=optimizer, lr=lr)
+    return MLPStep(*layers, loss=loss, optimizer=optimizer, lr=lr, l2=l2)
 
 
 class MLPStep:
@@ -79,14 +81,19 @@ class MLPStep:
     loss : {'cross_entropy', 'mse'}
         Mean cross-entropy of the logits, or the mean over the batch of
         ``0.5 * ||sigmoid(logits) - onehot||^2``.
-    optimizer : {'adam', 'sgd'}
+    optimizer : {'adam', 'sgd', 'lbfgs'}
         ``torch.optim.Adam`` with its defaults (betas 0.9, 0.999, eps 1e-8)
-        or plain ``torch.optim.SGD``.
+        or plain ``torch.optim.SGD``. With 'lbfgs' the step only computes
+        gradients (:meth:`closure`); ``torch.optim.LBFGS`` updates.
     lr : float
+    l2 : float, default=0.0
+        L2 penalty: ``0.5 * l2 * sum(||W||^2)`` is added to the mean batch
+        loss (weights only, not biases).
     """
 
-    def __init__(self, linears, activations, loss, optimizer, lr):
+    def __init__(self, linears, activations, loss, optimizer, lr, l2=0.0):
         self.linears = linears
+        self.l2 = float(l2)
         self.activation = type(activations[0]) if activations else None
         self.loss = loss
         self.optimizer = optimizer
@@ -163,11 +170,37 @@ class MLPStep:
         for index in range(len(self.linears) - 1, -1, -1):
             a_in = inputs[index]
             grads.append(grad.sum(0))
-            grads.append(grad.T @ a_in)
+            weight_grad = grad.T @ a_in
+            if self.l2:
+                weight_grad.add_(self.weights[index], alpha=self.l2)
+            grads.append(weight_grad)
             if index > 0:
                 grad = self._activation_grad(grad @ self.weights[index], a_in)
         grads.reverse()  # now weight0, bias0, weight1, bias1, ...
-        return losses.reshape(-1), grads
+        losses = losses.reshape(-1)
+        if self.l2:
+            squared_norm = torch.stack(torch._foreach_norm(self.weights)).square().sum()
+            losses = losses + 0.5 * self.l2 * squared_norm
+        return losses, grads
+
+    def closure(self, X, y):
+        """A closure for ``torch.optim.LBFGS``: sets ``.grad``, returns the loss.
+
+        The per-sample losses of its first evaluation (the loss before the
+        step) are kept in ``self.first_losses``.
+        """
+
+        def evaluate():
+            with torch.no_grad():
+                losses, grads = self.gradients(X, y)
+            for param, grad in zip(self.params, grads):
+                param.grad = grad
+            if self.first_losses is None:
+                self.first_losses = losses
+            return losses.mean()
+
+        self.first_losses = None
+        return evaluate
 
     # --------------------------------------------------------------- update
     @torch.no_grad()

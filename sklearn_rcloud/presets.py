@@ -33,6 +33,7 @@ _COMMON = {
     "loss": "mse",
     "optimizer": "sgd",
     "lr": 0.1,
+    "alpha": 0.0,
     "batch_size": 1,
     "early_stopping": False,
     "n_iter_no_change": None,

@@ -12,6 +12,7 @@ torch's global random state.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from dataclasses import dataclass
@@ -43,7 +44,19 @@ __all__ = [
 ]
 
 LOSSES = ("cross_entropy", "mse")
-OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "sgd": torch.optim.SGD,
+    "lbfgs": torch.optim.LBFGS,
+}
+#: ``optimizer='auto'``: full-batch L-BFGS up to this many training rows, else Adam.
+LBFGS_MAX_SAMPLES = 2000
+#: L-BFGS iterations per epoch (one ``optimizer.step`` of skorch).
+LBFGS_ITERATIONS_PER_EPOCH = 1
+#: ``max_epochs='auto'``: this many epochs, or more where that is too few steps.
+AUTO_EPOCHS = 200
+#: ``max_epochs='auto'``: at least this many optimiser steps.
+AUTO_MIN_STEPS = 500
 
 
 class SigmoidMSELoss(nn.Module):
@@ -89,7 +102,7 @@ class TensorBatchIterator:
 
     def __iter__(self):
         n_samples = len(self.X)
-        if self.shuffle:
+        if self.shuffle and self.batch_size < n_samples:
             order = torch.randperm(n_samples, generator=self.generator)
             X, y = self.X[order], self.y[order]
         else:
@@ -111,8 +124,18 @@ class MLPNetClassifier(NeuralNetClassifier):
     path. Set ``fast_step_setting = None`` for skorch's own epoch.
     """
 
-    #: ``(loss, optimizer, lr)`` for :func:`make_step`, or None for autograd.
+    #: ``(loss, optimizer, lr, l2)`` for :func:`make_step`, or None for autograd.
     fast_step_setting = None
+    #: ``0.5 * l2 * sum(||W||^2)`` is added to every training batch's mean loss.
+    l2 = 0.0
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        if training and self.l2:
+            weights = [m.weight for m in self.module_ if isinstance(m, nn.Linear)]
+            squared_norm = sum(w.square().sum() for w in weights)
+            loss = loss + 0.5 * self.l2 * squared_norm
+        return loss
 
     def _mlp_step(self):
         if self.fast_step_setting is None:
@@ -141,7 +164,12 @@ class MLPNetClassifier(NeuralNetClassifier):
         for X_batch, y_batch in iterator:
             X_batch = X_batch.to(self.device, non_blocking=True)
             y_batch = y_batch.to(self.device, non_blocking=True)
-            losses.append(step(X_batch, y_batch))
+            if step.optimizer == "lbfgs":
+                closure = step.closure(X_batch, y_batch)
+                self.optimizer_.step(closure)
+                losses.append(step.first_losses)
+            else:
+                losses.append(step(X_batch, y_batch))
         # Per-sample losses, reduced once per epoch rather than once per step.
         per_sample = torch.cat(losses)
         self.history.new_batch()
@@ -180,11 +208,12 @@ class TrainingConfig:
     """How a network is trained; see the estimators' docstrings for each field."""
 
     loss: str = "cross_entropy"
-    optimizer: str = "adam"
+    optimizer: str = "auto"
     lr: float = 1e-3
+    alpha: float = 1.0
     batch_size: object = "auto"
-    max_epochs: int = 200
-    early_stopping: bool = False
+    max_epochs: object = "auto"
+    early_stopping: object = "auto"
     validation_fraction: float = 0.1
     n_iter_no_change: object = 10
     tol: float = 1e-4
@@ -208,6 +237,31 @@ class TrainingConfig:
         return cls(**values)
 
 
+@contextlib.contextmanager
+def flushing_denormals():
+    """Flush subnormal floats to zero on the CPU for the duration, then restore.
+
+    Adam's moment estimates of weights whose gradient is zero (a dead ReLU
+    unit, a constant input column) decay geometrically into the subnormal
+    range, where every CPU operation on them is many times slower: an epoch
+    took 3x longer after a few thousand steps. Flushing changes only values
+    below 1.2e-38.
+    """
+    was_flushing = _flushes_denormals()
+    supported = torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if supported and not was_flushing:
+            torch.set_flush_denormal(False)
+
+
+def _flushes_denormals():
+    """Whether the CPU flushes subnormal floats to zero right now."""
+    subnormal = torch.tensor([1e-39], dtype=torch.float32)
+    return bool((subnormal * 1.0).item() == 0.0)
+
+
 def resolve_device(device):
     """``'auto'`` becomes ``'cuda'`` when available, else ``'cpu'``."""
     if device == "auto":
@@ -215,6 +269,60 @@ def resolve_device(device):
     if str(device).startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was requested but CUDA is not available.")
     return device
+
+
+def resolve_optimizer(optimizer, n_samples):
+    """The optimiser that trains ``n_samples`` rows; ``'auto'`` picks by size.
+
+    ``'auto'`` is full-batch L-BFGS up to :data:`LBFGS_MAX_SAMPLES` training
+    rows, where a quasi-Newton method converges in a few hundred cheap
+    iterations, and Adam on mini-batches above, where a full-batch step costs
+    more than many stochastic ones.
+    """
+    if optimizer != "auto":
+        return optimizer
+    return "lbfgs" if n_samples <= LBFGS_MAX_SAMPLES else "adam"
+
+
+def resolve_early_stopping(early_stopping, n_samples):
+    """Whether to stop on a validation split; ``'auto'``: above 2,000 rows.
+
+    Above :data:`LBFGS_MAX_SAMPLES` rows a tenth of them is a validation set
+    large enough to stop on and cheap to hold out; below, it is too few rows
+    to judge an epoch by, and training uses every row, regularised by
+    ``alpha``.
+    """
+    if early_stopping == "auto":
+        return n_samples > LBFGS_MAX_SAMPLES
+    return bool(early_stopping)
+
+
+def resolve_max_epochs(max_epochs, n_samples, batch_size, auto_epochs=AUTO_EPOCHS):
+    """The epoch budget; ``'auto'`` is a budget in epochs and in steps.
+
+    ``'auto'`` is ``auto_epochs`` epochs, or more where those are fewer than
+    :data:`AUTO_MIN_STEPS` optimiser steps: a full-batch method (L-BFGS, or any
+    optimiser on at most one batch of rows) takes one step per epoch, and 200
+    steps do not bring a small data set to convergence.
+    """
+    if max_epochs != "auto":
+        return int(max_epochs)
+    steps_per_epoch = -(-n_samples // batch_size)
+    min_epochs = -(-AUTO_MIN_STEPS // steps_per_epoch)
+    return max(int(auto_epochs), min_epochs)
+
+
+def resolve_batch_size(batch_size, n_samples, optimizer):
+    """Rows per optimiser step; ``'auto'`` is ``min(200, n_samples)``.
+
+    L-BFGS always takes the whole training set: its curvature pairs assume
+    one fixed objective.
+    """
+    if optimizer == "lbfgs":
+        return n_samples
+    if batch_size == "auto":
+        return min(200, n_samples)
+    return min(int(batch_size), n_samples)
 
 
 def _validation_split(X, y, fraction, seed):
@@ -248,18 +356,29 @@ def train_network(module, X, y, config, seed):
         Seconds spent in ``net.fit``.
     """
     device = resolve_device(config.device)
-    n_samples = len(X)
-    if config.batch_size == "auto":
-        batch_size = min(200, n_samples)
-    else:
-        batch_size = min(int(config.batch_size), n_samples)
-
+    optimizer = resolve_optimizer(config.optimizer, len(X))
+    early_stopping = resolve_early_stopping(config.early_stopping, len(X))
     train_split = None
-    if config.early_stopping:
+    if early_stopping:
         X, X_valid, y, y_valid = _validation_split(
             X, y, config.validation_fraction, seed
         )
         train_split = predefined_split(Dataset(X_valid, y_valid))
+    n_samples = len(X)
+    batch_size = resolve_batch_size(config.batch_size, n_samples, optimizer)
+    max_epochs = resolve_max_epochs(config.max_epochs, n_samples, batch_size)
+    lr, optimizer_options = config.lr, {}
+    if optimizer == "lbfgs":
+        # A quasi-Newton step has its own scale: the line search sets it.
+        lr = 1.0
+        optimizer_options = {
+            "optimizer__line_search_fn": "strong_wolfe",
+            "optimizer__max_iter": LBFGS_ITERATIONS_PER_EPOCH,
+            # torch's default (1.25 x max_iter) would leave a one-iteration
+            # step no evaluations for its line search.
+            "optimizer__max_eval": LBFGS_ITERATIONS_PER_EPOCH + 25,
+            "optimizer__history_size": 10,
+        }
 
     callbacks = [("stop_on_divergence", StopOnDivergence())]
     if config.n_iter_no_change is not None:
@@ -267,11 +386,11 @@ def train_network(module, X, y, config, seed):
             (
                 "early_stopping",
                 EarlyStopping(
-                    monitor="valid_loss" if config.early_stopping else "train_loss",
+                    monitor="valid_loss" if early_stopping else "train_loss",
                     patience=config.n_iter_no_change,
                     threshold=config.tol,
                     threshold_mode="abs",
-                    load_best=config.early_stopping,
+                    load_best=early_stopping,
                     sink=print if config.verbose else _silent,
                 ),
             )
@@ -285,9 +404,9 @@ def train_network(module, X, y, config, seed):
     net = MLPNetClassifier(
         module=module,
         criterion=criterion,
-        optimizer=OPTIMIZERS[config.optimizer],
-        lr=config.lr,
-        max_epochs=config.max_epochs,
+        optimizer=OPTIMIZERS[optimizer],
+        lr=lr,
+        max_epochs=max_epochs,
         batch_size=batch_size,
         train_split=train_split,
         iterator_train=TensorBatchIterator,
@@ -301,7 +420,12 @@ def train_network(module, X, y, config, seed):
         ),
         device=device,
         verbose=config.verbose,
+        **optimizer_options,
     )
+    # ``alpha`` is divided by the number of training rows, as in
+    # MLPClassifier's full-batch objective: every mini-batch estimates the
+    # same objective, whatever its size.
+    net.l2 = config.alpha / n_samples
     unused_callbacks = {}
     if not config.verbose:
         # PrintLog formats a table every epoch even when it prints nothing.
@@ -311,9 +435,9 @@ def train_network(module, X, y, config, seed):
         unused_callbacks["callbacks__valid_acc"] = None
     net.set_params(**unused_callbacks)
     if config.fast_step:
-        net.fast_step_setting = (config.loss, config.optimizer, config.lr)
+        net.fast_step_setting = (config.loss, optimizer, lr, net.l2)
     start = time.perf_counter()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), flushing_denormals():
         # skorch warns when handed an instantiated module; that is intended here.
         warnings.filterwarnings("ignore", message=".*already initialized.*")
         net.fit(X, y)
@@ -326,7 +450,22 @@ def train_network(module, X, y, config, seed):
         )
     if config.loss == "cross_entropy":
         _warn_if_far_worse_than_a_uniform_guess(net)
+    if config.n_iter_no_change is not None and len(net.history) >= max_epochs:
+        _warn_not_converged(max_epochs, optimizer)
     return net, train_time
+
+
+def _warn_not_converged(max_epochs, optimizer):
+    """Warn, as MLPClassifier does, when the stopping rule never fired."""
+    unit = "iterations" if optimizer == "lbfgs" else "epochs"
+    warnings.warn(
+        f"Training ran its maximum of {max_epochs} {unit} ({optimizer}) and "
+        "the optimisation has not converged yet: the loss was still improving "
+        "by more than `tol`. Raise the epoch budget, or accept the network "
+        "as it is.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
 
 
 # A mean cross-entropy 10x that of the uniform guess (log K) means the network

@@ -5,17 +5,22 @@ import os
 import pickle
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, clone
-from sklearn.datasets import load_digits, make_classification
+from sklearn.datasets import load_digits, load_iris, make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import (
+    check_param_validation,
+    parametrize_with_checks,
+)
 
 import sklearn_rcloud
 from sklearn_rcloud import (
@@ -28,6 +33,7 @@ from sklearn_rcloud import (
     RandomSparseClassifier,
     SAEPEnsembleClassifier,
 )
+from sklearn_rcloud.training import AUTO_MIN_STEPS
 
 # Small settings: the checks test the API, not the accuracy of the defaults.
 _SMALL_PRUNING = dict(
@@ -90,6 +96,41 @@ def test_every_public_estimator_is_tested():
 @parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+#: Every public estimator as a user first meets it: nothing set.
+DEFAULT_ESTIMATORS = [cls() for cls in SMALL_PARAMS]
+
+
+@parametrize_with_checks(DEFAULT_ESTIMATORS)
+def test_sklearn_compatible_estimator_at_its_defaults(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize(
+    "estimator", DEFAULT_ESTIMATORS, ids=[type(e).__name__ for e in DEFAULT_ESTIMATORS]
+)
+def test_parameter_constraints_match_the_parameters(estimator):
+    # scikit-learn's own check: every parameter is validated, and a
+    # constraint is declared for no parameter the estimator lacks.
+    check_param_validation(type(estimator).__name__, estimator)
+    assert set(estimator._parameter_constraints) == set(
+        estimator.get_params(deep=False)
+    )
+
+
+@pytest.mark.parametrize("estimator_class", [DenseMLPClassifier, RandomCloudClassifier])
+def test_defaults_converge_on_small_data(estimator_class):
+    # 150 rows: the former defaults took 200 single-batch Adam steps and
+    # stopped at 76-90% training accuracy.
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = make_pipeline(MinMaxScaler(), estimator_class(random_state=0)).fit(X, y)
+    assert clf.score(X, y) >= 0.97
+    # Full batch: the 'auto' budget is AUTO_MIN_STEPS iterations; the stopping
+    # rule fired before it.
+    assert clf[-1].n_iter_ < AUTO_MIN_STEPS
 
 
 @pytest.fixture(scope="module")

@@ -44,6 +44,22 @@ def test_gradients_equal_autograd(loss, activation, hidden):
         torch.testing.assert_close(grad, param.grad)
 
 
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_l2_penalty_gradients_equal_autograd(loss):
+    module = _module((6, 4), "tanh")
+    X, y = _batch()
+    l2 = 0.3
+    step = make_step(module, loss, "adam", 0.1, l2=l2)
+    fast_losses, fast_grads = step.gradients(X, y)
+    weights = [m.weight for m in module if isinstance(m, nn.Linear)]
+    penalty = 0.5 * l2 * sum(w.square().sum() for w in weights)
+    reference = CRITERIA[loss](module(X), y) + penalty
+    reference.backward()
+    torch.testing.assert_close(fast_losses.mean(), reference.detach())
+    for grad, param in zip(fast_grads, step.params):
+        torch.testing.assert_close(grad, param.grad)
+
+
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "foreach"])
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
@@ -81,7 +97,10 @@ def test_not_applicable_modules_fall_back():
     assert make_step(_module((4,), "relu"), "hinge", "adam", 0.1) is None
 
 
-def test_fast_and_autograd_training_agree():
+@pytest.mark.parametrize(
+    "optimizer, alpha", [("adam", 0.0), ("adam", 1.0), ("sgd", 1.0), ("lbfgs", 1.0)]
+)
+def test_fast_and_autograd_training_agree(optimizer, alpha):
     rng = np.random.RandomState(0)
     X = rng.rand(90, 5).astype(np.float32)
     y = (X[:, 0] > 0.5).astype(np.int64) + (X[:, 1] > 0.5)
@@ -90,7 +109,14 @@ def test_fast_and_autograd_training_agree():
     def fit(fast):
         weights = init_weights(topology, "kaiming", torch.Generator().manual_seed(1))
         config = TrainingConfig(
-            batch_size=16, max_epochs=15, n_iter_no_change=None, fast_step=fast
+            optimizer=optimizer,
+            lr=0.01,
+            alpha=alpha,
+            batch_size=16,
+            early_stopping=False,
+            max_epochs=15,
+            n_iter_no_change=None,
+            fast_step=fast,
         )
         return train_network(topology.to_module(weights), X, y, config, seed=0)[0]
 

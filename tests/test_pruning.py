@@ -147,11 +147,14 @@ def test_unstructured_magnitude_removes_the_smallest_weights():
 
 # --------------------------------------------------------------- estimators
 @pytest.mark.parametrize("cls", [MagnitudePruningClassifier, RandomPruningClassifier])
-def test_target_must_be_exactly_one(cls, cancer):
+def test_one_target_at_most_and_half_the_parameters_by_default(cls, cancer):
     X, y = cancer
-    with pytest.raises(ValueError, match="exactly one of"):
-        cls(**FAST).fit(X, y)
-    with pytest.raises(ValueError, match="exactly one of"):
+    default = cls(**FAST).fit(X, y)
+    full = default.initial_topology_
+    assert default.topology_.hidden_layer_sizes == tuple(
+        hidden_sizes_for_sparsity(full, 0.5)
+    )
+    with pytest.raises(ValueError, match="not both"):
         cls(target_hidden_layer_sizes=(4,), sparsity=0.5, **FAST).fit(X, y)
     with pytest.raises(ValueError, match="at most the full width"):
         cls(target_hidden_layer_sizes=(40,), **FAST).fit(X, y)

@@ -186,6 +186,8 @@ def test_parallel_runs_equal_sequential_runs(iris, iris_study):
     parallel = run_study(
         [iris], small_methods(), PaperProtocol(seeds=(42, 5, 6)), n_jobs=2, verbose=0
     )
+    errors = [r["error"] for r in parallel.records if r["error"]]
+    assert not errors
     for first, second in zip(iris_study.records, parallel.records):
         assert (first["method"], first["seed"]) == (second["method"], second["seed"])
         assert first["accuracy"] == second["accuracy"]

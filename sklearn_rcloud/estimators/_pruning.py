@@ -30,20 +30,24 @@ __all__ = [
     "RandomPruningClassifier",
 ]
 
+#: What ``sparsity='auto'`` removes when no target topology is given.
+DEFAULT_SPARSITY = 0.5
+
 _SHARED_DOC = """
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers,), default=(32,)
+    hidden_layer_sizes : array-like of shape (n_layers,), default=(100,)
         Hidden widths of the full network that is trained first.
     target_hidden_layer_sizes : array-like of shape (n_layers,) or None, \
             default=None
         Hidden widths after pruning, each at most the full width (the Random
         Cloud paper's protocol prunes to the topology Random Cloud found).
-        Set exactly one of ``target_hidden_layer_sizes`` and ``sparsity``.
-    sparsity : float in [0, 1) or None, default=None
+        When set, ``sparsity`` must be left at 'auto'.
+    sparsity : float in [0, 1) or 'auto', default='auto'
         Fraction of the parameters to remove. Structured pruning keeps the
         same fraction of neurons in every hidden layer, choosing the widths
-        whose parameter count is closest to the target.
+        whose parameter count is closest to the target. 'auto' follows
+        ``target_hidden_layer_sizes`` when it is set and is 0.5 otherwise.
     structured : bool, default=True
         True: remove whole hidden neurons, physically (``topology_`` shrinks).
         False: zero individual weights with :mod:`torch.nn.utils.prune`; the
@@ -56,18 +60,30 @@ _SHARED_DOC = """
         fraction of what is left, the last reaching the target.
     n_iterations : int, default=3
         Rounds of the iterative schedule.
-    pretrain_epochs : int, default=200
+    pretrain_epochs : int or 'auto', default='auto'
         Maximum epochs of training the full network before pruning; 0 prunes
         at initialisation (what the paper's single-seed baseline script does).
-    finetune_epochs : int, default=100
-        Maximum epochs of fine-tuning after each pruning round.
+        'auto' is 200 epochs, or more where those are fewer than 500
+        optimiser steps (an L-BFGS epoch is one iteration).
+    finetune_epochs : int or 'auto', default='auto'
+        Maximum epochs of fine-tuning after each pruning round; 'auto' as for
+        ``pretrain_epochs``.
     activation : {'relu', 'sigmoid', 'tanh'}, default='relu'
     init : {'kaiming', 'uniform', 'glorot'}, default='kaiming'
     loss : {'cross_entropy', 'mse'}, default='cross_entropy'
-    optimizer : {'adam', 'sgd'}, default='adam'
+    optimizer : {'auto', 'lbfgs', 'adam', 'sgd'}, default='auto'
+        'auto': full-batch L-BFGS up to 2,000 training rows, Adam above
+        (the user guide's "Training recipe" says why).
     lr : float, default=1e-3
+        Learning rate of Adam and SGD; L-BFGS sets its steps by line search.
+    alpha : float, default=1.0
+        L2 penalty on the weights: ``0.5 * alpha * ||W||^2 / n_samples`` is
+        added to the mean training loss (``alpha=1`` is the MAP estimate
+        under a standard normal prior on every weight).
     batch_size : int or 'auto', default='auto'
-    early_stopping : bool, default=False
+        'auto' is ``min(200, n_samples)``; L-BFGS always takes every row.
+    early_stopping : bool or 'auto', default='auto'
+        'auto' is True above 2,000 training rows, False below.
     validation_fraction : float, default=0.1
     n_iter_no_change : int or None, default=10
         Applies to pre-training and to each fine-tuning phase.
@@ -118,18 +134,29 @@ class BasePruningClassifier(BaseNetworkClassifier):
     """
 
     _parameter_constraints: dict = {
-        **BaseNetworkClassifier._parameter_constraints,
+        # Training runs in phases, each with its own epoch budget.
+        **{
+            name: constraint
+            for name, constraint in BaseNetworkClassifier._parameter_constraints.items()
+            if name != "max_epochs"
+        },
         "target_hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
             None,
         ],
-        "sparsity": [Interval(Real, 0, 1, closed="left"), None],
+        "sparsity": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
         "structured": ["boolean"],
         "schedule": [StrOptions({"one-shot", "iterative"})],
         "n_iterations": [Interval(Integral, 1, None, closed="left")],
-        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
-        "finetune_epochs": [Interval(Integral, 1, None, closed="left")],
+        "pretrain_epochs": [
+            Interval(Integral, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "finetune_epochs": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
     }
 
     @abstractmethod
@@ -141,17 +168,18 @@ class BasePruningClassifier(BaseNetworkClassifier):
 
     def _targets(self, topology):
         """Resolve the pruning target to hidden widths or a weight count."""
-        if (self.target_hidden_layer_sizes is None) == (self.sparsity is None):
+        if self.target_hidden_layer_sizes is not None and self.sparsity != "auto":
             raise ValueError(
-                "Set exactly one of `target_hidden_layer_sizes` (e.g. the topology "
-                "a RandomCloudClassifier found) and `sparsity` (fraction of "
-                "parameters to remove); got "
+                "Set one of `target_hidden_layer_sizes` (e.g. the topology a "
+                "RandomCloudClassifier found) and `sparsity` (fraction of "
+                "parameters to remove), not both; got "
                 f"target_hidden_layer_sizes={self.target_hidden_layer_sizes!r} and "
                 f"sparsity={self.sparsity!r}."
             )
-        if self.sparsity is not None:
-            target_hidden = hidden_sizes_for_sparsity(topology, self.sparsity)
-            target_params = (1.0 - self.sparsity) * topology.n_params
+        if self.target_hidden_layer_sizes is None:
+            sparsity = DEFAULT_SPARSITY if self.sparsity == "auto" else self.sparsity
+            target_hidden = hidden_sizes_for_sparsity(topology, sparsity)
+            target_params = (1.0 - sparsity) * topology.n_params
         else:
             target_hidden = check_hidden_layer_sizes(self.target_hidden_layer_sizes)
             if len(target_hidden) != topology.depth or any(
@@ -192,7 +220,7 @@ class BasePruningClassifier(BaseNetworkClassifier):
         )
 
         self.pretrain_time_ = 0.0
-        if self.pretrain_epochs > 0:
+        if self.pretrain_epochs != 0:
             net, self.pretrain_time_ = self._fit_module(
                 module, X, y, pretrain_seed, max_epochs=self.pretrain_epochs
             )
@@ -298,22 +326,23 @@ class MagnitudePruningClassifier(BasePruningClassifier):
     def __init__(
         self,
         *,
-        hidden_layer_sizes=(32,),
+        hidden_layer_sizes=(100,),
         target_hidden_layer_sizes=None,
-        sparsity=None,
+        sparsity="auto",
         criterion="l2",
         structured=True,
         schedule="one-shot",
         n_iterations=3,
-        pretrain_epochs=200,
-        finetune_epochs=100,
+        pretrain_epochs="auto",
+        finetune_epochs="auto",
         activation="relu",
         init="kaiming",
         loss="cross_entropy",
-        optimizer="adam",
+        optimizer="auto",
         lr=1e-3,
+        alpha=1.0,
         batch_size="auto",
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
@@ -335,6 +364,7 @@ class MagnitudePruningClassifier(BasePruningClassifier):
         self.loss = loss
         self.optimizer = optimizer
         self.lr = lr
+        self.alpha = alpha
         self.batch_size = batch_size
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -383,21 +413,22 @@ class RandomPruningClassifier(BasePruningClassifier):
     def __init__(
         self,
         *,
-        hidden_layer_sizes=(32,),
+        hidden_layer_sizes=(100,),
         target_hidden_layer_sizes=None,
-        sparsity=None,
+        sparsity="auto",
         structured=True,
         schedule="one-shot",
         n_iterations=3,
-        pretrain_epochs=200,
-        finetune_epochs=100,
+        pretrain_epochs="auto",
+        finetune_epochs="auto",
         activation="relu",
         init="kaiming",
         loss="cross_entropy",
-        optimizer="adam",
+        optimizer="auto",
         lr=1e-3,
+        alpha=1.0,
         batch_size="auto",
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
@@ -418,6 +449,7 @@ class RandomPruningClassifier(BasePruningClassifier):
         self.loss = loss
         self.optimizer = optimizer
         self.lr = lr
+        self.alpha = alpha
         self.batch_size = batch_size
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction

@@ -40,7 +40,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers,), default=(32,)
+    hidden_layer_sizes : array-like of shape (n_layers,), default=(100,)
         Hidden widths of the maximal topology, the starting point of the
         reduction.
     n_networks : int, default=50
@@ -98,20 +98,29 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         with, as the paper does; 'reinit' draws fresh weights for its topology.
     loss : {'cross_entropy', 'mse'}, default='cross_entropy'
         'mse' is the paper's ``0.5 * ||sigmoid(out) - onehot(y)||^2``.
-    optimizer : {'adam', 'sgd'}, default='adam'
+    optimizer : {'auto', 'lbfgs', 'adam', 'sgd'}, default='auto'
+        'auto': full-batch L-BFGS up to 2,000 training rows, Adam above
+        (the user guide's "Training recipe" says why).
         The paper uses plain SGD.
     lr : float, default=1e-3
-        Learning rate (the paper: 0.1 with SGD).
+        Learning rate of Adam and SGD; L-BFGS sets its steps by line search.
+        The paper: 0.1 with SGD.
+    alpha : float, default=1.0
+        L2 penalty on the weights: ``0.5 * alpha * ||W||^2 / n_samples`` is
+        added to the mean training loss (``alpha=1`` is the MAP estimate
+        under a standard normal prior on every weight).
     batch_size : int or 'auto', default='auto'
-        Mini-batch size; 'auto' is ``min(200, n_samples)``. The paper trains
-        per sample (``batch_size=1``).
-    max_epochs : int, default=200
-        Maximum training epochs.
-    early_stopping : bool, default=False
+        Mini-batch size; 'auto' is ``min(200, n_samples)``; L-BFGS always
+        takes every row. The paper trains per sample (``batch_size=1``).
+    max_epochs : int or 'auto', default='auto'
+        Maximum training epochs; an L-BFGS epoch is one iteration. 'auto' is
+        200 epochs, or more where those are fewer than 500 optimiser steps.
+    early_stopping : bool or 'auto', default='auto'
         Hold out ``validation_fraction`` of the training data (stratified) and
         stop when the validation loss stops improving, restoring the best
         epoch's weights. When False, stop when the training loss stops
         improving.
+        'auto' is True above 2,000 training rows, False below.
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
     n_iter_no_change : int or None, default=10
@@ -218,7 +227,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
     def __init__(
         self,
         *,
-        hidden_layer_sizes=(32,),
+        hidden_layer_sizes=(100,),
         n_networks=50,
         threshold=None,
         step=1,
@@ -231,11 +240,12 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         min_params=None,
         weights="inherit",
         loss="cross_entropy",
-        optimizer="adam",
+        optimizer="auto",
         lr=1e-3,
+        alpha=1.0,
         batch_size="auto",
-        max_epochs=200,
-        early_stopping=False,
+        max_epochs="auto",
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
@@ -259,6 +269,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         self.loss = loss
         self.optimizer = optimizer
         self.lr = lr
+        self.alpha = alpha
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping

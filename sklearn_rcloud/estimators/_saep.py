@@ -34,6 +34,7 @@ _MEMBER_TRAINING = (
     "loss",
     "optimizer",
     "lr",
+    "alpha",
     "batch_size",
     "max_epochs",
     "n_iter_no_change",
@@ -101,11 +102,11 @@ class SAEPEnsembleClassifier(BaseNetworkClassifier):
         starting topology), so the members are the networks it finds.
     validation_fraction : float, default=0.2
         Held-out share used to choose candidates, prune and fit the mixture.
-    activation, init, loss, optimizer, lr, batch_size, max_epochs, \
+    activation, init, loss, optimizer, lr, alpha, batch_size, max_epochs, \
 n_iter_no_change, tol, device :
         Training of every member (default candidates), as in
-        :class:`~sklearn_rcloud.DenseMLPClassifier`; ``max_epochs`` defaults
-        to 200 and ``n_iter_no_change`` to 10.
+        :class:`~sklearn_rcloud.DenseMLPClassifier` (the library's training
+        recipe by default, see the user guide's "Training recipe").
     random_state : int, RandomState instance or None, default=None
         Seeds the split, every member and the random pruning choices.
     verbose : int, default=0
@@ -196,10 +197,11 @@ n_iter_no_change, tol, device :
         activation="relu",
         init="kaiming",
         loss="cross_entropy",
-        optimizer="adam",
+        optimizer="auto",
         lr=1e-3,
+        alpha=1.0,
         batch_size="auto",
-        max_epochs=200,
+        max_epochs="auto",
         n_iter_no_change=10,
         tol=1e-4,
         device="cpu",
@@ -220,6 +222,7 @@ n_iter_no_change, tol, device :
         self.loss = loss
         self.optimizer = optimizer
         self.lr = lr
+        self.alpha = alpha
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.n_iter_no_change = n_iter_no_change

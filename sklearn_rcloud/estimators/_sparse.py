@@ -115,17 +115,27 @@ _SHARED_DOC = """
     init : {{'kaiming', 'uniform', 'glorot'}}, default='kaiming'
         The parent's initial weights; the sub-network inherits its nodes'.
     loss : {{'cross_entropy', 'mse'}}, default='cross_entropy'
-    optimizer : {{'adam', 'sgd'}}, default='adam'
+    optimizer : {{'auto', 'lbfgs', 'adam', 'sgd'}}, default='auto'
+        'auto': full-batch L-BFGS up to 2,000 training rows, Adam above
+        (the user guide's "Training recipe" says why).
     lr : float, default=1e-3
+        Learning rate of Adam and SGD; L-BFGS sets its steps by line search.
+    alpha : float, default=1.0
+        L2 penalty on the weights: ``0.5 * alpha * ||W||^2 / n_samples`` is
+        added to the mean training loss (``alpha=1`` is the MAP estimate
+        under a standard normal prior on every weight).
     batch_size : int or 'auto', default='auto'
-        'auto' is ``min(200, n_samples)``.
-    max_epochs : int, default=200
-    early_stopping : bool, default=False
+        'auto' is ``min(200, n_samples)``; L-BFGS always takes every row.
+    max_epochs : int or 'auto', default='auto'
+        Maximum training epochs; an L-BFGS epoch is one iteration. 'auto' is
+        200 epochs, or more where those are fewer than 500 optimiser steps.
+    early_stopping : bool or 'auto', default='auto'
         Hold out ``validation_fraction`` (stratified) and monitor the
         validation loss, see :class:`~sklearn_rcloud.RandomCloudClassifier`.
         With ``n_iter_no_change=None`` nothing stops early but the validation
         curve is recorded in ``history_`` (how the sparsity study measures
         convergence).
+        'auto' is True above 2,000 training rows, False below.
     validation_fraction : float, default=0.1
     n_iter_no_change : int or None, default=10
     tol : float, default=1e-4
@@ -255,11 +265,12 @@ class RandomSearchSparseClassifier(BaseSparseSubnetworkClassifier):
         activation="relu",
         init="kaiming",
         loss="cross_entropy",
-        optimizer="adam",
+        optimizer="auto",
         lr=1e-3,
+        alpha=1.0,
         batch_size="auto",
-        max_epochs=200,
-        early_stopping=False,
+        max_epochs="auto",
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
@@ -276,6 +287,7 @@ class RandomSearchSparseClassifier(BaseSparseSubnetworkClassifier):
         self.loss = loss
         self.optimizer = optimizer
         self.lr = lr
+        self.alpha = alpha
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
@@ -337,11 +349,12 @@ class RandomSparseClassifier(BaseSparseSubnetworkClassifier):
         activation="relu",
         init="kaiming",
         loss="cross_entropy",
-        optimizer="adam",
+        optimizer="auto",
         lr=1e-3,
+        alpha=1.0,
         batch_size="auto",
-        max_epochs=200,
-        early_stopping=False,
+        max_epochs="auto",
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
@@ -356,6 +369,7 @@ class RandomSparseClassifier(BaseSparseSubnetworkClassifier):
         self.loss = loss
         self.optimizer = optimizer
         self.lr = lr
+        self.alpha = alpha
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping

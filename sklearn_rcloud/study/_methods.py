@@ -143,6 +143,7 @@ def paper_methods():
             "loss",
             "optimizer",
             "lr",
+            "alpha",
             "batch_size",
             "n_iter_no_change",
             "random_state",
@@ -212,8 +213,8 @@ def _area_budget(epochs):
 def default_methods(**random_cloud_params):
     """The same six methods with the library's default recipe.
 
-    Every estimator keeps its defaults (one hidden layer of 32 ReLU units,
-    Adam, early stopping on the training loss); the baselines prune the
+    Every estimator keeps its defaults (one hidden layer of 100 ReLU units,
+    the library's training recipe); the baselines prune the
     full network to the topology Random Cloud found in the same run; NASWOT
     and AREA search their default space (1 to 3 layers of 8 to 64 units).
 

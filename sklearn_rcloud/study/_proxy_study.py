@@ -139,7 +139,9 @@ def _evaluate_topology(config, dataset_name, index, hidden, data, *, n_threads):
             if name == "naswot":
                 record["naswot_singular"] = bool(singular[0])
         recipe = TrainingConfig(
+            optimizer="adam",
             lr=config.lr,
+            alpha=0.0,
             max_epochs=config.max_epochs,
             n_iter_no_change=config.n_iter_no_change,
             batch_size=config.batch_size,

@@ -12,6 +12,8 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.utils.parallel import Parallel, delayed
 
@@ -43,9 +45,13 @@ RECORD_FIELDS = (
     "pretrain_time",
     "prune_time",
     "finetune_time",
+    "n_iter",
+    "converged",
     "error",
 )
 _INTEGER_FIELDS = ("split", "seed", "n_train", "n_test")
+# Columns later versions added: records written before them read as NaN.
+_OPTIONAL_FIELDS = ("n_iter", "converged")
 _FLOAT_FIELDS = tuple(
     name
     for name in RECORD_FIELDS
@@ -282,8 +288,9 @@ def _reference(record):
 def _fit_and_score(pipeline, X_train, y_train, X_test, y_test, meta, n_threads):
     record = _empty_record(meta, len(y_train), len(y_test))
     try:
-        with torch_threads(n_threads), warnings.catch_warnings():
+        with torch_threads(n_threads), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("always", ConvergenceWarning)
             tic = time.perf_counter()
             pipeline.fit(X_train, y_train)
             record["fit_time"] = time.perf_counter() - tic
@@ -291,6 +298,10 @@ def _fit_and_score(pipeline, X_train, y_train, X_test, y_test, meta, n_threads):
     except Exception as error:
         record["error"] = f"{type(error).__name__}: {error}".splitlines()[0]
         return record
+    # 1.0 when no training of the fit ran out of iterations before converging.
+    record["converged"] = float(
+        not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    )
     record["accuracy"] = accuracy_score(y_test, predicted)
     record["f1_macro"] = f1_score(y_test, predicted, average="macro")
     record.update(_network_measures(pipeline[-1]))
@@ -315,6 +326,9 @@ def _network_measures(estimator):
     if initial is not None:
         measures["initial_n_params"] = float(initial.n_params)
         measures["reduction"] = 1.0 - measures["n_params"] / initial.n_params
+    if hasattr(estimator, "n_iter_"):
+        # LogisticRegression keeps one count per class problem.
+        measures["n_iter"] = float(np.max(estimator.n_iter_))
     for part in _TIME_PARTS:
         if hasattr(estimator, part + "_"):
             measures[part] = float(getattr(estimator, part + "_"))
@@ -513,5 +527,6 @@ def read_records(path):
         for name in _INTEGER_FIELDS:
             row[name] = int(row[name])
         for name in _FLOAT_FIELDS:
-            row[name] = float(row[name]) if row[name] not in ("", "nan") else math.nan
+            value = row.get(name, "") if name in _OPTIONAL_FIELDS else row[name]
+            row[name] = float(value) if value not in ("", "nan", None) else math.nan
     return rows

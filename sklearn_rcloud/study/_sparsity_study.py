@@ -171,7 +171,9 @@ class SparsityStudyConfig(FoldedStudyConfig):
         """The estimator one task trains."""
         recipe = dict(
             hidden_layer_sizes=self.hidden_layer_sizes,
+            optimizer="adam",
             lr=self.lr,
+            alpha=0.0,
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
             early_stopping=True,
