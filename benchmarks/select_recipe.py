@@ -24,6 +24,7 @@ otherwise idle machine.
 """
 
 import argparse
+import time
 import warnings
 from pathlib import Path
 
@@ -47,6 +48,7 @@ from sklearn_rcloud import (
 )
 from sklearn_rcloud.study import CVProtocol, StudyDataset, load_study_dataset, run_study
 from sklearn_rcloud.study._methods import Method, _pruning_target
+from sklearn_rcloud.study._protocols import make_pipeline
 
 #: Adult is subsampled (stratified) to this many rows to keep the sweep short.
 ADULT_ROWS = 10_000
@@ -186,7 +188,8 @@ def summarise(records):
             "accuracy": 100 * np.mean(accuracy) if accuracy else np.nan,
             "std": 100 * np.std(accuracy) if accuracy else np.nan,
             "time_ratio": float(np.median(ratios)) if ratios else np.nan,
-            "converged": f"{int(np.nansum(converged))}/{len(converged)}",
+            "converged": int(np.nansum(converged)),
+            "n_runs": len(converged),
             "n_failed": sum(bool(r["error"]) for r in runs),
             "topology": [r["topology"] for r in runs],
             "reduction": [r["reduction"] for r in runs],
@@ -200,19 +203,22 @@ def print_table(recipe, rows):
     print(
         "| data | rows | folds | "
         + " | ".join(methods)
-        + " | dense − MLP | RC − dense | converged (dense/RC/magnitude) |"
+        + " | dense − MLP | RC − dense | converged (dense/RC/magnitude) "
+        + "| MLP converged |"
     )
-    print("|---|---|---|" + "---|" * (len(methods) + 3))
+    print("|---|---|---|" + "---|" * (len(methods) + 4))
     for name, (n_samples, protocol, row) in rows.items():
         cells = [f"{row[m]['accuracy']:.1f}" for m in methods]
         dense_gap = row["dense"]["accuracy"] - row["mlp_sklearn"]["accuracy"]
         rc_gap = row["random_cloud"]["accuracy"] - row["dense"]["accuracy"]
-        converged = "/".join(row[m]["converged"] for m in LIBRARY)
+        converged = "/".join(str(row[m]["converged"]) for m in LIBRARY)
+        converged += f" of {row['dense']['n_runs']}"
         folds = f"{protocol.n_splits}x{protocol.n_repeats}"
         print(
             f"| {name} | {n_samples} | {folds} | "
             + " | ".join(cells)
-            + f" | {dense_gap:+.1f} | {rc_gap:+.1f} | {converged} |"
+            + f" | {dense_gap:+.1f} | {rc_gap:+.1f} | {converged} | "
+            f"{row['mlp_sklearn']['converged']} of {row['mlp_sklearn']['n_runs']} |"
         )
     means = {
         m: np.mean([row[m]["accuracy"] for _, _, row in rows.values()]) for m in methods
@@ -221,7 +227,7 @@ def print_table(recipe, rows):
         "| **mean** | | | "
         + " | ".join(f"{means[m]:.1f}" for m in methods)
         + f" | {means['dense'] - means['mlp_sklearn']:+.1f} | "
-        f"{means['random_cloud'] - means['dense']:+.1f} | |"
+        f"{means['random_cloud'] - means['dense']:+.1f} | | |"
     )
     print("\nFit time relative to MLPClassifier() (median over folds):\n")
     print("| data | " + " | ".join(methods) + " |")
@@ -238,11 +244,16 @@ def print_table(recipe, rows):
         )
         for m in methods
     }
-    print(
-        "| **geometric mean** | "
-        + " | ".join(f"{geometric[m]:.2f}×" for m in methods)
-        + " |"
-    )
+    arithmetic = {
+        m: np.mean([row[m]["time_ratio"] for _, _, row in rows.values()])
+        for m in methods
+    }
+    for label, means in (("geometric", geometric), ("arithmetic", arithmetic)):
+        print(
+            f"| **{label} mean** | "
+            + " | ".join(f"{means[m]:.2f}×" for m in methods)
+            + " |"
+        )
     reductions = [
         x for _, _, row in rows.values() for x in row["random_cloud"]["reduction"]
     ]
@@ -252,16 +263,89 @@ def print_table(recipe, rows):
     )
 
 
+def time_side_by_side(dataset, n_folds):
+    """Fit times relative to ``MLPClassifier()``, measured back to back.
+
+    On the first ``n_folds`` folds of the dataset's protocol, in this
+    process: ``MLPClassifier()``, then the dense network, Random Cloud and
+    magnitude pruning to Random Cloud's topology, one after the other, so
+    that machine noise hits them alike. Returns, per method, the median over
+    the folds of its fit time divided by ``MLPClassifier()``'s.
+    """
+    ratios = {name: [] for name in ("dense", "random_cloud", "magnitude")}
+    for run in protocol_for(dataset).runs(dataset)[:n_folds]:
+        X_train, y_train = dataset.X[run.train], dataset.y[run.train]
+        seconds = {}
+        for name, estimator in _timed_estimators(run.seed):
+            pipeline = make_pipeline(dataset, estimator)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tic = time.perf_counter()
+                pipeline.fit(X_train, y_train)
+                seconds[name] = time.perf_counter() - tic
+        for name in ratios:
+            ratios[name].append(seconds[name] / seconds["mlp_sklearn"])
+    return {name: float(np.median(values)) for name, values in ratios.items()}
+
+
+def _timed_estimators(seed):
+    """``(name, estimator)`` in fitting order; magnitude prunes to RC's network.
+
+    A pipeline fits its steps in place, so Random Cloud's topology is known
+    once the loop has fitted it.
+    """
+    yield "mlp_sklearn", MLPClassifier(random_state=seed)
+    yield "dense", DenseMLPClassifier(random_state=seed)
+    cloud = RandomCloudClassifier(random_state=seed)
+    yield "random_cloud", cloud
+    target = cloud.topology_.hidden_layer_sizes
+    yield (
+        "magnitude",
+        MagnitudePruningClassifier(target_hidden_layer_sizes=target, random_state=seed),
+    )
+
+
+def print_timing(rows):
+    print("\nFit time relative to MLPClassifier(), measured back to back:\n")
+    names = ("dense", "random_cloud", "magnitude")
+    print("| data | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for dataset, row in rows.items():
+        print(f"| {dataset} | " + " | ".join(f"{row[m]:.2f}×" for m in names) + " |")
+    for label, mean in (
+        ("geometric", lambda v: float(np.exp(np.mean(np.log(v))))),
+        ("arithmetic", np.mean),
+    ):
+        cells = [f"{mean([row[m] for row in rows.values()]):.2f}×" for m in names]
+        print(f"| **{label} mean** | " + " | ".join(cells) + " |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", nargs="+", default=["defaults"], choices=RECIPES)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--out", type=Path, default=Path("results/recipe"))
     parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument(
+        "--timing-folds",
+        type=int,
+        default=0,
+        help="instead of the sweep, time the defaults back to back on this "
+        "many folds per dataset (run nothing else meanwhile)",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=UserWarning)
     args.out.mkdir(parents=True, exist_ok=True)
     datasets = [DATASETS[name]() for name in args.datasets]
+    if args.timing_folds:
+        # The first fit in a process pays torch's one-off imports.
+        DenseMLPClassifier(max_epochs=1).fit(np.eye(4), [0, 1, 0, 1])
+        rows = {}
+        for dataset in datasets:
+            rows[dataset.name] = time_side_by_side(dataset, args.timing_folds)
+            print(f"timed: {dataset.name}", flush=True)
+        print_timing(rows)
+        return
     for recipe in args.recipe:
         rows = {}
         for dataset in datasets:

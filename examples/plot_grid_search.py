@@ -34,9 +34,7 @@ pipeline = Pipeline(
         ("scale", MinMaxScaler()),
         (
             "cloud",
-            RandomCloudClassifier(
-                hidden_layer_sizes=(32,), lr=3e-3, max_epochs=100, random_state=0
-            ),
+            RandomCloudClassifier(hidden_layer_sizes=(32,), random_state=0),
         ),
     ]
 )

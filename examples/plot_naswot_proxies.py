@@ -55,7 +55,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 )
 search = make_pipeline(
     MinMaxScaler(),
-    NASWOTSearchClassifier(n_samples=20, lr=1e-2, max_epochs=100, random_state=0),
+    NASWOTSearchClassifier(n_samples=20, random_state=0),
 ).fit(X_train, y_train)
 print(
     f"selected {search[-1].topology_!r}, test accuracy "

@@ -33,8 +33,6 @@ for pruning in (None, "pie"):
         n_iterations=6,
         width=8,
         pruning=pruning,
-        lr=1e-2,
-        max_epochs=100,
         random_state=0,
     )
     ensembles[str(pruning)] = make_pipeline(MinMaxScaler(), model).fit(X_train, y_train)

@@ -104,6 +104,7 @@ class MLPStep:
         self.weights = [m.weight.detach() for m in linears]
         self.step_count = 0
         self._minus_ones = {}
+        self._last_evaluation = None
         if optimizer == "adam":
             self.exp_avg = [torch.zeros_like(p) for p in self.params]
             self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
@@ -187,12 +188,27 @@ class MLPStep:
         """A closure for ``torch.optim.LBFGS``: sets ``.grad``, returns the loss.
 
         The per-sample losses of its first evaluation (the loss before the
-        step) are kept in ``self.first_losses``.
+        step) are kept in ``self.first_losses``. ``torch.optim.LBFGS``
+        evaluates the closure at the start of every ``step``, at the weights
+        where the previous step's line search ended; when those weights are
+        bitwise the last ones evaluated on the same data, the cached result
+        is returned instead of a second forward and backward pass.
         """
+        data = (X.data_ptr(), X.shape, y.data_ptr())
 
         def evaluate():
-            with torch.no_grad():
-                losses, grads = self.gradients(X, y)
+            flat = torch.cat([param.detach().reshape(-1) for param in self.params])
+            cached = self._last_evaluation
+            if (
+                cached is not None
+                and cached[0] == data
+                and torch.equal(cached[1], flat)
+            ):
+                losses, grads = cached[2], cached[3]
+            else:
+                with torch.no_grad():
+                    losses, grads = self.gradients(X, y)
+                self._last_evaluation = (data, flat, losses, grads)
             for param, grad in zip(self.params, grads):
                 param.grad = grad
             if self.first_losses is None:

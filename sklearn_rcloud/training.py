@@ -4,6 +4,13 @@ Every estimator of the library trains its network here, so "full training",
 "fine-tuning" and "training the winner" all follow one recipe: the same loss,
 optimiser, batching, stopping rule and seeding.
 
+The default recipe depends on the number of training rows ``n``, and its
+``'auto'`` settings are resolved here, in one place: full-batch L-BFGS on
+every row up to :data:`LBFGS_MAX_SAMPLES` rows, else Adam on mini-batches
+with early stopping on a validation split; an L2 penalty ``alpha / n`` on the
+weights; an epoch budget that is also a budget in optimiser steps. The user
+guide's "Training recipe" says why.
+
 Batches are sliced from tensors built once per epoch (:class:`TensorBatchIterator`)
 instead of going through ``torch.utils.data.DataLoader``'s per-sample collation,
 and shuffling draws from a ``torch.Generator`` owned by the fit, never from
@@ -31,14 +38,23 @@ from .exceptions import TrainingDivergedError
 from .fast_step import make_step
 
 __all__ = [
+    "AUTO_EPOCHS",
+    "AUTO_EPOCHS_VALIDATED",
+    "AUTO_MIN_STEPS",
+    "LBFGS_MAX_SAMPLES",
     "MLPNetClassifier",
     "SigmoidMSELoss",
     "StopOnDivergence",
     "TensorBatchIterator",
     "TrainingConfig",
+    "flushing_denormals",
     "logits_to_proba",
     "predict_proba_module",
+    "resolve_batch_size",
     "resolve_device",
+    "resolve_early_stopping",
+    "resolve_max_epochs",
+    "resolve_optimizer",
     "train_network",
     "training_curve",
 ]
@@ -53,10 +69,13 @@ OPTIMIZERS = {
 LBFGS_MAX_SAMPLES = 2000
 #: L-BFGS iterations per epoch (one ``optimizer.step`` of skorch).
 LBFGS_ITERATIONS_PER_EPOCH = 1
-#: ``max_epochs='auto'``: this many epochs, or more where that is too few steps.
+#: ``max_epochs='auto'`` without a validation split: this many epochs, or
+#: more where those are fewer than ``AUTO_MIN_STEPS`` optimiser steps.
 AUTO_EPOCHS = 200
-#: ``max_epochs='auto'``: at least this many optimiser steps.
+#: ``max_epochs='auto'`` without a validation split: at least this many steps.
 AUTO_MIN_STEPS = 500
+#: ``max_epochs='auto'`` with a validation split, which decides when to stop.
+AUTO_EPOCHS_VALIDATED = 1000
 
 
 class SigmoidMSELoss(nn.Module):
@@ -159,7 +178,8 @@ class MLPNetClassifier(NeuralNetClassifier):
             return super().run_single_epoch(
                 iterator, training, prefix, step_fn, **fit_params
             )
-        self.module_.train()
+        if not self.module_.training:  # a recursive walk over every layer
+            self.module_.train()
         losses = []
         for X_batch, y_batch in iterator:
             X_batch = X_batch.to(self.device, non_blocking=True)
@@ -297,19 +317,23 @@ def resolve_early_stopping(early_stopping, n_samples):
     return bool(early_stopping)
 
 
-def resolve_max_epochs(max_epochs, n_samples, batch_size, auto_epochs=AUTO_EPOCHS):
-    """The epoch budget; ``'auto'`` is a budget in epochs and in steps.
+def resolve_max_epochs(max_epochs, n_samples, batch_size, early_stopping):
+    """The epoch budget; ``'auto'`` depends on the stopping rule.
 
-    ``'auto'`` is ``auto_epochs`` epochs, or more where those are fewer than
-    :data:`AUTO_MIN_STEPS` optimiser steps: a full-batch method (L-BFGS, or any
-    optimiser on at most one batch of rows) takes one step per epoch, and 200
-    steps do not bring a small data set to convergence.
+    With a validation split the validation loss decides when to stop, and
+    ``'auto'`` only caps a run at :data:`AUTO_EPOCHS_VALIDATED` epochs. Without
+    one, ``'auto'`` is :data:`AUTO_EPOCHS` epochs, or more where those are
+    fewer than :data:`AUTO_MIN_STEPS` optimiser steps: a full-batch method
+    (L-BFGS, or any optimiser on at most one batch of rows) takes one step per
+    epoch, and 200 steps do not bring a small data set to convergence.
     """
     if max_epochs != "auto":
         return int(max_epochs)
+    if early_stopping:
+        return AUTO_EPOCHS_VALIDATED
     steps_per_epoch = -(-n_samples // batch_size)
     min_epochs = -(-AUTO_MIN_STEPS // steps_per_epoch)
-    return max(int(auto_epochs), min_epochs)
+    return max(AUTO_EPOCHS, min_epochs)
 
 
 def resolve_batch_size(batch_size, n_samples, optimizer):
@@ -366,7 +390,9 @@ def train_network(module, X, y, config, seed):
         train_split = predefined_split(Dataset(X_valid, y_valid))
     n_samples = len(X)
     batch_size = resolve_batch_size(config.batch_size, n_samples, optimizer)
-    max_epochs = resolve_max_epochs(config.max_epochs, n_samples, batch_size)
+    max_epochs = resolve_max_epochs(
+        config.max_epochs, n_samples, batch_size, early_stopping
+    )
     lr, optimizer_options = config.lr, {}
     if optimizer == "lbfgs":
         # A quasi-Newton step has its own scale: the line search sets it.

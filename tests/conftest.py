@@ -1,4 +1,5 @@
-"""Shared test configuration: the Hypothesis profiles of the property-based tests.
+"""Shared test configuration: thread limits under pytest-xdist, and the
+Hypothesis profiles of the property-based tests.
 
 ``ci`` (the default) keeps ``tests/test_hardening.py`` well under 90 seconds on
 two cores; ``thorough`` runs ten times more examples. Pick one with the
@@ -12,6 +13,16 @@ every run tries the same examples.
 """
 
 import os
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Every pytest-xdist worker is a process of its own: one thread each for
+    # torch and for the BLAS, or the workers' thread pools fight over the
+    # cores (OpenMP threads spin while they wait) and everything slows down.
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    _BLAS_LIMIT = threadpool_limits(limits=1)
 
 try:
     from hypothesis import HealthCheck, settings

@@ -11,10 +11,17 @@ from sklearn_rcloud import DenseMLPClassifier, Topology
 from sklearn_rcloud.exceptions import TrainingDivergedError
 from sklearn_rcloud.init import init_weights
 from sklearn_rcloud.training import (
+    LBFGS_MAX_SAMPLES,
     SigmoidMSELoss,
     TensorBatchIterator,
     TrainingConfig,
+    _flushes_denormals,
+    flushing_denormals,
     predict_proba_module,
+    resolve_batch_size,
+    resolve_early_stopping,
+    resolve_max_epochs,
+    resolve_optimizer,
     train_network,
 )
 
@@ -195,3 +202,92 @@ def test_ordinary_training_does_not_warn_about_a_useless_loss():
             category=ConvergenceWarning,
         )
         clf.fit(X, y)
+
+
+# ------------------------------------------------------------ the recipe
+def test_auto_optimizer_is_lbfgs_on_small_data_and_adam_above():
+    assert resolve_optimizer("auto", LBFGS_MAX_SAMPLES) == "lbfgs"
+    assert resolve_optimizer("auto", LBFGS_MAX_SAMPLES + 1) == "adam"
+    assert resolve_optimizer("sgd", 10) == "sgd"
+    # L-BFGS takes every row whatever the batch size asked for.
+    assert resolve_batch_size(32, 150, "lbfgs") == 150
+    assert resolve_batch_size("auto", 5000, "adam") == 200
+
+
+def test_auto_early_stopping_only_where_a_validation_split_is_large():
+    assert not resolve_early_stopping("auto", LBFGS_MAX_SAMPLES)
+    assert resolve_early_stopping("auto", LBFGS_MAX_SAMPLES + 1)
+    assert resolve_early_stopping(True, 10)
+    assert not resolve_early_stopping(False, 10**6)
+
+
+def test_auto_epoch_budget_is_also_a_budget_in_steps():
+    # One batch per epoch: the floor of optimiser steps decides.
+    assert resolve_max_epochs("auto", 150, 150, early_stopping=False) == 500
+    # Many batches per epoch: 200 epochs are plenty of steps.
+    assert resolve_max_epochs("auto", 10_000, 200, early_stopping=False) == 200
+    # A validation split decides when to stop; the budget only caps it.
+    assert resolve_max_epochs("auto", 10_000, 200, early_stopping=True) == 1000
+    assert resolve_max_epochs(7, 150, 150, early_stopping=False) == 7
+
+
+def test_lbfgs_runs_one_iteration_per_epoch_to_convergence():
+    topology = Topology(4, (8,), 2)
+    X, y = _data(120)
+    config = TrainingConfig(optimizer="lbfgs")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        net, _ = train_network(topology.to_module(_weights(topology)), X, y, config, 0)
+    losses = net.history[:, "train_loss"]
+    assert losses[-1] < 0.5 * losses[0]
+    assert len(losses) < 500  # the stopping rule ended it, not the budget
+    assert (predict_proba_module(net.module_, X).argmax(1) == y).mean() > 0.9
+
+
+def test_alpha_shrinks_the_weights_and_is_divided_by_the_rows():
+    topology = Topology(4, (8,), 2)
+    X, y = _data(120)
+
+    def weight_norm(alpha):
+        config = TrainingConfig(optimizer="lbfgs", alpha=alpha, n_iter_no_change=None)
+        config.max_epochs = 100
+        net, _ = train_network(topology.to_module(_weights(topology)), X, y, config, 0)
+        assert net.l2 == pytest.approx(alpha / len(X))
+        return sum(
+            float(m.weight.detach().square().sum())
+            for m in net.module_
+            if isinstance(m, torch.nn.Linear)
+        )
+
+    assert weight_norm(10.0) < weight_norm(1.0) < weight_norm(0.0)
+
+
+def test_running_out_of_epochs_warns_unless_the_epochs_are_fixed():
+    topology = Topology(4, (8,), 2)
+    X, y = _data(60)
+    with pytest.warns(ConvergenceWarning, match="maximum of 3 iterations"):
+        train_network(
+            topology.to_module(_weights(topology)),
+            X,
+            y,
+            TrainingConfig(max_epochs=3),
+            seed=0,
+        )
+    with warnings.catch_warnings():
+        # n_iter_no_change=None asks for exactly max_epochs epochs.
+        warnings.simplefilter("error", ConvergenceWarning)
+        train_network(
+            topology.to_module(_weights(topology)),
+            X,
+            y,
+            TrainingConfig(max_epochs=3, n_iter_no_change=None),
+            seed=0,
+        )
+
+
+def test_subnormal_flushing_is_restored_after_training():
+    assert not _flushes_denormals()
+    with flushing_denormals():
+        if torch.set_flush_denormal(True):  # the CPU supports it
+            assert _flushes_denormals()
+    assert not _flushes_denormals()

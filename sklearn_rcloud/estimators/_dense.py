@@ -42,7 +42,8 @@ class DenseMLPClassifier(BaseNetworkClassifier):
         'auto' is ``min(200, n_samples)``; L-BFGS always takes every row.
     max_epochs : int or 'auto', default='auto'
         Maximum training epochs; an L-BFGS epoch is one iteration. 'auto' is
-        200 epochs, or more where those are fewer than 500 optimiser steps.
+        1,000 with a validation split (which decides when to stop), else 200
+        epochs or 500 optimiser steps, whichever is more.
     early_stopping : bool or 'auto', default='auto'
         'auto' is True above 2,000 training rows, False below.
     validation_fraction : float, default=0.1

@@ -92,7 +92,8 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
         'auto' is ``min(200, n_samples)``; L-BFGS always takes every row.
     max_epochs : int or 'auto', default='auto'
         Epochs of the final training; an L-BFGS epoch is one iteration. 'auto'
-        is 200 epochs, or more where those are fewer than 500 optimiser steps.
+        is 1,000 with a validation split (which decides when to stop), else 200
+        epochs or 500 optimiser steps, whichever is more.
     early_stopping : bool or 'auto', default='auto'
         Hold out ``validation_fraction`` in the final training, see
         :class:`~sklearn_rcloud.RandomCloudClassifier`.

@@ -63,8 +63,9 @@ _SHARED_DOC = """
     pretrain_epochs : int or 'auto', default='auto'
         Maximum epochs of training the full network before pruning; 0 prunes
         at initialisation (what the paper's single-seed baseline script does).
-        'auto' is 200 epochs, or more where those are fewer than 500
-        optimiser steps (an L-BFGS epoch is one iteration).
+        'auto' is 1,000 with a validation split (which decides when to stop),
+        else 200 epochs or 500 optimiser steps, whichever is more (an L-BFGS
+        epoch is one iteration).
     finetune_epochs : int or 'auto', default='auto'
         Maximum epochs of fine-tuning after each pruning round; 'auto' as for
         ``pretrain_epochs``.

@@ -114,7 +114,8 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         takes every row. The paper trains per sample (``batch_size=1``).
     max_epochs : int or 'auto', default='auto'
         Maximum training epochs; an L-BFGS epoch is one iteration. 'auto' is
-        200 epochs, or more where those are fewer than 500 optimiser steps.
+        1,000 with a validation split (which decides when to stop), else 200
+        epochs or 500 optimiser steps, whichever is more.
     early_stopping : bool or 'auto', default='auto'
         Hold out ``validation_fraction`` of the training data (stratified) and
         stop when the validation loss stops improving, restoring the best

@@ -128,7 +128,8 @@ _SHARED_DOC = """
         'auto' is ``min(200, n_samples)``; L-BFGS always takes every row.
     max_epochs : int or 'auto', default='auto'
         Maximum training epochs; an L-BFGS epoch is one iteration. 'auto' is
-        200 epochs, or more where those are fewer than 500 optimiser steps.
+        1,000 with a validation split (which decides when to stop), else 200
+        epochs or 500 optimiser steps, whichever is more.
     early_stopping : bool or 'auto', default='auto'
         Hold out ``validation_fraction`` (stratified) and monitor the
         validation loss, see :class:`~sklearn_rcloud.RandomCloudClassifier`.
