@@ -287,6 +287,21 @@ def test_study_methods_include_naswot_and_area_on_the_papers_space():
     assert defaults["area"].make(context).strategy == "area"
 
 
+@pytest.mark.parametrize("dataset", ["iris", "adult"])
+def test_paper_methods_keep_the_papers_recipe_whatever_the_defaults(dataset):
+    # The library's defaults (L-BFGS, an L2 penalty, early stopping on large
+    # data) must not leak into the paper protocol, on small or large data.
+    from sklearn_rcloud.study import MethodContext
+
+    reference = {"hidden_layer_sizes": (2,), "n_params": 10, "initial_n_params": 99}
+    context = MethodContext(dataset, seed=7, reference=reference)
+    for method in paper_methods():
+        params = method.make(context).get_params()
+        assert params["optimizer"] == "sgd" and params["lr"] == 0.1, method.name
+        assert params["alpha"] == 0.0 and params["batch_size"] == 1, method.name
+        assert params["early_stopping"] is False, method.name
+
+
 def test_summary_pairs_runs_and_adjusts_across_datasets(iris, iris_study):
     rows = {r["method"]: r for r in summarize(iris_study)}
     cloud = [r for r in iris_study.records if r["method"] == "random_cloud"]

@@ -145,6 +145,7 @@ def paper_methods():
             "lr",
             "alpha",
             "batch_size",
+            "early_stopping",
             "n_iter_no_change",
             "random_state",
         )
