@@ -29,13 +29,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import (
-    load_breast_cancer,
-    load_digits,
-    load_iris,
-    load_wine,
-    make_classification,
-)
+from sklearn.datasets import load_digits, make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -47,7 +41,12 @@ from sklearn_rcloud import (
     RandomCloudClassifier,
 )
 from sklearn_rcloud.study import CVProtocol, StudyDataset, load_study_dataset, run_study
-from sklearn_rcloud.study._methods import Method, _pruning_target
+from sklearn_rcloud.study._methods import (
+    REFERENCE_METHOD,
+    Method,
+    MethodContext,
+    _pruning_target,
+)
 from sklearn_rcloud.study._protocols import make_pipeline
 
 #: Adult is subsampled (stratified) to this many rows to keep the sweep short.
@@ -85,9 +84,9 @@ BASELINES = {
 LIBRARY = ("dense", "random_cloud", "magnitude")
 
 
-def _sklearn(name, loader):
-    X, y = loader(return_X_y=True)
-    return StudyDataset(name, np.asarray(X, dtype=float), y)
+def _digits():
+    X, y = load_digits(return_X_y=True)
+    return StudyDataset("digits", X, y)
 
 
 def _synthetic(name, n_samples, n_features, n_classes):
@@ -116,14 +115,14 @@ def _adult():
 
 
 DATASETS = {
-    "iris": lambda: _sklearn("iris", load_iris),
-    "wine": lambda: _sklearn("wine", load_wine),
+    "iris": lambda: load_study_dataset("iris"),
+    "wine": lambda: load_study_dataset("wine"),
     "sonar": lambda: load_study_dataset("sonar"),
     "ionosphere": lambda: load_study_dataset("ionosphere"),
-    "breast_cancer": lambda: _sklearn("breast_cancer", load_breast_cancer),
+    "breast_cancer": lambda: load_study_dataset("breast_cancer"),
     "pima_diabetes": lambda: load_study_dataset("pima_diabetes"),
     "banknote": lambda: load_study_dataset("banknote"),
-    "digits": lambda: _sklearn("digits", load_digits),
+    "digits": _digits,
     "optdigits": lambda: load_study_dataset("optdigits"),
     "synthetic_5k": lambda: _synthetic("synthetic_5k", 5_000, 20, 5),
     "adult_10k": _adult,
@@ -186,12 +185,9 @@ def summarise(records):
         converged = [r["converged"] for r in runs if not r["error"]]
         row[method] = {
             "accuracy": 100 * np.mean(accuracy) if accuracy else np.nan,
-            "std": 100 * np.std(accuracy) if accuracy else np.nan,
             "time_ratio": float(np.median(ratios)) if ratios else np.nan,
             "converged": int(np.nansum(converged)),
             "n_runs": len(converged),
-            "n_failed": sum(bool(r["error"]) for r in runs),
-            "topology": [r["topology"] for r in runs],
             "reduction": [r["reduction"] for r in runs],
         }
     return row
@@ -230,30 +226,13 @@ def print_table(recipe, rows):
         f"{means['random_cloud'] - means['dense']:+.1f} | | |"
     )
     print("\nFit time relative to MLPClassifier() (median over folds):\n")
-    print("| data | " + " | ".join(methods) + " |")
-    print("|---|" + "---|" * len(methods))
-    for name, (_, _, row) in rows.items():
-        print(
-            f"| {name} | "
-            + " | ".join(f"{row[m]['time_ratio']:.2f}×" for m in methods)
-            + " |"
-        )
-    geometric = {
-        m: np.exp(
-            np.mean([np.log(row[m]["time_ratio"]) for _, _, row in rows.values()])
-        )
-        for m in methods
-    }
-    arithmetic = {
-        m: np.mean([row[m]["time_ratio"] for _, _, row in rows.values()])
-        for m in methods
-    }
-    for label, means in (("geometric", geometric), ("arithmetic", arithmetic)):
-        print(
-            f"| **{label} mean** | "
-            + " | ".join(f"{means[m]:.2f}×" for m in methods)
-            + " |"
-        )
+    print_ratios(
+        {
+            name: {m: row[m]["time_ratio"] for m in methods}
+            for name, (_, _, row) in rows.items()
+        },
+        methods,
+    )
     reductions = [
         x for _, _, row in rows.values() for x in row["random_cloud"]["reduction"]
     ]
@@ -267,56 +246,59 @@ def time_side_by_side(dataset, n_folds):
     """Fit times relative to ``MLPClassifier()``, measured back to back.
 
     On the first ``n_folds`` folds of the dataset's protocol, in this
-    process: ``MLPClassifier()``, then the dense network, Random Cloud and
-    magnitude pruning to Random Cloud's topology, one after the other, so
-    that machine noise hits them alike. Returns, per method, the median over
-    the folds of its fit time divided by ``MLPClassifier()``'s.
+    process: ``MLPClassifier()``, then the library's methods of the sweep at
+    the defaults (the dense network, Random Cloud, magnitude pruning to
+    Random Cloud's topology), one after the other, so that machine noise hits
+    them alike. Returns, per method, the median over the folds of its fit
+    time divided by ``MLPClassifier()``'s.
     """
-    ratios = {name: [] for name in ("dense", "random_cloud", "magnitude")}
+    ratios = {name: [] for name in LIBRARY}
     for run in protocol_for(dataset).runs(dataset)[:n_folds]:
-        X_train, y_train = dataset.X[run.train], dataset.y[run.train]
-        seconds = {}
-        for name, estimator in _timed_estimators(run.seed):
-            pipeline = make_pipeline(dataset, estimator)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tic = time.perf_counter()
-                pipeline.fit(X_train, y_train)
-                seconds[name] = time.perf_counter() - tic
-        for name in ratios:
-            ratios[name].append(seconds[name] / seconds["mlp_sklearn"])
+        reference_seconds = _fit_seconds(
+            MLPClassifier(random_state=run.seed), dataset, run
+        )
+        context = MethodContext(dataset.name, run.seed)
+        for method in library_methods(RECIPES["defaults"]):
+            estimator = method.make(context)
+            seconds = _fit_seconds(estimator, dataset, run)
+            ratios[method.name].append(seconds / reference_seconds)
+            if method.name == REFERENCE_METHOD:
+                context = MethodContext(
+                    dataset.name, run.seed, _reference_of(estimator)
+                )
     return {name: float(np.median(values)) for name, values in ratios.items()}
 
 
-def _timed_estimators(seed):
-    """``(name, estimator)`` in fitting order; magnitude prunes to RC's network.
-
-    A pipeline fits its steps in place, so Random Cloud's topology is known
-    once the loop has fitted it.
-    """
-    yield "mlp_sklearn", MLPClassifier(random_state=seed)
-    yield "dense", DenseMLPClassifier(random_state=seed)
-    cloud = RandomCloudClassifier(random_state=seed)
-    yield "random_cloud", cloud
-    target = cloud.topology_.hidden_layer_sizes
-    yield (
-        "magnitude",
-        MagnitudePruningClassifier(target_hidden_layer_sizes=target, random_state=seed),
-    )
+def _fit_seconds(estimator, dataset, run):
+    """Seconds to fit ``estimator`` in the run's pipeline on its training rows."""
+    pipeline = make_pipeline(dataset, estimator)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tic = time.perf_counter()
+        pipeline.fit(dataset.X[run.train], dataset.y[run.train])
+        return time.perf_counter() - tic
 
 
-def print_timing(rows):
-    print("\nFit time relative to MLPClassifier(), measured back to back:\n")
-    names = ("dense", "random_cloud", "magnitude")
-    print("| data | " + " | ".join(names) + " |")
-    print("|---|" + "---|" * len(names))
+def _reference_of(cloud):
+    """What a pruning method needs from a fitted Random Cloud (as in a study)."""
+    return {
+        "hidden_layer_sizes": cloud.topology_.hidden_layer_sizes,
+        "n_params": cloud.n_params_,
+        "initial_n_params": cloud.initial_topology_.n_params,
+    }
+
+
+def print_ratios(rows, methods):
+    """A table of fit-time ratios per dataset, with their means over datasets."""
+    print("| data | " + " | ".join(methods) + " |")
+    print("|---|" + "---|" * len(methods))
     for dataset, row in rows.items():
-        print(f"| {dataset} | " + " | ".join(f"{row[m]:.2f}×" for m in names) + " |")
+        print(f"| {dataset} | " + " | ".join(f"{row[m]:.2f}×" for m in methods) + " |")
     for label, mean in (
         ("geometric", lambda v: float(np.exp(np.mean(np.log(v))))),
         ("arithmetic", np.mean),
     ):
-        cells = [f"{mean([row[m] for row in rows.values()]):.2f}×" for m in names]
+        cells = [f"{mean([row[m] for row in rows.values()]):.2f}×" for m in methods]
         print(f"| **{label} mean** | " + " | ".join(cells) + " |")
 
 
@@ -344,7 +326,8 @@ def main():
         for dataset in datasets:
             rows[dataset.name] = time_side_by_side(dataset, args.timing_folds)
             print(f"timed: {dataset.name}", flush=True)
-        print_timing(rows)
+        print("\nFit time relative to MLPClassifier(), measured back to back:\n")
+        print_ratios(rows, LIBRARY)
         return
     for recipe in args.recipe:
         rows = {}

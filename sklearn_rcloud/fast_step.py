@@ -11,9 +11,11 @@ sigmoid or tanh, and Adam or SGD update all parameters with
 
 It applies only where it is exact: a ``Sequential`` of ``Linear`` layers and
 those activations, without pruning masks, trained with cross-entropy or the
-sigmoid squared error, by Adam or SGD with default options besides the
-learning rate. Adam uses torch's fused kernel where it exists for the device
-(CPU since torch 2.4), else ``torch._foreach_*`` operations.
+sigmoid squared error (with an optional L2 penalty on the weights), by Adam
+or SGD with default options besides the learning rate, or by
+``torch.optim.LBFGS``, for which the same gradients serve as its closure.
+Adam uses torch's fused kernel where it exists for the device (CPU since
+torch 2.4), else ``torch._foreach_*`` operations.
 :func:`make_step` returns ``None`` otherwise, and the caller
 falls back to autograd.
 """
@@ -56,7 +58,7 @@ def make_step(module, loss, optimizer, lr, l2=0.0):
     ----------
     module : torch.nn.Module
     loss : {'cross_entropy', 'mse'}
-    optimizer : {'adam', 'sgd'}
+    optimizer : {'adam', 'sgd', 'lbfgs'}
     lr : float
     l2 : float, default=0.0
         L2 penalty on the weights, as :class:`MLPStep` defines it.

@@ -67,8 +67,6 @@ OPTIMIZERS = {
 }
 #: ``optimizer='auto'``: full-batch L-BFGS up to this many training rows, else Adam.
 LBFGS_MAX_SAMPLES = 2000
-#: L-BFGS iterations per epoch (one ``optimizer.step`` of skorch).
-LBFGS_ITERATIONS_PER_EPOCH = 1
 #: ``max_epochs='auto'`` without a validation split: this many epochs, or
 #: more where those are fewer than ``AUTO_MIN_STEPS`` optimiser steps.
 AUTO_EPOCHS = 200
@@ -399,10 +397,13 @@ def train_network(module, X, y, config, seed):
         lr = 1.0
         optimizer_options = {
             "optimizer__line_search_fn": "strong_wolfe",
-            "optimizer__max_iter": LBFGS_ITERATIONS_PER_EPOCH,
+            # One iteration per epoch, so that epochs count iterations (as
+            # MLPClassifier's max_iter does for L-BFGS) and the stopping rule
+            # sees every one.
+            "optimizer__max_iter": 1,
             # torch's default (1.25 x max_iter) would leave a one-iteration
             # step no evaluations for its line search.
-            "optimizer__max_eval": LBFGS_ITERATIONS_PER_EPOCH + 25,
+            "optimizer__max_eval": 26,
             "optimizer__history_size": 10,
         }
 
