@@ -32,7 +32,7 @@ import torch
 
 from sklearn_rcloud import Topology
 from sklearn_rcloud.cloud import RandomCloud, reduction_stages
-from sklearn_rcloud.proxies import get_scorer
+from sklearn_rcloud.proxies import get_proxy
 from sklearn_rcloud.search import progressive_reduction
 
 SHAPES = {
@@ -95,7 +95,7 @@ def measure(name, shape, scorer, n_networks, device, peak):
     generator = torch.Generator(device=device).manual_seed(0)
     X = torch.rand(n, f, generator=generator, device=device)
     y = torch.randint(0, c, (n,), generator=generator, device=device)
-    topology = Topology(f, hidden, c, "sigmoid")
+    topology = Topology(f, hidden, c, "logistic")
     cloud = RandomCloud(topology, n_networks, "uniform", generator, device=device)
 
     def search():
@@ -159,13 +159,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-networks", type=int, default=50)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--scorer", default="train_accuracy")
+    parser.add_argument("--proxy", default="train_accuracy")
     args = parser.parse_args()
     device = args.device
     peak = matmul_peak(device)
     print(
         f"device {device}, torch threads {torch.get_num_threads()}, "
-        f"fp32 matmul peak {peak:.1f} GFLOP/s, scorer {args.scorer}\n"
+        f"fp32 matmul peak {peak:.1f} GFLOP/s, proxy {args.proxy}\n"
     )
     gpu = str(device) != "cpu"
     print(
@@ -174,7 +174,7 @@ def main():
         "alone | equivalent GFLOP/s |" + (" GPU vs CPU |" if gpu else "")
     )
     print("|---" * (11 if gpu else 10) + "|")
-    scorer = get_scorer(args.scorer)
+    scorer = get_proxy(args.proxy)
     for name, shape in SHAPES.items():
         measure(name, shape, scorer, args.n_networks, device, peak)
 

@@ -62,7 +62,7 @@ def main():
         random_state=0,
     )
     clf = DenseMLPClassifier(
-        hidden_layer_sizes=tuple(args.hidden), max_epochs=20, random_state=0
+        hidden_layer_sizes=tuple(args.hidden), max_iter=20, random_state=0
     ).fit(X, y)
     network = clf.to_torch()
     session = onnxruntime.InferenceSession(

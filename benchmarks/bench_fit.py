@@ -69,19 +69,26 @@ def arithmetic_floor(n_features, n_classes, hidden, target, n_networks, epochs):
 
 def methods(dataset, recipe, target):
     preset = paper_params(dataset, random_state=42)
-    hidden, epochs = preset["hidden_layer_sizes"], preset["max_epochs"]
+    hidden, epochs = preset["hidden_layer_sizes"], preset["max_iter"]
     if recipe == "paper":
         common = {
             k: preset[k]
-            for k in ("activation", "init", "loss", "optimizer", "lr", "batch_size")
+            for k in (
+                "activation",
+                "init",
+                "loss",
+                "solver",
+                "learning_rate_init",
+                "batch_size",
+            )
         }
         cloud = dict(preset)
     else:
         common = {}
-        cloud = dict(hidden_layer_sizes=hidden, max_epochs=epochs, random_state=42)
+        cloud = dict(hidden_layer_sizes=hidden, max_iter=epochs, random_state=42)
     common.update(hidden_layer_sizes=hidden, n_iter_no_change=None, random_state=42)
     cloud.update(n_iter_no_change=None)
-    pruning = dict(common, pretrain_epochs=epochs, finetune_epochs=epochs)
+    pruning = dict(common, pretrain_max_iter=epochs, max_iter=epochs)
     if target is not None and len(target) != len(hidden):
         # The search removed a layer, which structured pruning cannot: prune
         # to the same parameter count instead.
@@ -90,7 +97,7 @@ def methods(dataset, recipe, target):
     else:
         pruning["target_hidden_layer_sizes"] = target
     return {
-        "dense": lambda: DenseMLPClassifier(max_epochs=epochs, **common),
+        "dense": lambda: DenseMLPClassifier(max_iter=epochs, **common),
         "random_cloud": lambda: RandomCloudClassifier(**cloud),
         "magnitude": lambda: MagnitudePruningClassifier(**pruning),
         "random": lambda: RandomPruningClassifier(**pruning),
@@ -104,7 +111,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=UserWarning)
-    DenseMLPClassifier(max_epochs=1).fit(np.eye(4), [0, 1, 0, 1])  # lazy imports
+    DenseMLPClassifier(max_iter=1).fit(np.eye(4), [0, 1, 0, 1])  # lazy imports
 
     print(f"recipe: {args.recipe}\n")
     print(
@@ -134,7 +141,7 @@ def main():
             preset["hidden_layer_sizes"],
             target,
             preset["n_networks"],
-            preset["max_epochs"],
+            preset["max_iter"],
         )
         cloud_seconds, cloud = best["random_cloud"]
         print(

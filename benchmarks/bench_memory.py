@@ -17,18 +17,18 @@ import json, resource, sys, time
 import torch
 from sklearn_rcloud import Topology
 from sklearn_rcloud.cloud import RandomCloud
-from sklearn_rcloud.proxies import get_scorer
+from sklearn_rcloud.proxies import get_proxy
 from sklearn_rcloud.search import progressive_reduction
 
 n_networks, scorer_name = int(sys.argv[1]), sys.argv[2]
 generator = torch.Generator().manual_seed(0)
 X = torch.rand(30162, 104, generator=generator)
 y = torch.randint(0, 2, (30162,), generator=generator)
-topology = Topology(104, (16,), 2, "sigmoid")
+topology = Topology(104, (16,), 2, "logistic")
 cloud = RandomCloud(topology, n_networks, "uniform", generator)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 tic = time.perf_counter()
-result = progressive_reduction(cloud, X, y, get_scorer(scorer_name), step=2)
+result = progressive_reduction(cloud, X, y, get_proxy(scorer_name), step=2)
 seconds = time.perf_counter() - tic
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"before_kib": before, "peak_kib": after, "seconds": seconds,

@@ -42,11 +42,11 @@ def time_ours(X, y, batch_size, epochs, fast):
     weights = init_weights(topology, "glorot", torch.Generator().manual_seed(0))
     # MLPClassifier's Adam setting, epoch for epoch (not the library's default).
     config = TrainingConfig(
-        optimizer="adam",
+        solver="adam",
         alpha=0.0,
         batch_size=batch_size,
         early_stopping=False,
-        max_epochs=epochs,
+        max_iter=epochs,
         n_iter_no_change=None,
         fast_step=fast,
     )

@@ -59,7 +59,7 @@ def run_dataset(name, seeds, hidden):
         return score, pipeline[-1].n_params_, seconds, converged
 
     # Warm-up: the first training in a process pays torch's optimiser import.
-    DenseMLPClassifier(max_epochs=1).fit(X_train[:10], y_train[:10])
+    DenseMLPClassifier(max_iter=1).fit(X_train[:10], y_train[:10])
     reference = RandomCloudClassifier(hidden_layer_sizes=hidden, random_state=42)
     make_pipeline(MinMaxScaler(), reference).fit(X_train, y_train)
     target = reference.topology_.hidden_layer_sizes

@@ -37,14 +37,14 @@ DATASETS = [
 # One option changed at a time from the current defaults.
 VARIATIONS = [
     {},
-    {"scorer": "train_accuracy"},
+    {"proxy": "train_accuracy"},
     {"selection": "best"},
     {"init": "uniform"},
     {"init": "glorot"},
     {"activation": "tanh"},
-    {"activation": "sigmoid", "init": "glorot"},
+    {"activation": "logistic", "init": "glorot"},
     {"weights": "reinit"},
-    {"tolerance": 0.02},
+    {"selection_tolerance": 0.02},
 ]
 
 

@@ -61,14 +61,14 @@ RECIPES = {
     # The defaults before this sweep: Adam at 1e-3, min(200, n) rows per
     # batch, no penalty, no validation split, 32 hidden units.
     "previous": {
-        "optimizer": "adam",
+        "solver": "adam",
         "alpha": 0.0,
         "early_stopping": False,
         "hidden_layer_sizes": (32,),
     },
     # One change at a time from the defaults.
-    "adam": {"optimizer": "adam"},
-    "lbfgs": {"optimizer": "lbfgs"},
+    "adam": {"solver": "adam"},
+    "lbfgs": {"solver": "lbfgs"},
     "alpha=1e-4": {"alpha": 1e-4},
     "alpha=0.1": {"alpha": 0.1},
     "alpha=10": {"alpha": 10.0},
@@ -321,7 +321,7 @@ def main():
     datasets = [DATASETS[name]() for name in args.datasets]
     if args.timing_folds:
         # The first fit in a process pays torch's one-off imports.
-        DenseMLPClassifier(max_epochs=1).fit(np.eye(4), [0, 1, 0, 1])
+        DenseMLPClassifier(max_iter=1).fit(np.eye(4), [0, 1, 0, 1])
         rows = {}
         for dataset in datasets:
             rows[dataset.name] = time_side_by_side(dataset, args.timing_folds)

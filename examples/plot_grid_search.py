@@ -28,7 +28,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 # %%
 # The grid: 10 or 40 untrained networks in the cloud, and the two selection
 # rules: ``'best'`` trains the highest-scoring sub-network, ``'smallest'`` the
-# smallest one whose score is within ``tolerance`` of the best.
+# smallest one whose score is within ``selection_tolerance`` of the best.
 pipeline = Pipeline(
     [
         ("scale", MinMaxScaler()),

@@ -29,7 +29,7 @@ config = ProxyStudyConfig(
     n_topologies=16,
     depth_range=(1, 3),
     width_choices=(2, 4, 8, 16, 32),
-    max_epochs=100,
+    max_iter=100,
 )
 result = run_proxy_study(["wine"], config)
 
@@ -55,7 +55,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 )
 search = make_pipeline(
     MinMaxScaler(),
-    NASWOTSearchClassifier(n_samples=20, random_state=0),
+    NASWOTSearchClassifier(n_candidates=20, random_state=0),
 ).fit(X_train, y_train)
 print(
     f"selected {search[-1].topology_!r}, test accuracy "

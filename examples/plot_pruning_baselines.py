@@ -32,7 +32,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 
 # The first network trained in a process pays torch's one-off set-up (about a
 # second); a tiny warm-up fit keeps it out of the timings compared below.
-DenseMLPClassifier(max_epochs=1).fit(X_train[:10], y_train[:10])
+DenseMLPClassifier(max_iter=1).fit(X_train[:10], y_train[:10])
 
 # %%
 # Random Cloud first: its topology is the target of the pruning baselines.

@@ -33,7 +33,7 @@ models = {
 # The first network trained in a process pays torch's one-off import of its
 # optimiser machinery (about a second); a tiny warm-up fit keeps that out of
 # the timings below, so they compare the methods, not the import.
-DenseMLPClassifier(max_epochs=1).fit(X_train[:10], y_train[:10])
+DenseMLPClassifier(max_iter=1).fit(X_train[:10], y_train[:10])
 
 rows = []
 for name, model in models.items():

@@ -30,7 +30,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 ensembles = {}
 for pruning in (None, "pie"):
     model = SAEPEnsembleClassifier(
-        n_iterations=6,
+        n_rounds=6,
         width=8,
         pruning=pruning,
         random_state=0,

@@ -30,7 +30,8 @@ from .init import draw_layer, init_weights
 __all__ = ["BLOCK_BYTES", "RandomCloud", "prefix_accuracy", "reduction_stages"]
 
 _INPLACE_ACTIVATIONS = {
-    "sigmoid": torch.sigmoid_,
+    "identity": lambda tensor: tensor,
+    "logistic": torch.sigmoid_,
     "relu": torch.relu_,
     "tanh": torch.tanh_,
 }
@@ -71,7 +72,9 @@ def reduction_stages(hidden_layer_sizes, step):
     return stages
 
 
-def prefix_accuracy(features, coefs, intercept, y, widths, loo_targets=None):
+def prefix_accuracy(
+    features, coefs, intercept, y, widths, loo_targets=None, sample_weight=None
+):
     """Accuracy of every truncated linear read-out, in one batched matmul.
 
     The read-out truncated to its first ``k`` features has logits
@@ -99,12 +102,14 @@ def prefix_accuracy(features, coefs, intercept, y, widths, loo_targets=None):
         ``(yhat_i - h_ii t_i) / (1 - h_ii)`` with leverage
         ``h_ii = sum_j U_ij^2``, itself a masked sum over features; the
         positive denominator does not change the argmax and is skipped.
+    sample_weight : Tensor of shape (n_samples,) or None, default=None
+        Weights of the samples in the accuracy.
 
     Returns
     -------
     accuracy : Tensor of shape (n_networks, len(widths)), float64
-        Fraction of samples whose argmax logit is the true class (the first
-        maximal class wins ties).
+        Fraction (weighted by ``sample_weight``) of samples whose argmax logit
+        is the true class (the first maximal class wins ties).
     """
     n_networks, n_samples, n_features = features.shape
     binary = coefs.shape[-1] == 2
@@ -130,7 +135,9 @@ def prefix_accuracy(features, coefs, intercept, y, widths, loo_targets=None):
         offset = intercept[:, None, None, :].expand(-1, 1, n_widths, -1)
         offset = offset.reshape(n_networks, 1, n_widths * n_outputs)
     correct = torch.zeros(
-        (n_networks, n_widths), dtype=torch.int64, device=features.device
+        (n_networks, n_widths),
+        dtype=torch.int64 if sample_weight is None else torch.float64,
+        device=features.device,
     )
     rows = max(1, _PREFIX_BLOCK_ELEMENTS // (n_networks * n_widths * n_outputs))
     # One buffer for every block's logits: same-sized temporaries allocated and
@@ -160,8 +167,14 @@ def prefix_accuracy(features, coefs, intercept, y, widths, loo_targets=None):
             hits = (logits[..., 0] > 0) == (y_block == 1)[None, :, None]
         else:
             hits = logits.argmax(dim=-1) == y_block[None, :, None]
-        correct += hits.sum(dim=1)
-    return correct.to(torch.float64) / n_samples
+        if sample_weight is None:
+            correct += hits.sum(dim=1)
+        else:
+            weights = sample_weight[start : start + rows].to(torch.float64)
+            correct += torch.einsum("nrw,r->nw", hits.to(torch.float64), weights)
+    if sample_weight is None:
+        return correct.to(torch.float64) / n_samples
+    return correct / sample_weight.to(torch.float64).sum()
 
 
 class RandomCloud:

@@ -58,13 +58,15 @@ def mix(probas, weights=None):
     return np.tensordot(weights / weights.sum(), probas, axes=1)
 
 
-def log_loss(proba, y):
-    """Mean negative log-likelihood of the labels ``y`` (class indices)."""
+def log_loss(proba, y, sample_weight=None):
+    """Mean (weighted) negative log-likelihood of the labels ``y`` (class indices)."""
     picked = np.asarray(proba)[np.arange(len(y)), np.asarray(y)]
-    return float(-np.mean(np.log(np.clip(picked, _EPS, None))))
+    return float(
+        -np.average(np.log(np.clip(picked, _EPS, None)), weights=sample_weight)
+    )
 
 
-def fit_mixture_weights(probas, y):
+def fit_mixture_weights(probas, y, sample_weight=None):
     """Mixture weights minimising the log-loss of :func:`mix` on ``(probas, y)``.
 
     The weights are a softmax of free parameters (so they stay on the
@@ -79,14 +81,19 @@ def fit_mixture_weights(probas, y):
     if n_members == 1:
         return np.ones(1)
     picked = probas[:, np.arange(len(y)), np.asarray(y)]  # (n_members, n_samples)
+    row_weight = (
+        np.full(len(y), 1.0 / len(y))
+        if sample_weight is None
+        else np.asarray(sample_weight, dtype=float) / np.sum(sample_weight)
+    )
 
     def objective(theta):
         weights = softmax(theta)
         mixed = np.clip(weights @ picked, _EPS, None)
         # d/dtheta of -mean(log(w @ picked)) through the softmax.
-        grad_w = -(picked / mixed).mean(axis=1)
+        grad_w = -(picked / mixed) @ row_weight
         grad = weights * (grad_w - weights @ grad_w)
-        return float(-np.mean(np.log(mixed))), grad
+        return float(-(np.log(mixed) @ row_weight)), grad
 
     result = minimize(objective, np.zeros(n_members), jac=True, method="L-BFGS-B")
     return softmax(result.x)
@@ -216,11 +223,12 @@ def prune_accuracy(probas, y, weights=None, sign="intuitive"):
     return kept
 
 
-def prune_entropy(predictions, y, lambda_=0.5, rng=None):
+def prune_entropy(predictions, y, diversity_weight=0.5, rng=None):
     """PIE: greedily keep ``n - 1`` members, diverse and relevant.
 
     The pair score of members ``i != j`` is
-    ``lambda_ * VI(h_i, h_j) + (1 - lambda_) * (MI(h_i, y) + MI(h_j, y)) / 2``
+    ``w * VI(h_i, h_j) + (1 - w) * (MI(h_i, y) + MI(h_j, y)) / 2``, ``w`` the
+    ``diversity_weight``,
     with normalised variation of information and mutual information of their
     predicted labels. Starting from one random member, the member with the
     largest summed pair score to those already chosen is added until
@@ -231,7 +239,7 @@ def prune_entropy(predictions, y, lambda_=0.5, rng=None):
     predictions : ndarray of shape (n_members, n_samples)
         Predicted class indices.
     y : ndarray of shape (n_samples,)
-    lambda_ : float in [0, 1], default=0.5
+    diversity_weight : float in [0, 1], default=0.5
         Weight of diversity against relevance.
     rng : numpy.random.Generator or None
         Draws the starting member (None: ``numpy.random.default_rng(0)``).
@@ -251,9 +259,9 @@ def prune_entropy(predictions, y, lambda_=0.5, rng=None):
     for i in range(n_members):
         for j in range(i + 1, n_members):
             score = (
-                lambda_
+                diversity_weight
                 * normalized_variation_of_information(predictions[i], predictions[j])
-                + (1 - lambda_) * (relevance[i] + relevance[j]) / 2
+                + (1 - diversity_weight) * (relevance[i] + relevance[j]) / 2
             )
             pair[i, j] = pair[j, i] = score
     chosen = [int(rng.integers(n_members))]

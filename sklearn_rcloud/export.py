@@ -72,7 +72,7 @@ def probability_module(estimator):
     >>> from sklearn_rcloud import DenseMLPClassifier
     >>> from sklearn_rcloud.export import probability_module
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = DenseMLPClassifier(hidden_layer_sizes=(8,), max_epochs=5).fit(X, y)
+    >>> clf = DenseMLPClassifier(hidden_layer_sizes=(8,), max_iter=5).fit(X, y)
     >>> proba = probability_module(clf)(torch.as_tensor(X[:2], dtype=torch.float32))
     >>> tuple(proba.shape)
     (2, 3)

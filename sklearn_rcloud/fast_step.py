@@ -5,14 +5,15 @@ most of its time in per-operation overhead (autograd's graph, the optimiser's
 per-parameter Python loop), not in arithmetic. :class:`MLPStep` does the same
 step with the few tensor operations it needs: the forward pass keeps the
 activations, the backward pass is written out for ``Linear`` layers with ReLU,
-sigmoid or tanh, and Adam or SGD update all parameters with
+logistic, tanh or identity activations, and Adam or SGD (with momentum)
+update all parameters with
 ``torch._foreach_*`` operations. Its gradients and updates equal autograd's and
 ``torch.optim``'s (tested).
 
 It applies only where it is exact: a ``Sequential`` of ``Linear`` layers and
 those activations, without pruning masks, trained with cross-entropy or the
-sigmoid squared error (with an optional L2 penalty on the weights), by Adam
-or SGD with default options besides the learning rate, or by
+sigmoid squared error (with an optional L2 penalty on the weights and
+optional per-sample weights), by Adam or SGD without weight decay, or by
 ``torch.optim.LBFGS``, for which the same gradients serve as its closure.
 Adam uses torch's fused kernel where it exists for the device (CPU since
 torch 2.4), else ``torch._foreach_*`` operations.
@@ -27,12 +28,10 @@ from torch import nn
 
 __all__ = ["MLPStep", "make_step"]
 
-_ACTIVATIONS = (nn.ReLU, nn.Sigmoid, nn.Tanh)
+_ACTIVATIONS = (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Identity)
 
-# torch.optim.Adam's defaults, as the fused kernel takes them.
-_ADAM = dict(
-    beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8, amsgrad=False, maximize=False
-)
+# Options of the fused Adam kernel that the library never changes.
+_ADAM_FIXED = dict(weight_decay=0.0, amsgrad=False, maximize=False)
 
 
 def _layers(module):
@@ -51,7 +50,7 @@ def _layers(module):
     return linears, activations
 
 
-def make_step(module, loss, optimizer, lr, l2=0.0):
+def make_step(module, loss, optimizer, lr, l2=0.0, **options):
     """An :class:`MLPStep` for this training setting, or None where it is not exact.
 
     Parameters
@@ -62,13 +61,15 @@ def make_step(module, loss, optimizer, lr, l2=0.0):
     lr : float
     l2 : float, default=0.0
         L2 penalty on the weights, as :class:`MLPStep` defines it.
+    **options
+        The optimiser's options, as :class:`MLPStep` takes them.
     """
     layers = _layers(module)
     if layers is None or loss not in ("cross_entropy", "mse"):
         return None
     if optimizer not in ("adam", "sgd", "lbfgs"):
         return None
-    return MLPStep(*layers, loss=loss, optimizer=optimizer, lr=lr, l2=l2)
+    return MLPStep(*layers, loss=loss, optimizer=optimizer, lr=lr, l2=l2, **options)
 
 
 class MLPStep:
@@ -79,21 +80,41 @@ class MLPStep:
     linears : list of torch.nn.Linear
         Updated in place.
     activations : list of torch.nn.Module
-        One activation module (ReLU, Sigmoid or Tanh) per hidden layer.
+        One activation module (ReLU, Sigmoid, Tanh or Identity) per hidden
+        layer.
     loss : {'cross_entropy', 'mse'}
         Mean cross-entropy of the logits, or the mean over the batch of
         ``0.5 * ||sigmoid(logits) - onehot||^2``.
     optimizer : {'adam', 'sgd', 'lbfgs'}
-        ``torch.optim.Adam`` with its defaults (betas 0.9, 0.999, eps 1e-8)
-        or plain ``torch.optim.SGD``. With 'lbfgs' the step only computes
-        gradients (:meth:`closure`); ``torch.optim.LBFGS`` updates.
+        ``torch.optim.Adam`` or ``torch.optim.SGD`` with the options below.
+        With 'lbfgs' the step only computes gradients (:meth:`closure`);
+        ``torch.optim.LBFGS`` updates.
     lr : float
     l2 : float, default=0.0
         L2 penalty: ``0.5 * l2 * sum(||W||^2)`` is added to the mean batch
         loss (weights only, not biases).
+    betas : (float, float), default=(0.9, 0.999)
+    eps : float, default=1e-8
+        Adam's options, as ``torch.optim.Adam`` takes them.
+    momentum : float, default=0.0
+    nesterov : bool, default=False
+        SGD's options, as ``torch.optim.SGD`` takes them (no dampening).
     """
 
-    def __init__(self, linears, activations, loss, optimizer, lr, l2=0.0):
+    def __init__(
+        self,
+        linears,
+        activations,
+        loss,
+        optimizer,
+        lr,
+        l2=0.0,
+        *,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        momentum=0.0,
+        nesterov=False,
+    ):
         self.linears = linears
         self.l2 = float(l2)
         self.activation = type(activations[0]) if activations else None
@@ -107,6 +128,11 @@ class MLPStep:
         self.step_count = 0
         self._minus_ones = {}
         self._last_evaluation = None
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = float(eps)
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.momentum_buffers = None
         if optimizer == "adam":
             self.exp_avg = [torch.zeros_like(p) for p in self.params]
             self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
@@ -122,6 +148,8 @@ class MLPStep:
             return torch.relu(z)
         if self.activation is nn.Sigmoid:
             return torch.sigmoid(z)
+        if self.activation is nn.Identity:
+            return z
         return torch.tanh(z)
 
     def _activation_grad(self, grad, a):
@@ -130,6 +158,8 @@ class MLPStep:
             return torch.ops.aten.threshold_backward(grad, a, 0.0)
         if self.activation is nn.Sigmoid:
             return torch.ops.aten.sigmoid_backward(grad, a)
+        if self.activation is nn.Identity:
+            return grad
         return torch.ops.aten.tanh_backward(grad, a)
 
     def _minus_one(self, like):
@@ -139,13 +169,22 @@ class MLPStep:
             self._minus_ones[key] = torch.full_like(like[:, :1], -1.0)
         return self._minus_ones[key]
 
-    def gradients(self, X, y):
+    def gradients(self, X, y, sample_weight=None):
         """Per-sample losses and gradients (weight, bias per layer).
+
+        Parameters
+        ----------
+        X : Tensor of shape (batch, n_features)
+        y : Tensor of shape (batch,), class indices
+        sample_weight : Tensor of shape (batch,) or None, default=None
+            Each sample's loss is multiplied by its weight before the batch
+            mean (weights are normalised by the caller to average one over
+            the training set, so the mean is the weighted average).
 
         Returns
         -------
         losses : Tensor of shape (batch,)
-            Loss of every sample (its mean is the batch loss).
+            Loss of every sample, weighted (its mean is the batch loss).
         grads : list of Tensor
             In ``params`` order: weight0, bias0, weight1, bias1, ...
         """
@@ -167,6 +206,9 @@ class MLPStep:
             error = probs.scatter_add(1, y, self._minus_one(probs))
             losses = 0.5 * error.square().sum(dim=1)
             grad = torch.ops.aten.sigmoid_backward(error, probs)
+        if sample_weight is not None:
+            sample_weight = sample_weight.to(grad.dtype)
+            grad.mul_(sample_weight[:, None])
         grad.div_(batch)
 
         grads = []
@@ -181,12 +223,14 @@ class MLPStep:
                 grad = self._activation_grad(grad @ self.weights[index], a_in)
         grads.reverse()  # now weight0, bias0, weight1, bias1, ...
         losses = losses.reshape(-1)
+        if sample_weight is not None:
+            losses = losses * sample_weight
         if self.l2:
             squared_norm = torch.stack(torch._foreach_norm(self.weights)).square().sum()
             losses = losses + 0.5 * self.l2 * squared_norm
         return losses, grads
 
-    def closure(self, X, y):
+    def closure(self, X, y, sample_weight=None):
         """A closure for ``torch.optim.LBFGS``: sets ``.grad``, returns the loss.
 
         The per-sample losses of its first evaluation (the loss before the
@@ -196,7 +240,12 @@ class MLPStep:
         bitwise the last ones evaluated on the same data, the cached result
         is returned instead of a second forward and backward pass.
         """
-        data = (X.data_ptr(), X.shape, y.data_ptr())
+        data = (
+            X.data_ptr(),
+            X.shape,
+            y.data_ptr(),
+            None if sample_weight is None else sample_weight.data_ptr(),
+        )
 
         def evaluate():
             flat = torch.cat([param.detach().reshape(-1) for param in self.params])
@@ -209,7 +258,7 @@ class MLPStep:
                 losses, grads = cached[2], cached[3]
             else:
                 with torch.no_grad():
-                    losses, grads = self.gradients(X, y)
+                    losses, grads = self.gradients(X, y, sample_weight)
                 self._last_evaluation = (data, flat, losses, grads)
             for param, grad in zip(self.params, grads):
                 param.grad = grad
@@ -222,12 +271,12 @@ class MLPStep:
 
     # --------------------------------------------------------------- update
     @torch.no_grad()
-    def __call__(self, X, y):
+    def __call__(self, X, y, sample_weight=None):
         """Take one step on the batch; return the per-sample losses before it."""
-        losses, grads = self.gradients(X, y)
+        losses, grads = self.gradients(X, y, sample_weight)
         self.step_count += 1
         if self.optimizer == "sgd":
-            torch._foreach_add_(self.params, grads, alpha=-self.lr)
+            self._sgd(grads)
         elif self.fused:
             torch._foreach_add_(self.state_steps, 1.0)
             torch._fused_adam_(
@@ -238,14 +287,34 @@ class MLPStep:
                 [],
                 self.state_steps,
                 lr=self.lr,
-                **_ADAM,
+                beta1=self.betas[0],
+                beta2=self.betas[1],
+                eps=self.eps,
+                **_ADAM_FIXED,
             )
         else:
             self._foreach_adam(grads)
         return losses
 
+    def _sgd(self, grads):
+        """``torch.optim.SGD``'s update, momentum and Nesterov included."""
+        if self.momentum:
+            if self.momentum_buffers is None:
+                # torch starts the buffer at the first gradient.
+                self.momentum_buffers = [g.clone() for g in grads]
+            else:
+                torch._foreach_mul_(self.momentum_buffers, self.momentum)
+                torch._foreach_add_(self.momentum_buffers, grads)
+            if self.nesterov:
+                grads = torch._foreach_add(
+                    grads, self.momentum_buffers, alpha=self.momentum
+                )
+            else:
+                grads = self.momentum_buffers
+        torch._foreach_add_(self.params, grads, alpha=-self.lr)
+
     def _foreach_adam(self, grads):
-        beta1, beta2, eps = _ADAM["beta1"], _ADAM["beta2"], _ADAM["eps"]
+        (beta1, beta2), eps = self.betas, self.eps
         torch._foreach_lerp_(self.exp_avg, grads, 1 - beta1)
         torch._foreach_mul_(self.exp_avg_sq, beta2)
         torch._foreach_addcmul_(self.exp_avg_sq, grads, grads, 1 - beta2)
@@ -274,7 +343,10 @@ def _fused_adam_available(device):
             [],
             [torch.ones((), device=device)],
             lr=0.0,
-            **_ADAM,
+            beta1=0.9,
+            beta2=0.999,
+            eps=1e-8,
+            **_ADAM_FIXED,
         )
     except (RuntimeError, NotImplementedError):
         return False

@@ -14,7 +14,13 @@ __all__ = ["INITS", "draw_layer", "init_bounds", "init_weights"]
 
 INITS = ("uniform", "kaiming", "glorot")
 
-_GAINS = {"relu": math.sqrt(2.0), "tanh": 5.0 / 3.0, "sigmoid": 1.0, None: 1.0}
+_GAINS = {
+    "relu": math.sqrt(2.0),
+    "tanh": 5.0 / 3.0,
+    "logistic": 1.0,
+    "identity": 1.0,
+    None: 1.0,
+}
 
 
 def init_bounds(init, fan_in, fan_out, activation):
@@ -27,7 +33,7 @@ def init_bounds(init, fan_in, fan_out, activation):
         ``'kaiming'``: He uniform, ``gain * sqrt(3 / fan_in)`` with the gain of
         ``activation``; biases U[-1/sqrt(fan_in), 1/sqrt(fan_in)] as in PyTorch.
         ``'glorot'``: scikit-learn's MLP rule, ``sqrt(f / (fan_in + fan_out))``
-        with f = 2 for sigmoid and 6 otherwise, biases alike.
+        with f = 2 for 'logistic' and 6 otherwise, biases alike.
     fan_in, fan_out : int
         Layer widths.
     activation : str or None
@@ -38,7 +44,7 @@ def init_bounds(init, fan_in, fan_out, activation):
     if init == "kaiming":
         return _GAINS[activation] * math.sqrt(3.0 / fan_in), 1.0 / math.sqrt(fan_in)
     if init == "glorot":
-        factor = 2.0 if activation == "sigmoid" else 6.0
+        factor = 2.0 if activation == "logistic" else 6.0
         bound = math.sqrt(factor / (fan_in + fan_out))
         return bound, bound
     raise ValueError(f"init must be one of {INITS}, got {init!r}.")

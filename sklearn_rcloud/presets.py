@@ -25,14 +25,15 @@ PAPER_DATASETS = {
 
 _COMMON = {
     "n_networks": 50,
-    "activation": "sigmoid",
+    "activation": "logistic",
     "init": "uniform",
-    "scorer": "train_accuracy",
+    "proxy": "train_accuracy",
     "selection": "best",
     "weights": "inherit",
     "loss": "mse",
-    "optimizer": "sgd",
-    "lr": 0.1,
+    "solver": "sgd",
+    "learning_rate_init": 0.1,
+    "momentum": 0.0,
     "alpha": 0.0,
     "batch_size": 1,
     "early_stopping": False,
@@ -61,12 +62,12 @@ def paper_params(dataset=None, **overrides):
     --------
     >>> from sklearn_rcloud import RandomCloudClassifier, paper_params
     >>> clf = RandomCloudClassifier(**paper_params("sonar", random_state=42))
-    >>> clf.hidden_layer_sizes, clf.threshold, clf.max_epochs
+    >>> clf.hidden_layer_sizes, clf.threshold, clf.max_iter
     ((8,), 0.55, 200)
     """
     params = dict(_COMMON)
     if dataset is None:
-        params.update(threshold=0.5, step=1, max_epochs=1000)
+        params.update(threshold=0.5, step=1, max_iter=1000)
     else:
         if dataset not in PAPER_DATASETS:
             raise ValueError(
@@ -74,7 +75,7 @@ def paper_params(dataset=None, **overrides):
             )
         hidden, threshold, step, epochs = PAPER_DATASETS[dataset]
         params.update(
-            hidden_layer_sizes=hidden, threshold=threshold, step=step, max_epochs=epochs
+            hidden_layer_sizes=hidden, threshold=threshold, step=step, max_iter=epochs
         )
     params.update(overrides)
     return params

@@ -22,6 +22,7 @@ __all__ = [
     "count_nonzero_parameters",
     "geometric_schedule",
     "hidden_sizes_for_sparsity",
+    "keep_zeros_pruned",
     "magnitude_keep",
     "make_pruning_permanent",
     "neuron_importance",
@@ -191,6 +192,17 @@ def make_pruning_permanent(module):
     for layer, name in _prunable(module):
         if prune.is_pruned(layer):
             prune.remove(layer, name)
+    return module
+
+
+def keep_zeros_pruned(module):
+    """Mask every zero weight of ``module`` so that training keeps it zero.
+
+    The inverse of :func:`make_pruning_permanent`, for a pruned network that
+    trains further.
+    """
+    for layer, name in _prunable(module):
+        prune.custom_from_mask(layer, name, getattr(layer, name).detach() != 0)
     return module
 
 

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+#: Hidden activations by MLPClassifier's names.
 ACTIVATIONS = {
-    "sigmoid": nn.Sigmoid,
-    "relu": nn.ReLU,
+    "identity": nn.Identity,
+    "logistic": nn.Sigmoid,
     "tanh": nn.Tanh,
+    "relu": nn.ReLU,
 }
 
 __all__ = ["ACTIVATIONS", "Topology", "module_weights"]
@@ -40,15 +42,15 @@ class Topology:
         model). Every width must be at least 1.
     n_outputs : int
         Width of the output layer (one unit per class, also for two classes).
-    activation : {'sigmoid', 'relu', 'tanh'}, default='relu'
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
         Activation after every hidden layer. The output layer returns logits;
         the loss or the prediction function applies the output non-linearity.
 
     Examples
     --------
     >>> from sklearn_rcloud import Topology
-    >>> Topology(60, (3,), 2, "sigmoid")
-    Topology(60-3-2, sigmoid, 191 params)
+    >>> Topology(60, (3,), 2, "logistic")
+    Topology(60-3-2, logistic, 191 params)
     """
 
     n_features: int
@@ -289,9 +291,13 @@ class Topology:
             )
         return self.keep_neurons(weights, [range(h) for h in hidden_layer_sizes])
 
+    @property
+    def layout(self) -> str:
+        """The layer widths as text, input first: ``'60-12-2'``."""
+        return "-".join(str(s) for s in self.layer_sizes)
+
     def __repr__(self) -> str:
-        shape = "-".join(str(s) for s in self.layer_sizes)
-        return f"Topology({shape}, {self.activation}, {self.n_params} params)"
+        return f"Topology({self.layout}, {self.activation}, {self.n_params} params)"
 
     __str__ = __repr__
 

@@ -20,22 +20,24 @@ torch's global random state.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping, EpochScoring
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
+from skorch.utils import to_tensor
 from torch import nn
 
 from .exceptions import TrainingDivergedError
 from .fast_step import make_step
+from .recipe import recipe_defaults
 
 __all__ = [
     "AUTO_EPOCHS",
@@ -47,19 +49,22 @@ __all__ = [
     "StopOnDivergence",
     "TensorBatchIterator",
     "TrainingConfig",
+    "continue_network",
     "flushing_denormals",
     "logits_to_proba",
+    "planned_max_iter",
     "predict_proba_module",
     "resolve_batch_size",
     "resolve_device",
     "resolve_early_stopping",
-    "resolve_max_epochs",
-    "resolve_optimizer",
+    "resolve_max_iter",
+    "resolve_solver",
     "train_network",
     "training_curve",
+    "validation_split",
 ]
 
-LOSSES = ("cross_entropy", "mse")
+#: The torch optimiser of every solver.
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
     "sgd": torch.optim.SGD,
@@ -77,16 +82,22 @@ AUTO_EPOCHS_VALIDATED = 1000
 
 
 class SigmoidMSELoss(nn.Module):
-    """``0.5 * ||sigmoid(logits) - onehot(y)||^2``, averaged over the batch.
+    """``0.5 * ||sigmoid(logits) - onehot(y)||^2``, averaged over the batch
+    (``reduction='mean'``) or per sample (``reduction='none'``).
 
     The Random Cloud paper's loss: sigmoid output units trained towards one-hot
     targets by squared error.
     """
 
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        self.reduction = reduction
+
     def forward(self, logits, target):
         onehot = nn.functional.one_hot(target.long(), logits.shape[1])
         error = torch.sigmoid(logits) - onehot.to(logits.dtype)
-        return 0.5 * error.pow(2).sum(dim=1).mean()
+        losses = 0.5 * error.pow(2).sum(dim=1)
+        return losses if self.reduction == "none" else losses.mean()
 
 
 class TensorBatchIterator:
@@ -97,7 +108,9 @@ class TensorBatchIterator:
     Parameters
     ----------
     dataset : skorch.dataset.Dataset
-        Holds ``X`` and optionally ``y`` as arrays or tensors.
+        Holds ``X`` and optionally ``y`` as arrays or tensors; ``X`` may be a
+        dict ``{"X": X, "sample_weight": w}`` (see :func:`train_network`),
+        whose batches are dicts alike.
     batch_size : int
     shuffle : bool, default=False
     generator : torch.Generator or None, default=None
@@ -105,7 +118,12 @@ class TensorBatchIterator:
     """
 
     def __init__(self, dataset, batch_size=128, shuffle=False, generator=None, **_):
-        self.X = torch.as_tensor(dataset.X)
+        X = dataset.X
+        weights = None
+        if isinstance(X, dict):
+            X, weights = X["X"], X["sample_weight"]
+        self.X = torch.as_tensor(X)
+        self.sample_weight = None if weights is None else torch.as_tensor(weights)
         y = dataset.y
         self.y = (
             torch.zeros(len(self.X)) if y is None else torch.as_tensor(np.asarray(y))
@@ -119,14 +137,25 @@ class TensorBatchIterator:
 
     def __iter__(self):
         n_samples = len(self.X)
+        X, y, weights = self.X, self.y, self.sample_weight
         if self.shuffle and self.batch_size < n_samples:
             order = torch.randperm(n_samples, generator=self.generator)
-            X, y = self.X[order], self.y[order]
-        else:
-            X, y = self.X, self.y
+            X, y = X[order], y[order]
+            weights = None if weights is None else weights[order]
         for start in range(0, n_samples, self.batch_size):
             stop = start + self.batch_size
-            yield X[start:stop], y[start:stop]
+            if weights is None:
+                yield X[start:stop], y[start:stop]
+            else:
+                batch = {"X": X[start:stop], "sample_weight": weights[start:stop]}
+                yield batch, y[start:stop]
+
+
+def _split_batch(X_batch):
+    """``(X, sample_weight or None)`` of a batch from :class:`TensorBatchIterator`."""
+    if isinstance(X_batch, dict):
+        return X_batch["X"], X_batch["sample_weight"]
+    return X_batch, None
 
 
 class MLPNetClassifier(NeuralNetClassifier):
@@ -141,13 +170,31 @@ class MLPNetClassifier(NeuralNetClassifier):
     path. Set ``fast_step_setting = None`` for skorch's own epoch.
     """
 
-    #: ``(loss, optimizer, lr, l2)`` for :func:`make_step`, or None for autograd.
+    #: ``(loss, optimizer, lr, l2, options)`` for :func:`make_step`, or None
+    #: for autograd.
     fast_step_setting = None
     #: ``0.5 * l2 * sum(||W||^2)`` is added to every training batch's mean loss.
     l2 = 0.0
 
+    @property
+    def _default_callbacks(self):
+        # Validation accuracy is weighted by the rows' sample weights: the
+        # engine adds its own "valid_acc" (see train_network).
+        return [(n, c) for n, c in super()._default_callbacks if n != "valid_acc"]
+
+    def infer(self, x, **fit_params):
+        # A batch with sample weights is a dict; the network takes only X.
+        x, _ = _split_batch(x)
+        return super().infer(x, **fit_params)
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        # The criterion returns per-sample losses (reduction='none'), so that
+        # sample weights apply before the mean.
+        losses = self.criterion_(y_pred, to_tensor(y_true, device=self.device))
+        _, weights = _split_batch(X)
+        if weights is not None:
+            losses = losses * to_tensor(weights, device=self.device)
+        loss = losses.mean()
         if training and self.l2:
             weights = [m.weight for m in self.module_ if isinstance(m, nn.Linear)]
             squared_norm = sum(w.square().sum() for w in weights)
@@ -160,7 +207,8 @@ class MLPNetClassifier(NeuralNetClassifier):
         cached = getattr(self, "mlp_step_", None)
         if cached is not None and cached.linears[0] is self.module_[0]:
             return cached
-        self.mlp_step_ = make_step(self.module_, *self.fast_step_setting)
+        loss, optimizer, lr, l2, options = self.fast_step_setting
+        self.mlp_step_ = make_step(self.module_, loss, optimizer, lr, l2, **options)
         return self.mlp_step_
 
     def __getstate__(self):
@@ -179,15 +227,18 @@ class MLPNetClassifier(NeuralNetClassifier):
         if not self.module_.training:  # a recursive walk over every layer
             self.module_.train()
         losses = []
-        for X_batch, y_batch in iterator:
+        for batch, y_batch in iterator:
+            X_batch, weights = _split_batch(batch)
             X_batch = X_batch.to(self.device, non_blocking=True)
             y_batch = y_batch.to(self.device, non_blocking=True)
+            if weights is not None:
+                weights = weights.to(self.device, non_blocking=True)
             if step.optimizer == "lbfgs":
-                closure = step.closure(X_batch, y_batch)
+                closure = step.closure(X_batch, y_batch, weights)
                 self.optimizer_.step(closure)
                 losses.append(step.first_losses)
             else:
-                losses.append(step(X_batch, y_batch))
+                losses.append(step(X_batch, y_batch, weights))
         # Per-sample losses, reduced once per epoch rather than once per step.
         per_sample = torch.cat(losses)
         self.history.new_batch()
@@ -202,57 +253,108 @@ class StopOnDivergence(Callback):
     Checked after every epoch on the epoch's mean training (and validation)
     loss: a NaN or infinite loss never recovers, so the remaining epochs would
     only spend time on a network that predicts garbage.
+
+    Parameters
+    ----------
+    line_search : bool, default=False
+        The solver sets its own steps (L-BFGS): a non-finite loss there is a
+        line search that stepped out of float32's range (seen on tiny,
+        degenerate data with deep networks), not a learning rate too large.
+        Training then stops at the last epoch with a finite loss, restoring
+        its weights, with a ``ConvergenceWarning``.
     """
+
+    def __init__(self, line_search=False):
+        self.line_search = line_search
+
+    def on_train_begin(self, net, **kwargs):
+        self.has_finite_ = False
+        if self.line_search:
+            # Two buffers, swapped rather than reallocated: one foreach copy
+            # per epoch.
+            params = list(net.module_.parameters())
+            self.epoch_start_ = [torch.empty_like(p) for p in params]
+            self.last_finite_ = [torch.empty_like(p) for p in params]
+
+    def on_epoch_begin(self, net, **kwargs):
+        if self.line_search:
+            # An epoch's training loss is that of the weights it starts from.
+            with torch.no_grad():
+                torch._foreach_copy_(self.epoch_start_, list(net.module_.parameters()))
 
     def on_epoch_end(self, net, **kwargs):
         epoch = net.history[-1]
         for key in ("train_loss", "valid_loss"):
             value = epoch.get(key)
             if value is not None and not np.isfinite(value):
+                if self.line_search and self.has_finite_:
+                    self._restore_last_finite(net, epoch["epoch"])
                 raise TrainingDivergedError(
                     f"Training diverged at epoch {epoch['epoch']}: the {key} is "
                     f"{value}. {_DIVERGENCE_ADVICE}"
                 )
+        if self.line_search:
+            self.last_finite_, self.epoch_start_ = self.epoch_start_, self.last_finite_
+            self.has_finite_ = True
+
+    def _restore_last_finite(self, net, epoch):
+        # The weights whose loss the previous epoch recorded.
+        with torch.no_grad():
+            torch._foreach_copy_(list(net.module_.parameters()), self.last_finite_)
+        net.history.pop()
+        warnings.warn(
+            f"L-BFGS's line search left float32's range at iteration {epoch}; "
+            f"training stopped at iteration {epoch - 1}, the last with a finite "
+            "loss. Scale the features, or use a shallower network.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+        # skorch ends training cleanly on KeyboardInterrupt.
+        raise KeyboardInterrupt
 
 
 _DIVERGENCE_ADVICE = (
     "Scale the features (e.g. with StandardScaler or MinMaxScaler in a "
-    "Pipeline) or lower `lr`."
+    "Pipeline) or lower `learning_rate_init`."
 )
 
 
-@dataclass
-class TrainingConfig:
-    """How a network is trained; see the estimators' docstrings for each field."""
+def _config_from_estimator(cls, estimator, **overrides):
+    """Read the training fields from an estimator's parameters.
 
-    loss: str = "cross_entropy"
-    optimizer: str = "auto"
-    lr: float = 1e-3
-    alpha: float = 1.0
-    batch_size: object = "auto"
-    max_epochs: object = "auto"
-    early_stopping: object = "auto"
-    validation_fraction: float = 0.1
-    n_iter_no_change: object = 10
-    tol: float = 1e-4
-    device: str = "cpu"
-    verbose: int = 0
-    fast_step: bool = True
-
-    @classmethod
-    def from_estimator(cls, estimator, **overrides):
-        """Read the training fields from an estimator's parameters.
-
-        Fields given in ``overrides`` replace the estimator's (or stand in for
-        parameters it does not have, such as ``max_epochs`` of the pruning
-        estimators, which train in phases).
-        """
-        values = {
+    Fields given in ``overrides`` replace the estimator's (or stand in for
+    parameters it does not have).
+    """
+    return cls(
+        **{
             name: overrides[name] if name in overrides else getattr(estimator, name)
             for name in cls.__dataclass_fields__
             if name in overrides or hasattr(estimator, name)
         }
-        return cls(**values)
+    )
+
+
+#: How a network is trained: the fields are the training parameters of
+#: :data:`~sklearn_rcloud.recipe.TRAINING_PARAMETERS` that the engine reads,
+#: with the same defaults, and ``fast_step`` (use
+#: :class:`~sklearn_rcloud.fast_step.MLPStep` where it is exact).
+TrainingConfig = dataclasses.make_dataclass(
+    "TrainingConfig",
+    [
+        *(
+            (name, object, dataclasses.field(default=default))
+            for name, default in recipe_defaults().items()
+        ),
+        ("fast_step", bool, dataclasses.field(default=True)),
+    ],
+    namespace={"from_estimator": classmethod(_config_from_estimator)},
+)
+TrainingConfig.__module__ = __name__
+TrainingConfig.__doc__ = (
+    "How a network is trained: the training parameters of the recipe "
+    "(:data:`sklearn_rcloud.recipe.TRAINING_PARAMETERS`) that the engine "
+    "reads, with the same names and defaults, and ``fast_step``."
+)
 
 
 @contextlib.contextmanager
@@ -289,16 +391,16 @@ def resolve_device(device):
     return device
 
 
-def resolve_optimizer(optimizer, n_samples):
-    """The optimiser that trains ``n_samples`` rows; ``'auto'`` picks by size.
+def resolve_solver(solver, n_samples):
+    """The solver that trains ``n_samples`` rows; ``'auto'`` picks by size.
 
     ``'auto'`` is full-batch L-BFGS up to :data:`LBFGS_MAX_SAMPLES` training
     rows, where a quasi-Newton method converges in a few hundred cheap
     iterations, and Adam on mini-batches above, where a full-batch step costs
     more than many stochastic ones.
     """
-    if optimizer != "auto":
-        return optimizer
+    if solver != "auto":
+        return solver
     return "lbfgs" if n_samples <= LBFGS_MAX_SAMPLES else "adam"
 
 
@@ -315,7 +417,7 @@ def resolve_early_stopping(early_stopping, n_samples):
     return bool(early_stopping)
 
 
-def resolve_max_epochs(max_epochs, n_samples, batch_size, early_stopping):
+def resolve_max_iter(max_iter, n_samples, batch_size, early_stopping):
     """The epoch budget; ``'auto'`` depends on the stopping rule.
 
     With a validation split the validation loss decides when to stop, and
@@ -325,8 +427,8 @@ def resolve_max_epochs(max_epochs, n_samples, batch_size, early_stopping):
     (L-BFGS, or any optimiser on at most one batch of rows) takes one step per
     epoch, and 200 steps do not bring a small data set to convergence.
     """
-    if max_epochs != "auto":
-        return int(max_epochs)
+    if max_iter != "auto":
+        return int(max_iter)
     if early_stopping:
         return AUTO_EPOCHS_VALIDATED
     steps_per_epoch = -(-n_samples // batch_size)
@@ -334,28 +436,111 @@ def resolve_max_epochs(max_epochs, n_samples, batch_size, early_stopping):
     return max(AUTO_EPOCHS, min_epochs)
 
 
-def resolve_batch_size(batch_size, n_samples, optimizer):
+def resolve_batch_size(batch_size, n_samples, solver):
     """Rows per optimiser step; ``'auto'`` is ``min(200, n_samples)``.
 
     L-BFGS always takes the whole training set: its curvature pairs assume
     one fixed objective.
     """
-    if optimizer == "lbfgs":
+    if solver == "lbfgs":
         return n_samples
     if batch_size == "auto":
         return min(200, n_samples)
     return min(int(batch_size), n_samples)
 
 
-def _validation_split(X, y, fraction, seed):
+def planned_max_iter(config, n_samples):
+    """The epoch budget :func:`train_network` resolves for ``n_samples`` rows."""
+    solver = resolve_solver(config.solver, n_samples)
+    early_stopping = resolve_early_stopping(config.early_stopping, n_samples)
+    n_train = n_samples
+    if early_stopping:
+        n_train = n_samples - int(np.ceil(config.validation_fraction * n_samples))
+    batch_size = resolve_batch_size(config.batch_size, n_train, solver)
+    return resolve_max_iter(config.max_iter, n_train, batch_size, early_stopping)
+
+
+def validation_split(X, y, fraction, seed, sample_weight=None):
+    """Hold out ``fraction`` of the rows, stratified by ``y`` where it can be.
+
+    Returns
+    -------
+    X_fit, X_valid, y_fit, y_valid : ndarray
+    w_fit, w_valid : ndarray or None
+        The sample weights of either part (None when ``sample_weight`` is).
+    """
+    rows = np.arange(len(y))
     try:
-        return train_test_split(X, y, test_size=fraction, stratify=y, random_state=seed)
+        fit, valid = train_test_split(
+            rows, test_size=fraction, stratify=y, random_state=seed
+        )
     except ValueError:
         # Too few samples per class to stratify: split without stratification.
-        return train_test_split(X, y, test_size=fraction, random_state=seed)
+        fit, valid = train_test_split(rows, test_size=fraction, random_state=seed)
+    if sample_weight is None:
+        w_fit = w_valid = None
+    else:
+        w_fit, w_valid = sample_weight[fit], sample_weight[valid]
+    return X[fit], X[valid], y[fit], y[valid], w_fit, w_valid
 
 
-def train_network(module, X, y, config, seed):
+def _with_weights(X, weights):
+    """``X`` as the engine's training data: a dict when rows are weighted.
+
+    Weights are scaled to average one, so that a batch's mean weighted loss
+    estimates the weighted average loss whatever the batch size; weights that
+    are all equal leave ``X`` unweighted (the same computation as no weights).
+    """
+    if weights is None:
+        return X
+    weights = np.asarray(weights, dtype=np.float32)
+    weights = weights * (len(weights) / weights.sum(dtype=np.float64))
+    if np.all(weights == 1.0):
+        return X
+    return {"X": X, "sample_weight": weights.astype(np.float32)}
+
+
+def _weighted_accuracy(net, dataset, y):
+    """Validation accuracy, weighted by the validation rows' sample weights."""
+    predicted = net.predict(dataset)
+    correct = (predicted == np.asarray(y)).astype(np.float64)
+    _, weights = _split_batch(dataset.X)
+    if weights is None:
+        return float(correct.mean())
+    return float(np.average(correct, weights=np.asarray(weights, dtype=np.float64)))
+
+
+def _optimizer_options(solver, config):
+    """skorch ``optimizer__*`` options and the fast step's, for ``solver``."""
+    if solver == "lbfgs":
+        skorch_options = {
+            "optimizer__line_search_fn": "strong_wolfe",
+            # One iteration per epoch, so that epochs count iterations (as
+            # MLPClassifier's max_iter does for L-BFGS) and the stopping rule
+            # sees every one.
+            "optimizer__max_iter": 1,
+            # torch's default (1.25 x max_iter) would leave a one-iteration
+            # step no evaluations for its line search.
+            "optimizer__max_eval": 26,
+            "optimizer__history_size": 10,
+        }
+        return skorch_options, {}
+    if solver == "adam":
+        step_options = {
+            "betas": (float(config.beta_1), float(config.beta_2)),
+            "eps": float(config.epsilon),
+        }
+    else:
+        momentum = float(config.momentum)
+        step_options = {
+            "momentum": momentum,
+            # torch refuses Nesterov without momentum; it is plain SGD then.
+            "nesterov": bool(config.nesterovs_momentum) and momentum > 0,
+        }
+    return {f"optimizer__{k}": v for k, v in step_options.items()}, step_options
+
+
+def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
     """Train ``module`` in place through skorch.
 
     Parameters
@@ -369,6 +554,11 @@ def train_network(module, X, y, config, seed):
     config : TrainingConfig
     seed : int
         Seeds the shuffling generator and the validation split.
+    sample_weight : ndarray of shape (n_samples,) or None, default=None
+        Weights of the rows in the training loss and in the validation loss
+        and accuracy; the validation split takes each row's weight with it.
+    callbacks : sequence of (str, skorch.callbacks.Callback), default=()
+        More skorch callbacks, e.g. progress reporting.
 
     Returns
     -------
@@ -378,38 +568,50 @@ def train_network(module, X, y, config, seed):
         Seconds spent in ``net.fit``.
     """
     device = resolve_device(config.device)
-    optimizer = resolve_optimizer(config.optimizer, len(X))
+    solver = resolve_solver(config.solver, len(X))
     early_stopping = resolve_early_stopping(config.early_stopping, len(X))
     train_split = None
     if early_stopping:
-        X, X_valid, y, y_valid = _validation_split(
-            X, y, config.validation_fraction, seed
+        X, X_valid, y, y_valid, sample_weight, w_valid = validation_split(
+            X, y, config.validation_fraction, seed, sample_weight
         )
-        train_split = predefined_split(Dataset(X_valid, y_valid))
+        train_split = predefined_split(
+            Dataset(_with_weights(X_valid, w_valid), y_valid)
+        )
     n_samples = len(X)
-    batch_size = resolve_batch_size(config.batch_size, n_samples, optimizer)
-    max_epochs = resolve_max_epochs(
-        config.max_epochs, n_samples, batch_size, early_stopping
+    # ``alpha`` is divided by the (weighted) number of training rows, as in
+    # MLPClassifier's full-batch objective: every mini-batch estimates the
+    # same objective, whatever its size.
+    n_weighted = n_samples if sample_weight is None else float(np.sum(sample_weight))
+    batch_size = resolve_batch_size(config.batch_size, n_samples, solver)
+    max_epochs = resolve_max_iter(
+        config.max_iter, n_samples, batch_size, early_stopping
     )
-    lr, optimizer_options = config.lr, {}
-    if optimizer == "lbfgs":
-        # A quasi-Newton step has its own scale: the line search sets it.
-        lr = 1.0
-        optimizer_options = {
-            "optimizer__line_search_fn": "strong_wolfe",
-            # One iteration per epoch, so that epochs count iterations (as
-            # MLPClassifier's max_iter does for L-BFGS) and the stopping rule
-            # sees every one.
-            "optimizer__max_iter": 1,
-            # torch's default (1.25 x max_iter) would leave a one-iteration
-            # step no evaluations for its line search.
-            "optimizer__max_eval": 26,
-            "optimizer__history_size": 10,
-        }
+    # A quasi-Newton step has its own scale: the line search sets it.
+    lr = 1.0 if solver == "lbfgs" else config.learning_rate_init
+    skorch_options, step_options = _optimizer_options(solver, config)
+    verbose_table = config.verbose >= 2
 
-    callbacks = [("stop_on_divergence", StopOnDivergence())]
+    # The caller's callbacks see every epoch before a stopping rule ends
+    # training.
+    net_callbacks = [
+        ("stop_on_divergence", StopOnDivergence(line_search=solver == "lbfgs")),
+        *callbacks,
+    ]
+    if train_split is not None:
+        net_callbacks.append(
+            (
+                "valid_acc",
+                EpochScoring(
+                    _weighted_accuracy,
+                    lower_is_better=False,
+                    on_train=False,
+                    name="valid_acc",
+                ),
+            )
+        )
     if config.n_iter_no_change is not None:
-        callbacks.append(
+        net_callbacks.append(
             (
                 "early_stopping",
                 EarlyStopping(
@@ -418,7 +620,7 @@ def train_network(module, X, y, config, seed):
                     threshold=config.tol,
                     threshold_mode="abs",
                     load_best=early_stopping,
-                    sink=print if config.verbose else _silent,
+                    sink=print if verbose_table else _silent,
                 ),
             )
         )
@@ -431,44 +633,48 @@ def train_network(module, X, y, config, seed):
     net = MLPNetClassifier(
         module=module,
         criterion=criterion,
-        optimizer=OPTIMIZERS[optimizer],
+        criterion__reduction="none",
+        optimizer=OPTIMIZERS[solver],
         lr=lr,
         max_epochs=max_epochs,
         batch_size=batch_size,
         train_split=train_split,
         iterator_train=TensorBatchIterator,
         iterator_valid=TensorBatchIterator,
-        iterator_train__shuffle=True,
+        iterator_train__shuffle=bool(config.shuffle),
         iterator_train__generator=generator,
-        callbacks=callbacks,
+        callbacks=net_callbacks,
         classes=np.arange(_n_outputs(module)),
         predict_nonlinearity=(
             "auto" if config.loss == "cross_entropy" else _normalised_sigmoid
         ),
         device=device,
-        verbose=config.verbose,
-        **optimizer_options,
+        verbose=int(verbose_table),
+        **skorch_options,
     )
-    # ``alpha`` is divided by the number of training rows, as in
-    # MLPClassifier's full-batch objective: every mini-batch estimates the
-    # same objective, whatever its size.
-    net.l2 = config.alpha / n_samples
+    net.l2 = config.alpha / n_weighted
+    net.config_ = config
     unused_callbacks = {}
-    if not config.verbose:
+    if not verbose_table:
         # PrintLog formats a table every epoch even when it prints nothing.
         unused_callbacks["callbacks__print_log"] = None
     if train_split is None:
         unused_callbacks["callbacks__valid_loss"] = None
-        unused_callbacks["callbacks__valid_acc"] = None
     net.set_params(**unused_callbacks)
     if config.fast_step:
-        net.fast_step_setting = (config.loss, optimizer, lr, net.l2)
+        net.fast_step_setting = (config.loss, solver, lr, net.l2, step_options)
     start = time.perf_counter()
     with warnings.catch_warnings(), flushing_denormals():
         # skorch warns when handed an instantiated module; that is intended here.
         warnings.filterwarnings("ignore", message=".*already initialized.*")
-        net.fit(X, y)
+        net.fit(_with_weights(X, sample_weight), y)
     train_time = time.perf_counter() - start
+    if callbacks:
+        # They served this fit (e.g. progress reporting) and may hold what
+        # does not pickle or outlive it.
+        extra = {name for name, _ in callbacks}
+        net.callbacks = [entry for entry in net.callbacks if entry[0] not in extra]
+        net.initialize_callbacks()
     net.module_.cpu()
     if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
         raise TrainingDivergedError(
@@ -478,18 +684,48 @@ def train_network(module, X, y, config, seed):
     if config.loss == "cross_entropy":
         _warn_if_far_worse_than_a_uniform_guess(net)
     if config.n_iter_no_change is not None and len(net.history) >= max_epochs:
-        _warn_not_converged(max_epochs, optimizer)
+        _warn_not_converged(max_epochs, solver)
     return net, train_time
 
 
-def _warn_not_converged(max_epochs, optimizer):
+def continue_network(net, X, y, sample_weight=None):
+    """Train a fitted net from :func:`train_network` one more epoch, on new data.
+
+    The optimiser's state (Adam's moments, SGD's momentum) carries over, as
+    in MLPClassifier's ``partial_fit``; the L2 penalty and the batch size
+    follow the new data. No validation split is made.
+
+    Returns
+    -------
+    train_time : float
+        Seconds spent training.
+    """
+    config = net.config_
+    solver = resolve_solver(config.solver, len(X))
+    n_weighted = len(X) if sample_weight is None else float(np.sum(sample_weight))
+    net.l2 = config.alpha / n_weighted
+    net.batch_size = resolve_batch_size(config.batch_size, len(X), solver)
+    if net.fast_step_setting is not None:
+        loss, solver_name, lr, _, options = net.fast_step_setting
+        net.fast_step_setting = (loss, solver_name, lr, net.l2, options)
+        if getattr(net, "mlp_step_", None) is not None:
+            net.mlp_step_.l2 = net.l2
+    net.module_.to(net.device)
+    start = time.perf_counter()
+    with flushing_denormals():
+        net.partial_fit(_with_weights(X, sample_weight), y)
+    train_time = time.perf_counter() - start
+    net.module_.cpu()
+    return train_time
+
+
+def _warn_not_converged(max_iter, solver):
     """Warn, as MLPClassifier does, when the stopping rule never fired."""
-    unit = "iterations" if optimizer == "lbfgs" else "epochs"
+    unit = "iterations" if solver == "lbfgs" else "epochs"
     warnings.warn(
-        f"Training ran its maximum of {max_epochs} {unit} ({optimizer}) and "
-        "the optimisation has not converged yet: the loss was still improving "
-        "by more than `tol`. Raise the epoch budget, or accept the network "
-        "as it is.",
+        f"Training ran its maximum of {max_iter} {unit} ({solver}) and the "
+        "optimisation has not converged yet: the loss was still improving by "
+        "more than `tol`. Raise `max_iter`, or accept the network as it is.",
         ConvergenceWarning,
         stacklevel=3,
     )
@@ -578,7 +814,7 @@ def logits_to_proba(logits, loss="cross_entropy"):
     return torch.softmax(logits, dim=1)
 
 
-def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096):
+def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096, log=False):
     """Class probabilities of a plain module, evaluated in float64 on the CPU.
 
     Evaluating in float64 makes every row's output independent of how rows are
@@ -592,6 +828,9 @@ def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096):
         ``'cross_entropy'``: softmax of the logits; ``'mse'``: sigmoid outputs
         normalised to sum to one.
     batch_size : int, default=4096
+    log : bool, default=False
+        Return the logarithm of the probabilities, computed without taking
+        the log of a rounded probability (``log_softmax`` for cross-entropy).
 
     Returns
     -------
@@ -610,5 +849,10 @@ def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096):
                     )
                 else:
                     hidden = layer(hidden)
-            parts.append(logits_to_proba(hidden, loss))
+            if log and loss == "cross_entropy":
+                parts.append(torch.log_softmax(hidden, dim=1))
+            elif log:
+                parts.append(torch.log(logits_to_proba(hidden, loss)))
+            else:
+                parts.append(logits_to_proba(hidden, loss))
     return torch.cat(parts).numpy()

@@ -7,9 +7,9 @@ from sklearn.preprocessing import minmax_scale
 from sklearn_rcloud import Topology
 from sklearn_rcloud.cloud import RandomCloud, prefix_accuracy, reduction_stages
 from sklearn_rcloud.proxies import (
-    ReadoutScorer,
-    TrainAccuracyScorer,
-    get_scorer,
+    ReadoutProxy,
+    TrainAccuracyProxy,
+    get_proxy,
 )
 from sklearn_rcloud.search import SearchResult, progressive_reduction, select_candidate
 
@@ -52,7 +52,7 @@ def _reference_scores(cloud, X, y, scorer, candidates):
 
 
 @pytest.mark.parametrize("scorer_name", ["train_accuracy", "readout", "readout_train"])
-@pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh"])
+@pytest.mark.parametrize("activation", ["identity", "logistic", "relu", "tanh"])
 @pytest.mark.parametrize(
     "hidden, step", [((8,), 1), ((6, 5), 2), ((4, 3, 3), 1)], ids=str
 )
@@ -62,7 +62,7 @@ def test_batched_scores_equal_one_at_a_time(
     X, y = wine
     topology = Topology(X.shape[1], hidden, 3, activation)
     cloud = RandomCloud(topology, 6, "uniform", _generator(3), dtype=torch.float64)
-    scorer = get_scorer(scorer_name)
+    scorer = get_proxy(scorer_name)
     batched = progressive_reduction(cloud, X, y, scorer, step=step)
     reference = _reference_scores(cloud, X, y, scorer, batched.candidates)
     np.testing.assert_array_equal(batched.scores, reference)
@@ -75,10 +75,10 @@ def test_batched_scores_equal_one_at_a_time(
 
 def test_float32_cloud_matches_its_reference(cancer):
     X, y = cancer
-    topology = Topology(X.shape[1], (8,), 2, "sigmoid")
+    topology = Topology(X.shape[1], (8,), 2, "logistic")
     cloud = RandomCloud(topology, 10, "uniform", _generator(42))
     X32 = X.float()
-    for scorer in (TrainAccuracyScorer(), ReadoutScorer()):
+    for scorer in (TrainAccuracyProxy(), ReadoutProxy()):
         batched = progressive_reduction(cloud, X32, y, scorer)
         reference = _reference_scores(cloud, X32, y, scorer, batched.candidates)
         np.testing.assert_allclose(batched.scores, reference, atol=1.5 / len(y))
@@ -88,13 +88,13 @@ def test_blocks_and_threads_do_not_change_scores(cancer, monkeypatch):
     X, y = cancer
     topology = Topology(X.shape[1], (8, 4), 2, "relu")
     cloud = RandomCloud(topology, 9, "kaiming", _generator(0), dtype=torch.float64)
-    whole = progressive_reduction(cloud, X, y, ReadoutScorer())
+    whole = progressive_reduction(cloud, X, y, ReadoutProxy())
     original = RandomCloud.block_slices
     monkeypatch.setattr(
         RandomCloud, "block_slices", lambda self, n, max_bytes=0: original(self, n, 1)
     )
     assert len(cloud.block_slices(len(X))) == 9
-    blocked = progressive_reduction(cloud, X, y, ReadoutScorer(), n_jobs=2)
+    blocked = progressive_reduction(cloud, X, y, ReadoutProxy(), n_jobs=2)
     np.testing.assert_array_equal(blocked.scores, whole.scores)
 
 
@@ -142,7 +142,7 @@ def test_readout_leave_one_out_equals_refitting_without_each_sample(wine):
     cloud = RandomCloud(topology, 1, "uniform", _generator(0), dtype=torch.float64)
     _, weights = cloud.sub_network(0, (6,))
     module = topology.to_module(weights, dtype=torch.float64)
-    scorer = ReadoutScorer(alpha=1e-2)
+    scorer = ReadoutProxy(alpha=1e-2)
     with torch.no_grad():
         hidden = module[:-1](X)
     features = torch.cat([torch.ones(len(X), 1, dtype=torch.float64), hidden], 1)
@@ -187,6 +187,6 @@ def test_threshold_filters_and_reports_failure():
 
 def test_unknown_scorer_names_are_rejected():
     with pytest.raises(ValueError, match="Unknown scorer"):
-        get_scorer("magic")
+        get_proxy("magic")
     with pytest.raises(TypeError, match="string or a callable"):
-        get_scorer(3)
+        get_proxy(3)

@@ -39,27 +39,39 @@ from sklearn_rcloud.training import AUTO_MIN_STEPS
 _SMALL_PRUNING = dict(
     hidden_layer_sizes=(8,),
     sparsity=0.5,
-    pretrain_epochs=30,
-    finetune_epochs=20,
-    lr=0.01,
+    pretrain_max_iter=30,
+    max_iter=20,
+    learning_rate_init=0.01,
 )
 SMALL_PARAMS = {
     RandomCloudClassifier: dict(
-        n_networks=5, hidden_layer_sizes=(8,), max_epochs=50, lr=0.01
+        n_networks=5, hidden_layer_sizes=(8,), max_iter=50, learning_rate_init=0.01
     ),
-    DenseMLPClassifier: dict(hidden_layer_sizes=(8,), max_epochs=50, lr=0.01),
+    DenseMLPClassifier: dict(
+        hidden_layer_sizes=(8,), max_iter=50, learning_rate_init=0.01
+    ),
     MagnitudePruningClassifier: _SMALL_PRUNING,
     NASWOTSearchClassifier: dict(
-        n_samples=5, width_choices=(4, 8), depth_range=(1, 2), max_epochs=50, lr=0.01
+        n_candidates=5,
+        width_choices=(4, 8),
+        depth_range=(1, 2),
+        max_iter=50,
+        learning_rate_init=0.01,
     ),
     RandomPruningClassifier: _SMALL_PRUNING,
     RandomSearchSparseClassifier: dict(
-        hidden_layer_sizes=(16,), sparsity=0.5, n_trials=5, max_epochs=100, lr=0.01
+        hidden_layer_sizes=(16,),
+        sparsity=0.5,
+        n_candidates=5,
+        max_iter=100,
+        learning_rate_init=0.01,
     ),
     RandomSparseClassifier: dict(
-        hidden_layer_sizes=(16,), sparsity=0.5, max_epochs=100, lr=0.01
+        hidden_layer_sizes=(16,), sparsity=0.5, max_iter=100, learning_rate_init=0.01
     ),
-    SAEPEnsembleClassifier: dict(n_iterations=3, width=8, max_epochs=50, lr=0.01),
+    SAEPEnsembleClassifier: dict(
+        n_rounds=3, width=8, max_iter=50, learning_rate_init=0.01
+    ),
 }
 
 
@@ -93,7 +105,20 @@ def test_every_public_estimator_is_tested():
     assert public == {cls.__name__ for cls in SMALL_PARAMS}
 
 
-@parametrize_with_checks(ESTIMATORS)
+def expected_failed_checks(estimator):
+    """The scikit-learn checks that cannot pass, each with its reason."""
+    return {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "Integer weights and repeated rows define the same objective, but "
+            "float32 training rounds them differently and optimisation "
+            "amplifies it past the check's rtol=1e-7 (MLPClassifier passes in "
+            "float64 with L-BFGS only); test_mlp_compat checks equivalence to "
+            "1e-3."
+        ),
+    }
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
@@ -102,7 +127,9 @@ def test_sklearn_compatible_estimator(estimator, check):
 DEFAULT_ESTIMATORS = [cls() for cls in SMALL_PARAMS]
 
 
-@parametrize_with_checks(DEFAULT_ESTIMATORS)
+@parametrize_with_checks(
+    DEFAULT_ESTIMATORS, expected_failed_checks=expected_failed_checks
+)
 def test_sklearn_compatible_estimator_at_its_defaults(estimator, check):
     check(estimator)
 

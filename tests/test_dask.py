@@ -48,7 +48,7 @@ def _on_dask(function):
 
 
 def _study_methods():
-    small = dict(hidden_layer_sizes=(8,), max_epochs=20, lr=0.01)
+    small = dict(hidden_layer_sizes=(8,), max_iter=20, learning_rate_init=0.01)
     return {
         "rc": RandomCloudClassifier(n_networks=5, n_jobs=2, **small),
         "dense": DenseMLPClassifier(**small),
@@ -76,7 +76,7 @@ def test_study_on_dask_equals_the_serial_study(dask_client):
 
 
 def test_proxy_study_on_dask_equals_the_serial_study(dask_client):
-    config = ProxyStudyConfig(n_topologies=4, width_choices=(2, 4, 8), max_epochs=20)
+    config = ProxyStudyConfig(n_topologies=4, width_choices=(2, 4, 8), max_iter=20)
 
     def study(n_jobs):
         result = run_proxy_study(["iris"], config, n_jobs=n_jobs)
@@ -98,7 +98,10 @@ def test_grid_search_on_dask_equals_the_serial_search(dask_client):
         make_pipeline(
             MinMaxScaler(),
             RandomCloudClassifier(
-                hidden_layer_sizes=(8,), max_epochs=20, lr=0.01, random_state=0
+                hidden_layer_sizes=(8,),
+                max_iter=20,
+                learning_rate_init=0.01,
+                random_state=0,
             ),
         ),
         {

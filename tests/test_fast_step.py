@@ -30,7 +30,7 @@ CRITERIA = {"cross_entropy": nn.CrossEntropyLoss(), "mse": SigmoidMSELoss()}
 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
-@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
 @pytest.mark.parametrize("hidden", [(), (4,), (6, 4), (3, 5, 2)], ids=str)
 def test_gradients_equal_autograd(loss, activation, hidden):
     module = _module(hidden, activation)
@@ -38,6 +38,25 @@ def test_gradients_equal_autograd(loss, activation, hidden):
     step = make_step(module, loss, "sgd", 0.1)
     fast_losses, fast_grads = step.gradients(X, y)
     reference = CRITERIA[loss](module(X), y)
+    reference.backward()
+    torch.testing.assert_close(fast_losses.mean(), reference.detach())
+    for grad, param in zip(fast_grads, step.params):
+        torch.testing.assert_close(grad, param.grad)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_sample_weighted_gradients_equal_autograd(loss):
+    module = _module((6, 4), "relu")
+    X, y = _batch()
+    weights = torch.linspace(0.0, 2.0, len(y), dtype=torch.float64)
+    step = make_step(module, loss, "adam", 0.1)
+    fast_losses, fast_grads = step.gradients(X, y, weights)
+    criterion = (
+        nn.CrossEntropyLoss(reduction="none")
+        if loss == "cross_entropy"
+        else SigmoidMSELoss(reduction="none")
+    )
+    reference = (criterion(module(X), y) * weights).mean()
     reference.backward()
     torch.testing.assert_close(fast_losses.mean(), reference.detach())
     for grad, param in zip(fast_grads, step.params):
@@ -60,15 +79,25 @@ def test_l2_penalty_gradients_equal_autograd(loss):
         torch.testing.assert_close(grad, param.grad)
 
 
+_OPTIONS = {
+    "adam": {},
+    "adam_options": {"betas": (0.8, 0.99), "eps": 1e-6},
+    "sgd": {},
+    "sgd_momentum": {"momentum": 0.9},
+    "sgd_nesterov": {"momentum": 0.9, "nesterov": True},
+}
+
+
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "foreach"])
-@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+@pytest.mark.parametrize("setting", sorted(_OPTIONS))
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
-def test_updates_equal_torch_optim(optimizer, loss, fused):
+def test_updates_equal_torch_optim(setting, loss, fused):
+    optimizer, options = setting.split("_")[0], _OPTIONS[setting]
     module = _module((6, 4), "relu")
     reference = copy.deepcopy(module)
     optim_class = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
-    torch_optimizer = optim_class(reference.parameters(), lr=0.01)
-    step = make_step(module, loss, optimizer, 0.01)
+    torch_optimizer = optim_class(reference.parameters(), lr=0.01, **options)
+    step = make_step(module, loss, optimizer, 0.01, **options)
     if optimizer == "adam":
         step.fused = fused and step.fused
     for seed in range(5):
@@ -100,25 +129,35 @@ def test_not_applicable_modules_fall_back():
 @pytest.mark.parametrize(
     "optimizer, alpha", [("adam", 0.0), ("adam", 1.0), ("sgd", 1.0), ("lbfgs", 1.0)]
 )
-def test_fast_and_autograd_training_agree(optimizer, alpha):
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_fast_and_autograd_training_agree(optimizer, alpha, weighted):
     rng = np.random.RandomState(0)
     X = rng.rand(90, 5).astype(np.float32)
     y = (X[:, 0] > 0.5).astype(np.int64) + (X[:, 1] > 0.5)
+    rng_weights = rng.choice([0.0, 0.5, 2.0], size=len(y))
     topology = Topology(5, (8,), 3)
 
     def fit(fast):
         weights = init_weights(topology, "kaiming", torch.Generator().manual_seed(1))
         config = TrainingConfig(
-            optimizer=optimizer,
-            lr=0.01,
+            solver=optimizer,
+            learning_rate_init=0.01,
             alpha=alpha,
             batch_size=16,
             early_stopping=False,
-            max_epochs=15,
+            max_iter=15,
             n_iter_no_change=None,
             fast_step=fast,
         )
-        return train_network(topology.to_module(weights), X, y, config, seed=0)[0]
+        sample_weight = rng_weights if weighted else None
+        return train_network(
+            topology.to_module(weights),
+            X,
+            y,
+            config,
+            seed=0,
+            sample_weight=sample_weight,
+        )[0]
 
     fast, slow = fit(True), fit(False)
     np.testing.assert_allclose(

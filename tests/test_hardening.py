@@ -54,12 +54,12 @@ def make_fast(cls, **params):
     """``make_small`` with even fewer epochs: these tests check contracts."""
     small = SMALL_PARAMS[cls]
     fast = {"random_state": 0}
-    if "max_epochs" in small:
-        fast["max_epochs"] = 3
-    if "pretrain_epochs" in small:
-        fast.update(pretrain_epochs=3, finetune_epochs=2)
+    if "max_iter" in small:
+        fast["max_iter"] = 3
+    if "pretrain_max_iter" in small:
+        fast.update(pretrain_max_iter=3, max_iter=2)
     if cls is SAEPEnsembleClassifier:
-        fast["n_iterations"] = 2
+        fast["n_rounds"] = 2
     return make_small(cls, **{**fast, **params})
 
 

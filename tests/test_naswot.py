@@ -9,7 +9,7 @@ from sklearn.datasets import load_wine
 from sklearn.preprocessing import MinMaxScaler
 
 from sklearn_rcloud import NASWOTSearchClassifier, Topology
-from sklearn_rcloud.proxies import SCORERS, naswot_score
+from sklearn_rcloud.proxies import PROXIES, naswot_score
 from sklearn_rcloud.search import (
     MLPSearchSpace,
     architecture_seed,
@@ -27,11 +27,11 @@ def wine():
 
 def small(**params):
     defaults = dict(
-        n_samples=8,
+        n_candidates=8,
         depth_range=(1, 2),
         width_choices=(4, 8, 16),
-        max_epochs=30,
-        lr=0.01,
+        max_iter=30,
+        learning_rate_init=0.01,
         random_state=0,
     )
     return NASWOTSearchClassifier(**{**defaults, **params})
@@ -117,7 +117,7 @@ def test_architectures_score_as_their_own_modules(wine):
         "relu",
         "kaiming",
         7,
-        SCORERS["naswot"](),
+        PROXIES["naswot"](),
         X,
         torch.as_tensor(y),
     )
@@ -139,7 +139,7 @@ class _no_warning:
 
 def test_sample_strategy_trains_the_best_scoring_topology(wine):
     X, y = wine
-    clf = small(n_samples=12).fit(X, y)
+    clf = small(n_candidates=12).fit(X, y)
     history = clf.search_history_
     assert len(history["score"]) == 12
     best = int(np.argmax(history["score"]))
@@ -153,7 +153,9 @@ def test_sample_strategy_trains_the_best_scoring_topology(wine):
 
 def test_one_sample_is_a_random_topology(wine):
     X, y = wine
-    chosen = {small(n_samples=1, random_state=s).fit(X, y).topology_ for s in range(6)}
+    chosen = {
+        small(n_candidates=1, random_state=s).fit(X, y).topology_ for s in range(6)
+    }
     assert len(chosen) > 1
 
 
@@ -161,11 +163,11 @@ def test_area_evolves_from_the_best_scoring_samples(wine):
     X, y = wine
     clf = small(
         strategy="area",
-        n_samples=10,
+        n_candidates=10,
         population_size=4,
         n_cycles=6,
         tournament_size=2,
-        fitness_epochs=5,
+        fitness_max_iter=5,
     ).fit(X, y)
     history = clf.search_history_
     assert len(history["score"]) == 10 + 6
@@ -203,7 +205,7 @@ def test_area_evolves_from_the_best_scoring_samples(wine):
 @pytest.mark.parametrize("strategy", ["sample", "area"])
 def test_same_random_state_same_search_and_predictions(wine, strategy):
     X, y = wine
-    params = dict(strategy=strategy, n_cycles=3, fitness_epochs=3, population_size=3)
+    params = dict(strategy=strategy, n_cycles=3, fitness_max_iter=3, population_size=3)
     first = small(**params).fit(X, y)
     second = small(**params).fit(X, y)
     other = small(**params, random_state=1).fit(X, y)
@@ -216,9 +218,9 @@ def test_same_random_state_same_search_and_predictions(wine, strategy):
     )
 
 
-@pytest.mark.parametrize("scorer", sorted(SCORERS))
-def test_every_registered_proxy_drives_the_search(wine, scorer):
+@pytest.mark.parametrize("proxy", sorted(PROXIES))
+def test_every_registered_proxy_drives_the_search(wine, proxy):
     X, y = wine
-    clf = small(scorer=scorer, max_epochs=5).fit(X, y)
+    clf = small(proxy=proxy, max_iter=5).fit(X, y)
     scores = clf.search_history_["score"]
     assert clf.search_score_ == np.nanmax(scores)

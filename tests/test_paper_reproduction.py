@@ -32,7 +32,7 @@ def paper_sonar_runs(**overrides):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "overrides",
-    [{}, {"selection": "smallest", "tolerance": 0.0}],
+    [{}, {"selection": "smallest", "selection_tolerance": 0.0}],
     ids=["paper_strict_argmax", "parsimony_tie_break"],
 )
 def test_paper_preset_matches_paper_on_sonar(overrides):

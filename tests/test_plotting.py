@@ -49,7 +49,7 @@ def data():
 def cloud_pipeline():
     X, y = load_iris(return_X_y=True)
     search = RandomCloudClassifier(
-        n_networks=5, hidden_layer_sizes=(8,), max_epochs=20, random_state=0
+        n_networks=5, hidden_layer_sizes=(8,), max_iter=20, random_state=0
     )
     return make_pipeline(MinMaxScaler(), search).fit(X, y)
 
@@ -62,10 +62,10 @@ def cloud(cloud_pipeline):
 @pytest.fixture(scope="module")
 def naswot(data):
     return NASWOTSearchClassifier(
-        n_samples=5,
+        n_candidates=5,
         width_choices=(4, 8),
         depth_range=(1, 2),
-        max_epochs=20,
+        max_iter=20,
         random_state=0,
     ).fit(*data)
 
@@ -74,13 +74,13 @@ def naswot(data):
 def area(data):
     return NASWOTSearchClassifier(
         strategy="area",
-        n_samples=5,
+        n_candidates=5,
         width_choices=(4, 8),
         depth_range=(1, 2),
         population_size=2,
         n_cycles=3,
-        fitness_epochs=2,
-        max_epochs=5,
+        fitness_max_iter=2,
+        max_iter=5,
         random_state=0,
     ).fit(*data)
 
@@ -90,24 +90,24 @@ def sparse(data):
     return RandomSearchSparseClassifier(
         hidden_layer_sizes=(16,),
         sparsity=0.5,
-        n_trials=5,
-        max_epochs=20,
+        n_candidates=5,
+        max_iter=20,
         random_state=0,
     ).fit(*data)
 
 
 @pytest.fixture(scope="module")
 def saep(data):
-    return SAEPEnsembleClassifier(
-        n_iterations=2, width=4, max_epochs=5, random_state=0
-    ).fit(*data)
+    return SAEPEnsembleClassifier(n_rounds=2, width=4, max_iter=5, random_state=0).fit(
+        *data
+    )
 
 
 @pytest.fixture(scope="module")
 def dense(data):
-    return DenseMLPClassifier(
-        hidden_layer_sizes=(4,), max_epochs=5, random_state=0
-    ).fit(*data)
+    return DenseMLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(
+        *data
+    )
 
 
 def _history_points(estimator, column="score"):
@@ -207,10 +207,10 @@ def test_search_history_sparse(sparse):
     display = plot_search_history(sparse)
     history = sparse.search_history_
     assert_allclose(display.scatter_.get_offsets(), _history_points(sparse))
-    assert display.selected_index == sparse.selected_trial_
+    assert display.selected_index == sparse.selected_candidate_
     assert_allclose(
         display.selected_.get_offsets(),
-        [[sparse.n_params_, history["score"][sparse.selected_trial_]]],
+        [[sparse.n_params_, history["score"][sparse.selected_candidate_]]],
     )
     assert display.selected_.get_offsets()[0, 1] == np.max(history["score"])
 
@@ -256,7 +256,7 @@ def test_search_history_needs_history(fixture, request):
 
 def test_search_history_unscored(data):
     estimator = RandomSparseClassifier(
-        hidden_layer_sizes=(8,), sparsity=0.5, max_epochs=2, random_state=0
+        hidden_layer_sizes=(8,), sparsity=0.5, max_iter=2, random_state=0
     ).fit(*data)
     with pytest.raises(ValueError, match="no finite 'score'"):
         plot_search_history(estimator)

@@ -12,11 +12,11 @@ from torch import nn
 from sklearn_rcloud import RandomCloudClassifier, Topology
 from sklearn_rcloud.init import init_weights
 from sklearn_rcloud.proxies import (
-    SCORERS,
-    NASWOTScorer,
+    PROXIES,
+    NASWOTProxy,
     SingularKernelWarning,
     StackedNetworks,
-    get_scorer,
+    get_proxy,
     grad_norm_score,
     jacob_cov_score,
     naswot_score,
@@ -99,7 +99,7 @@ def _hand_built(seed, activation):
 def test_a_kernel_the_direct_computation_finds_singular_is_flagged():
     module, X = _hand_built(seed=1, activation=nn.ReLU)
     assert _direct_naswot(module, X) == -np.inf
-    _, singular = NASWOTScorer().evaluate(StackedNetworks.from_module(module), X)
+    _, singular = NASWOTProxy().evaluate(StackedNetworks.from_module(module), X)
     assert singular.tolist() == [True]
 
 
@@ -129,7 +129,7 @@ def test_singular_kernels_are_regularised_and_flagged(data):
         score = naswot_score(narrow, X)
     assert np.isfinite(score)
     stack = StackedNetworks.from_module(narrow)
-    scores, singular = NASWOTScorer().evaluate(stack, X)
+    scores, singular = NASWOTProxy().evaluate(stack, X)
     assert singular.tolist() == [True]
     assert scores[0] == pytest.approx(score)
 
@@ -168,7 +168,7 @@ def test_train_loss_is_minus_the_cross_entropy_of_the_module(data):
     with torch.no_grad():
         logits = module(torch.as_tensor(X, dtype=torch.float64))
     expected = -float(nn.functional.cross_entropy(logits, torch.as_tensor(y)))
-    assert get_scorer("train_loss")(module, X, y) == pytest.approx(expected)
+    assert get_proxy("train_loss")(module, X, y) == pytest.approx(expected)
 
 
 def test_synflow_equals_the_absolute_weight_flow(data):
@@ -207,7 +207,7 @@ def test_jacob_cov_of_a_dead_network_is_minus_infinity(data):
     assert jacob_cov_score(dead, X) == -np.inf
 
 
-@pytest.mark.parametrize("name", sorted(SCORERS))
+@pytest.mark.parametrize("name", sorted(PROXIES))
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_stack_scores_equal_one_module_at_a_time(data, name, activation):
     X, y = data
@@ -216,7 +216,7 @@ def test_stack_scores_equal_one_module_at_a_time(data, name, activation):
         topology, "kaiming", torch.Generator().manual_seed(2), n_networks=5
     )
     stack = StackedNetworks.from_weights(weights, activation)
-    scorer = get_scorer(name)
+    scorer = get_proxy(name)
     X32, y64 = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)
     batched = scorer.score_stack(stack, X32, y64)
     one_by_one = [scorer(module, X32, y64) for module in stack.to_modules()]
@@ -224,13 +224,13 @@ def test_stack_scores_equal_one_module_at_a_time(data, name, activation):
     np.testing.assert_allclose(batched, one_by_one, rtol=1e-5)
 
 
-@pytest.mark.parametrize("name", sorted(SCORERS))
+@pytest.mark.parametrize("name", sorted(PROXIES))
 def test_scoring_leaves_module_and_global_rng_untouched(data, name):
     X, y = data
     module = _random_module((6,))
     before = [p.detach().clone() for p in module.parameters()]
     rng_state = torch.random.get_rng_state()
-    get_scorer(name)(module, X, y)
+    get_proxy(name)(module, X, y)
     assert torch.equal(torch.random.get_rng_state(), rng_state)
     for old, new in zip(before, module.parameters()):
         assert torch.equal(old, new.detach())
@@ -262,8 +262,8 @@ def test_random_cloud_searches_with_every_proxy(name):
     clf = RandomCloudClassifier(
         hidden_layer_sizes=(6,),
         n_networks=4,
-        scorer=name,
-        max_epochs=5,
+        proxy=name,
+        max_iter=5,
         random_state=0,
     ).fit(X, y)
     # Each network visits 6 truncations; every score was computed.

@@ -16,7 +16,7 @@ TINY = ProxyStudyConfig(
     n_topologies=12,
     depth_range=(1, 2),
     width_choices=(2, 4, 8, 16),
-    max_epochs=15,
+    max_iter=15,
     n_iter_no_change=None,
 )
 
@@ -64,7 +64,7 @@ def test_cached_records_are_reused_and_a_new_config_is_not(tiny_study, monkeypat
     again = run_proxy_study(["iris", "wine"], TINY, records_path=path)
     assert again.records == result.records
     assert len(read_proxy_records(path)) == 24
-    changed = ProxyStudyConfig(**{**TINY.__dict__, "lr": 0.02})
+    changed = ProxyStudyConfig(**{**TINY.__dict__, "learning_rate_init": 0.02})
     with pytest.raises(AssertionError, match="trained again"):
         run_proxy_study(["iris"], changed, records_path=path)
 

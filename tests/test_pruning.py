@@ -23,7 +23,9 @@ from sklearn_rcloud.pruning import (
     random_keep,
 )
 
-FAST = dict(hidden_layer_sizes=(16,), pretrain_epochs=20, finetune_epochs=10, lr=0.01)
+FAST = dict(
+    hidden_layer_sizes=(16,), pretrain_max_iter=20, max_iter=10, learning_rate_init=0.01
+)
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +191,7 @@ def test_magnitude_estimator_keeps_the_strongest_neurons_of_the_trained_net(canc
         init_weights(topology, "kaiming", torch.Generator().manual_seed(init_seed))
     )
     net, _ = dense._fit_module(
-        module, X.astype(np.float32), y, pretrain_seed, max_epochs=20
+        module, X.astype(np.float32), y, pretrain_seed, max_iter=20
     )
     norms = net.module_[0].weight.detach().norm(dim=1)
     expected = sorted(torch.argsort(norms, descending=True)[:4].tolist())
@@ -222,7 +224,7 @@ def test_unstructured_estimator_reports_nonzero_weights(cls, cancer):
 def test_pretrain_epochs_zero_prunes_at_initialisation(cancer):
     X, y = cancer
     clf = MagnitudePruningClassifier(
-        sparsity=0.5, random_state=0, **{**FAST, "pretrain_epochs": 0}
+        sparsity=0.5, random_state=0, **{**FAST, "pretrain_max_iter": 0}
     ).fit(X, y)
     assert clf.pretrain_time_ == 0.0
     assert clf.topology_.hidden_layer_sizes == (8,)

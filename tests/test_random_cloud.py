@@ -16,7 +16,9 @@ def cancer():
 
 
 def small(**params):
-    defaults = dict(n_networks=8, hidden_layer_sizes=(8,), max_epochs=30, lr=0.01)
+    defaults = dict(
+        n_networks=8, hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=0.01
+    )
     return RandomCloudClassifier(**{**defaults, **params})
 
 
@@ -46,9 +48,9 @@ def test_winner_starts_from_its_cloud_weights(cancer):
     X, y = cancer
     clf = small(
         weights="inherit",
-        optimizer="sgd",
-        lr=1e-30,
-        max_epochs=1,
+        solver="sgd",
+        learning_rate_init=1e-30,
+        max_iter=1,
         n_iter_no_change=None,
         random_state=3,
     ).fit(X, y)
@@ -67,7 +69,11 @@ def test_winner_starts_from_its_cloud_weights(cancer):
 def test_reinit_draws_fresh_weights(cancer):
     X, y = cancer
     common = dict(
-        optimizer="sgd", lr=1e-30, max_epochs=1, n_iter_no_change=None, random_state=3
+        solver="sgd",
+        learning_rate_init=1e-30,
+        max_iter=1,
+        n_iter_no_change=None,
+        random_state=3,
     )
     inherit = small(weights="inherit", **common).fit(X, y)
     reinit = small(weights="reinit", **common).fit(X, y)
@@ -78,15 +84,17 @@ def test_reinit_draws_fresh_weights(cancer):
 def test_smallest_selection_is_never_larger_than_best(cancer):
     X, y = cancer
     best = small(selection="best", random_state=1).fit(X, y)
-    smallest = small(selection="smallest", tolerance=0.0, random_state=1).fit(X, y)
+    smallest = small(selection="smallest", selection_tolerance=0.0, random_state=1).fit(
+        X, y
+    )
     assert smallest.n_params_ <= best.n_params_
     assert smallest.search_score_ == best.search_score_
 
 
 def test_callable_scorer_matches_the_builtin(cancer):
     X, y = cancer
-    builtin = small(scorer="train_accuracy", random_state=2).fit(X, y)
-    custom = small(scorer=train_accuracy_score.__call__, random_state=2).fit(X, y)
+    builtin = small(proxy="train_accuracy", random_state=2).fit(X, y)
+    custom = small(proxy=train_accuracy_score.__call__, random_state=2).fit(X, y)
     assert custom.topology_ == builtin.topology_
     np.testing.assert_allclose(
         custom.search_history_["score"], builtin.search_history_["score"]
@@ -96,7 +104,7 @@ def test_callable_scorer_matches_the_builtin(cancer):
 def test_explicit_threshold_nobody_reaches_is_a_clear_error(cancer):
     X, y = cancer
     with pytest.raises(ValueError, match="No candidate network scored above threshold"):
-        small(threshold=0.9999, scorer="train_accuracy", random_state=0).fit(X, y)
+        small(threshold=0.9999, proxy="train_accuracy", random_state=0).fit(X, y)
 
 
 def test_no_signal_falls_back_with_a_warning():
@@ -109,7 +117,9 @@ def test_no_signal_falls_back_with_a_warning():
 
 def test_mse_loss_gives_probabilities(cancer):
     X, y = cancer
-    clf = small(loss="mse", activation="sigmoid", lr=0.05, random_state=0).fit(X, y)
+    clf = small(
+        loss="mse", activation="logistic", learning_rate_init=0.05, random_state=0
+    ).fit(X, y)
     probabilities = clf.predict_proba(X)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
     assert clf.score(X, y) > 0.85
@@ -118,7 +128,10 @@ def test_mse_loss_gives_probabilities(cancer):
 def test_multi_layer_cloud_can_drop_a_layer():
     X, y = load_iris(return_X_y=True)
     clf = small(
-        hidden_layer_sizes=(8, 8), selection="smallest", tolerance=1.0, random_state=0
+        hidden_layer_sizes=(8, 8),
+        selection="smallest",
+        selection_tolerance=1.0,
+        random_state=0,
     ).fit(minmax_scale(X), y)
     # A tolerance of 1 admits every candidate above threshold: the smallest is
     # one layer of one neuron.
@@ -129,14 +142,20 @@ def test_paper_params_preset():
     params = paper_params("sonar", random_state=42)
     clf = RandomCloudClassifier(**params)
     assert clf.get_params()["threshold"] == 0.55
-    assert (clf.activation, clf.init, clf.scorer, clf.selection) == (
-        "sigmoid",
+    assert (clf.activation, clf.init, clf.proxy, clf.selection) == (
+        "logistic",
         "uniform",
         "train_accuracy",
         "best",
     )
-    assert (clf.loss, clf.optimizer, clf.lr, clf.batch_size) == ("mse", "sgd", 0.1, 1)
-    assert paper_params(max_epochs=5)["max_epochs"] == 5
+    assert (clf.loss, clf.solver, clf.learning_rate_init, clf.batch_size) == (
+        "mse",
+        "sgd",
+        0.1,
+        1,
+    )
+    assert clf.momentum == 0.0  # plain SGD, as in the paper
+    assert paper_params(max_iter=5)["max_iter"] == 5
     with pytest.raises(ValueError, match="Unknown dataset"):
         paper_params("mnist")
 
@@ -144,7 +163,7 @@ def test_paper_params_preset():
 def test_paper_preset_runs_quickly_with_few_epochs(cancer):
     X, y = cancer
     clf = RandomCloudClassifier(
-        **paper_params("breast_cancer", max_epochs=2, random_state=42)
+        **paper_params("breast_cancer", max_iter=2, random_state=42)
     ).fit(X, y)
     assert clf.topology_.n_params <= clf.initial_topology_.n_params
     assert clf.search_score_ > 0.7
@@ -160,9 +179,9 @@ def test_invalid_hidden_layer_sizes(cancer, hidden, message):
         small(hidden_layer_sizes=hidden).fit(X, y)
 
 
-@pytest.mark.parametrize("scorer", ["readout", "readout_train"])
-def test_overflowing_activations_are_a_clear_error(scorer):
+@pytest.mark.parametrize("proxy", ["readout", "readout_train"])
+def test_overflowing_activations_are_a_clear_error(proxy):
     rng = np.random.RandomState(0)
     X, y = rng.rand(60, 4) * 1e30, np.array([0, 1] * 30)
     with pytest.raises(ValueError, match="Scale the features"):
-        small(scorer=scorer, random_state=0).fit(X, y)
+        small(proxy=proxy, random_state=0).fit(X, y)

@@ -34,7 +34,9 @@ def wine():
 
 
 def small(**params):
-    defaults = dict(n_iterations=5, width=8, max_epochs=40, lr=0.01, random_state=0)
+    defaults = dict(
+        n_rounds=5, width=8, max_iter=40, learning_rate_init=0.01, random_state=0
+    )
     return SAEPEnsembleClassifier(**{**defaults, **params})
 
 
@@ -223,7 +225,7 @@ def test_entropy_pruning_removes_one_member_per_round_from_three_on(wine):
 @pytest.mark.parametrize("pruning", ["prs", "pap"])
 def test_other_rules_keep_a_consistent_history(wine, pruning):
     X, y = wine
-    clf = small(pruning=pruning, n_iterations=6).fit(X, y)
+    clf = small(pruning=pruning, n_rounds=6).fit(X, y)
     _check_history(clf)
     assert len(clf.estimators_) >= min(3, 6)
 
@@ -246,20 +248,20 @@ def test_a_large_complexity_penalty_keeps_the_shallow_candidate(wine):
 
 def test_candidates_can_come_from_a_search(wine):
     X, y = wine
-    search = RandomCloudClassifier(n_networks=4, max_epochs=20, lr=0.01)
-    clf = small(candidate_search=search, n_iterations=3, pruning=None).fit(X, y)
+    search = RandomCloudClassifier(n_networks=4, max_iter=20, learning_rate_init=0.01)
+    clf = small(candidate_search=search, n_rounds=3, pruning=None).fit(X, y)
     assert all(isinstance(m, RandomCloudClassifier) for m in clf.estimators_)
     for member in clf.estimators_:
         assert set(member.initial_topology_.hidden_layer_sizes) == {8}
         assert member.topology_.depth <= member.initial_topology_.depth
     assert search.get_params()["random_state"] is None  # the template is untouched
     naswot = NASWOTSearchClassifier(
-        n_samples=3, width_choices=(4, 8), depth_range=(1, 2), max_epochs=20
+        n_candidates=3, width_choices=(4, 8), depth_range=(1, 2), max_iter=20
     )
-    clf = small(candidate_search=naswot, n_iterations=2, pruning=None).fit(X, y)
+    clf = small(candidate_search=naswot, n_rounds=2, pruning=None).fit(X, y)
     assert all(isinstance(m, NASWOTSearchClassifier) for m in clf.estimators_)
     assert clf.predict_proba(X).shape == (len(X), 3)
-    default = small(n_iterations=2).fit(X, y)
+    default = small(n_rounds=2).fit(X, y)
     assert all(isinstance(m, DenseMLPClassifier) for m in default.estimators_)
 
 
@@ -279,7 +281,7 @@ def test_to_torch_mixes_the_members_like_predict_proba(wine, mixture):
     import torch
 
     X, y = wine
-    clf = small(mixture=mixture, n_iterations=3).fit(X, y)
+    clf = small(mixture=mixture, n_rounds=3).fit(X, y)
     module = clf.to_torch()
     assert isinstance(module, torch.nn.Module) and not module.training
     with torch.no_grad():

@@ -14,7 +14,7 @@ from sklearn_rcloud.study import (
 )
 from sklearn_rcloud.study._cli import main
 
-TINY = SAEPStudyConfig(n_iterations=4, width=4, n_folds=2, n_repeats=1)
+TINY = SAEPStudyConfig(n_rounds=4, width=4, n_folds=2, n_repeats=1)
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +32,12 @@ def test_every_rule_runs_on_every_fold_with_the_fold_seed(tiny_study):
         assert len({r["seed"] for r in rows}) == 1
     for record in result.records:
         sizes = [int(v) for v in record["size_curve"].split()]
-        assert len(sizes) == TINY.n_iterations and sizes[0] == 1
+        assert len(sizes) == TINY.n_rounds and sizes[0] == 1
         assert sizes[-1] == record["ensemble_size"]
         assert len(record["depths"].split()) == record["ensemble_size"]
         assert 0 <= record["diversity"] <= 1
     unpruned = [r for r in result.records if r["rule"] == "none"]
-    assert all(r["ensemble_size"] == TINY.n_iterations for r in unpruned)
+    assert all(r["ensemble_size"] == TINY.n_rounds for r in unpruned)
     pie = [r for r in result.records if r["rule"] == "pie"]
     assert all(r["size_curve"] == "1 2 3 3" for r in pie)
 

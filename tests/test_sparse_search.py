@@ -14,7 +14,7 @@ from sklearn_rcloud import (
     Topology,
 )
 from sklearn_rcloud.cloud import RandomCloud
-from sklearn_rcloud.proxies import SCORERS, get_scorer
+from sklearn_rcloud.proxies import PROXIES, get_proxy
 from sklearn_rcloud.search import (
     SearchResult,
     nodes_kept,
@@ -35,12 +35,12 @@ def small(estimator_class=RandomSearchSparseClassifier, **params):
     defaults = dict(
         hidden_layer_sizes=(20, 10),
         sparsity=0.5,
-        max_epochs=30,
-        lr=0.01,
+        max_iter=30,
+        learning_rate_init=0.01,
         random_state=0,
     )
     if estimator_class is RandomSearchSparseClassifier:
-        defaults["n_trials"] = 8
+        defaults["n_candidates"] = 8
     return estimator_class(**{**defaults, **params})
 
 
@@ -112,11 +112,11 @@ def test_batched_search_scores_equal_one_module_at_a_time(wine, name):
     X, y = wine
     cloud = _cloud()
     X_t, y_t = torch.as_tensor(X), torch.as_tensor(y)
-    result = random_node_search(cloud, (5, 3), 6, get_scorer(name), X_t, y_t, seed=2)
+    result = random_node_search(cloud, (5, 3), 6, get_proxy(name), X_t, y_t, seed=2)
     parent = [(w[0], b[0]) for w, b in cloud.weights]
     for mask in range(6):
         topology, weights = cloud.topology.keep_neurons(parent, result.mask(mask))
-        direct = get_scorer(name)(topology.to_module(weights), X_t, y_t)
+        direct = get_proxy(name)(topology.to_module(weights), X_t, y_t)
         assert result.scores[mask] == pytest.approx(direct, rel=1e-5, abs=1e-9)
     assert result.best() == int(np.argmax(result.scores))
 
@@ -126,7 +126,7 @@ def test_search_blocks_do_not_change_scores(wine, monkeypatch):
 
     X, y = wine
     X_t, y_t = torch.as_tensor(X), torch.as_tensor(y)
-    scorer = get_scorer("train_loss")
+    scorer = get_proxy("train_loss")
     whole = random_node_search(_cloud(), (5, 3), 9, scorer, X_t, y_t, seed=2)
     monkeypatch.setattr(node_masks, "BLOCK_BYTES", 4 * len(X) * 8 * 2)
     blocked = random_node_search(_cloud(), (5, 3), 9, scorer, X_t, y_t, seed=2)
@@ -137,10 +137,12 @@ def test_search_blocks_do_not_change_scores(wine, monkeypatch):
 def test_selected_mask_is_the_best_scored_and_trained_from_the_parent(wine):
     X, y = wine
     # A learning rate of 1e-30 leaves the inherited weights as they were.
-    clf = small(optimizer="sgd", lr=1e-30, max_epochs=1, n_iter_no_change=None)
+    clf = small(
+        solver="sgd", learning_rate_init=1e-30, max_iter=1, n_iter_no_change=None
+    )
     clf.fit(X, y)
-    assert clf.selected_trial_ == int(np.argmax(clf.trial_scores_))
-    assert clf.search_score_ == clf.trial_scores_.max()
+    assert clf.selected_candidate_ == int(np.argmax(clf.candidate_scores_))
+    assert clf.search_score_ == clf.candidate_scores_.max()
     with torch.no_grad():
         logits = clf.module_(torch.as_tensor(X))
     loss = nn.functional.cross_entropy(logits.double(), torch.as_tensor(y))
@@ -164,24 +166,24 @@ def test_sparsities_are_counted_from_the_topologies(wine):
 
 def test_one_trial_is_the_random_sparse_baseline(wine):
     X, y = wine
-    search = small(n_trials=1).fit(X, y)
+    search = small(n_candidates=1).fit(X, y)
     baseline = small(RandomSparseClassifier).fit(X, y)
     for a, b in zip(search.kept_nodes_, baseline.kept_nodes_):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(search.predict_proba(X), baseline.predict_proba(X))
-    assert np.isnan(baseline.trial_scores_).all() and baseline.trial_scores_.shape == (
-        1,
-    )
+    assert np.isnan(
+        baseline.candidate_scores_
+    ).all() and baseline.candidate_scores_.shape == (1,)
     # The baseline is the search's first trial.
-    wider = small(n_trials=8).fit(X, y)
-    assert wider.trial_scores_[0] == search.trial_scores_[0]
+    wider = small(n_candidates=8).fit(X, y)
+    assert wider.candidate_scores_[0] == search.candidate_scores_[0]
 
 
 def test_more_trials_never_choose_a_worse_scored_mask(wine):
     X, y = wine
-    few = small(n_trials=4).fit(X, y)
-    many = small(n_trials=16).fit(X, y)
-    np.testing.assert_array_equal(many.trial_scores_[:4], few.trial_scores_)
+    few = small(n_candidates=4).fit(X, y)
+    many = small(n_candidates=16).fit(X, y)
+    np.testing.assert_array_equal(many.candidate_scores_[:4], few.candidate_scores_)
     assert many.search_score_ >= few.search_score_
 
 
@@ -190,7 +192,7 @@ def test_zero_sparsity_trains_the_dense_parent(wine):
     clf = small(sparsity=0.0).fit(X, y)
     assert clf.topology_ == clf.initial_topology_
     assert clf.reduction_ == 0.0 and clf.weight_sparsity_ == 0.0
-    assert len(set(clf.trial_scores_)) == 1
+    assert len(set(clf.candidate_scores_)) == 1
 
 
 def test_same_random_state_same_masks_and_predictions(wine):
@@ -205,30 +207,30 @@ def test_same_random_state_same_masks_and_predictions(wine):
 
 def test_training_curve_records_validation_for_convergence(wine):
     X, y = wine
-    clf = small(early_stopping=True, n_iter_no_change=None, max_epochs=12).fit(X, y)
+    clf = small(early_stopping=True, n_iter_no_change=None, max_iter=12).fit(X, y)
     history = clf.history_
     assert set(history) == {"epoch", "train_loss", "valid_loss", "valid_acc"}
     np.testing.assert_array_equal(history["epoch"], np.arange(1, 13))
     assert ((history["valid_acc"] >= 0) & (history["valid_acc"] <= 1)).all()
-    plain = small(max_epochs=5, n_iter_no_change=None).fit(X, y)
+    plain = small(max_iter=5, n_iter_no_change=None).fit(X, y)
     assert set(plain.history_) == {"epoch", "train_loss"}
     assert len(plain.history_["train_loss"]) == 5
 
 
-@pytest.mark.parametrize("scorer", sorted(SCORERS))
-def test_every_registered_scorer_drives_the_search(wine, scorer):
+@pytest.mark.parametrize("proxy", sorted(PROXIES))
+def test_every_registered_scorer_drives_the_search(wine, proxy):
     X, y = wine
-    clf = small(scorer=scorer, max_epochs=2).fit(X, y)
-    assert clf.trial_scores_.shape == (8,)
+    clf = small(proxy=proxy, max_iter=2).fit(X, y)
+    assert clf.candidate_scores_.shape == (8,)
     assert clf.search_history_["singular"].dtype == bool
 
 
 def test_callable_scorer_matches_the_builtin(wine):
     X, y = wine
-    builtin = small(scorer="train_accuracy").fit(X, y)
-    custom = small(scorer=get_scorer("train_accuracy").__call__).fit(X, y)
-    np.testing.assert_allclose(custom.trial_scores_, builtin.trial_scores_)
-    assert custom.selected_trial_ == builtin.selected_trial_
+    builtin = small(proxy="train_accuracy").fit(X, y)
+    custom = small(proxy=get_proxy("train_accuracy").__call__).fit(X, y)
+    np.testing.assert_allclose(custom.candidate_scores_, builtin.candidate_scores_)
+    assert custom.selected_candidate_ == builtin.selected_candidate_
 
 
 def test_search_beats_a_mask_scored_worst_on_its_own_score():
@@ -237,9 +239,9 @@ def test_search_beats_a_mask_scored_worst_on_its_own_score():
     X, y = load_breast_cancer(return_X_y=True)
     X = MinMaxScaler().fit_transform(X)
     clf = RandomSearchSparseClassifier(
-        sparsity=0.9, n_trials=30, max_epochs=1, random_state=0
+        sparsity=0.9, n_candidates=30, max_iter=1, random_state=0
     ).fit(X, y)
-    assert clf.search_score_ > np.median(clf.trial_scores_)
+    assert clf.search_score_ > np.median(clf.candidate_scores_)
 
 
 # ---------------------------------------------- Random Cloud under a budget
@@ -257,7 +259,9 @@ def test_select_candidate_respects_a_parameter_budget():
 
 def test_random_cloud_max_params_caps_the_selected_size(wine):
     X, y = wine
-    params = dict(hidden_layer_sizes=(16, 8), n_networks=6, max_epochs=5, lr=0.01)
+    params = dict(
+        hidden_layer_sizes=(16, 8), n_networks=6, max_iter=5, learning_rate_init=0.01
+    )
     free = RandomCloudClassifier(selection="best", random_state=0, **params)
     capped = RandomCloudClassifier(
         selection="best", max_params=150, random_state=0, **params

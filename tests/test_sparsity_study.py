@@ -25,9 +25,9 @@ TINY = SparsityStudyConfig(
     hidden_layer_sizes=(16, 16),
     n_folds=2,
     n_repeats=1,
-    n_trials=4,
+    n_candidates=4,
     n_networks=4,
-    max_epochs=6,
+    max_iter=6,
 )
 
 
@@ -77,9 +77,9 @@ def test_records_pair_the_methods_on_each_fold(tiny_study):
     parent = {"iris": Topology(4, (16, 16), 3), "wine": Topology(13, (16, 16), 3)}
     for record in result.records:
         curve = record["valid_curve"].split()
-        assert len(curve) == TINY.max_epochs
+        assert len(curve) == TINY.max_iter
         assert float(curve[-1]) == pytest.approx(record["valid_accuracy"], abs=1e-4)
-        assert 1 <= record["convergence_epoch"] <= TINY.max_epochs
+        assert 1 <= record["convergence_epoch"] <= TINY.max_iter
         assert 0 <= record["test_accuracy"] <= 1
         full = parent[record["dataset"]]
         assert record["param_ratio"] == pytest.approx(
@@ -115,7 +115,7 @@ def test_cached_records_are_reused_and_a_new_config_is_not(tiny_study, monkeypat
     gzipped = path.with_suffix(".csv.gz")
     gzipped.write_bytes(gzip.compress(path.read_bytes()))
     assert read_sparsity_records(gzipped) == read_sparsity_records(path)
-    changed = SparsityStudyConfig(**{**TINY.__dict__, "n_trials": 5})
+    changed = SparsityStudyConfig(**{**TINY.__dict__, "n_candidates": 5})
     with pytest.raises(AssertionError, match="trained again"):
         run_sparsity_study(["iris"], changed, records_path=path)
 

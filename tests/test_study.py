@@ -28,7 +28,7 @@ from sklearn_rcloud.study import (
 from sklearn_rcloud.study._cli import main
 from sklearn_rcloud.study._protocols import preprocessor
 
-SMALL = dict(max_epochs=5, n_iter_no_change=None)
+SMALL = dict(max_iter=5, n_iter_no_change=None)
 
 
 def small_methods(calls=None):
@@ -46,8 +46,8 @@ def small_methods(calls=None):
         return MagnitudePruningClassifier(
             hidden_layer_sizes=(8,),
             target_hidden_layer_sizes=context.reference["hidden_layer_sizes"],
-            pretrain_epochs=5,
-            finetune_epochs=5,
+            pretrain_max_iter=5,
+            max_iter=5,
             n_iter_no_change=None,
             random_state=context.seed,
         )
@@ -281,8 +281,8 @@ def test_study_methods_include_naswot_and_area_on_the_papers_space():
         assert search.strategy == strategy and search.random_state == 7
         assert max(search.width_choices) == widest
         assert search.depth_range == (1, len(preset["hidden_layer_sizes"]))
-        assert search.max_epochs == preset["max_epochs"]
-        assert search.activation == preset["activation"] == "sigmoid"
+        assert search.max_iter == preset["max_iter"]
+        assert search.activation == preset["activation"] == "logistic"
     defaults = {m.name: m for m in default_methods()}
     assert defaults["area"].make(context).strategy == "area"
 
@@ -297,7 +297,9 @@ def test_paper_methods_keep_the_papers_recipe_whatever_the_defaults(dataset):
     context = MethodContext(dataset, seed=7, reference=reference)
     for method in paper_methods():
         params = method.make(context).get_params()
-        assert params["optimizer"] == "sgd" and params["lr"] == 0.1, method.name
+        assert params["solver"] == "sgd" and params["learning_rate_init"] == 0.1, (
+            method.name
+        )
         assert params["alpha"] == 0.0 and params["batch_size"] == 1, method.name
         assert params["early_stopping"] is False, method.name
 

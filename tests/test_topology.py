@@ -16,8 +16,8 @@ def _generator(seed=0):
 
 
 def test_repr_and_sizes():
-    topology = Topology(60, (3,), 2, "sigmoid")
-    assert repr(topology) == "Topology(60-3-2, sigmoid, 191 params)"
+    topology = Topology(60, (3,), 2, "logistic")
+    assert repr(topology) == "Topology(60-3-2, logistic, 191 params)"
     assert topology.layer_sizes == (60, 3, 2)
     assert topology.hidden_layer_sizes == (3,)
     assert topology.depth == 1
@@ -53,7 +53,7 @@ def test_dict_round_trip_through_json():
 
 
 def test_from_module_reads_the_shape():
-    topology = Topology(5, (4, 3), 2, "sigmoid")
+    topology = Topology(5, (4, 3), 2, "logistic")
     assert Topology.from_module(topology.to_module()) == topology
 
 

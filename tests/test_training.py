@@ -6,6 +6,7 @@ import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch.dataset import Dataset
+from torch import nn
 
 from sklearn_rcloud import DenseMLPClassifier, Topology
 from sklearn_rcloud.exceptions import TrainingDivergedError
@@ -13,6 +14,7 @@ from sklearn_rcloud.init import init_weights
 from sklearn_rcloud.training import (
     LBFGS_MAX_SAMPLES,
     SigmoidMSELoss,
+    StopOnDivergence,
     TensorBatchIterator,
     TrainingConfig,
     _flushes_denormals,
@@ -20,8 +22,8 @@ from sklearn_rcloud.training import (
     predict_proba_module,
     resolve_batch_size,
     resolve_early_stopping,
-    resolve_max_epochs,
-    resolve_optimizer,
+    resolve_max_iter,
+    resolve_solver,
     train_network,
 )
 
@@ -110,7 +112,7 @@ def test_predictions_do_not_depend_on_batching():
 def test_training_learns_and_is_reproducible():
     topology = Topology(4, (8,), 2)
     X, y = _data(200)
-    config = TrainingConfig(lr=0.05, max_epochs=60)
+    config = TrainingConfig(learning_rate_init=0.05, max_iter=60)
     first, _ = train_network(
         topology.to_module(_weights(topology)), X, y, config, seed=0
     )
@@ -127,7 +129,7 @@ def test_early_stopping_holds_out_validation_data():
     topology = Topology(4, (8,), 2)
     X, y = _data(100)
     config = TrainingConfig(
-        early_stopping=True, n_iter_no_change=3, tol=1e-2, max_epochs=500
+        early_stopping=True, n_iter_no_change=3, tol=1e-2, max_iter=500
     )
     net, _ = train_network(topology.to_module(_weights(topology)), X, y, config, seed=0)
     assert "valid_loss" in net.history[-1]
@@ -137,7 +139,7 @@ def test_early_stopping_holds_out_validation_data():
 def test_fixed_epochs_without_stopping_rule():
     topology = Topology(4, (2,), 2)
     X, y = _data(30)
-    config = TrainingConfig(max_epochs=7, n_iter_no_change=None)
+    config = TrainingConfig(max_iter=7, n_iter_no_change=None)
     net, _ = train_network(topology.to_module(_weights(topology)), X, y, config, seed=0)
     assert len(net.history) == 7
 
@@ -148,10 +150,10 @@ def test_divergence_stops_training_with_a_clear_error(fast_step):
     X, y = _data(60)
     X = X * 1e18
     config = TrainingConfig(
-        optimizer="sgd",
-        lr=1e18,
+        solver="sgd",
+        learning_rate_init=1e18,
         early_stopping=False,
-        max_epochs=50,
+        max_iter=50,
         n_iter_no_change=None,
         fast_step=fast_step,
     )
@@ -166,7 +168,7 @@ def test_divergence_stops_training_with_a_clear_error(fast_step):
 def test_divergent_estimator_fit_raises_instead_of_predicting_garbage():
     X, y = _data(60)
     clf = DenseMLPClassifier(
-        hidden_layer_sizes=(8,), optimizer="sgd", lr=1e18, max_epochs=5
+        hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e18, max_iter=5
     )
     # Inputs of 1e30 overflow the float32 weights after one step, whatever the
     # initialisation (no random_state on purpose: checked over 300 seeds).
@@ -180,11 +182,11 @@ def test_finite_but_useless_training_warns_instead_of_passing_silently():
     X, y = _data(60)
     clf = DenseMLPClassifier(
         hidden_layer_sizes=(8,),
-        optimizer="sgd",
-        lr=1e18,
+        solver="sgd",
+        learning_rate_init=1e18,
         alpha=0.0,
         early_stopping=False,
-        max_epochs=5,
+        max_iter=5,
         random_state=50,
     )
     with pytest.warns(ConvergenceWarning, match="has not fit the training data"):
@@ -194,7 +196,7 @@ def test_finite_but_useless_training_warns_instead_of_passing_silently():
 
 def test_ordinary_training_does_not_warn_about_a_useless_loss():
     X, y = _data(60)
-    clf = DenseMLPClassifier(hidden_layer_sizes=(8,), max_epochs=5, random_state=0)
+    clf = DenseMLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
     with warnings.catch_warnings():
         warnings.filterwarnings(
             "error",
@@ -206,9 +208,9 @@ def test_ordinary_training_does_not_warn_about_a_useless_loss():
 
 # ------------------------------------------------------------ the recipe
 def test_auto_optimizer_is_lbfgs_on_small_data_and_adam_above():
-    assert resolve_optimizer("auto", LBFGS_MAX_SAMPLES) == "lbfgs"
-    assert resolve_optimizer("auto", LBFGS_MAX_SAMPLES + 1) == "adam"
-    assert resolve_optimizer("sgd", 10) == "sgd"
+    assert resolve_solver("auto", LBFGS_MAX_SAMPLES) == "lbfgs"
+    assert resolve_solver("auto", LBFGS_MAX_SAMPLES + 1) == "adam"
+    assert resolve_solver("sgd", 10) == "sgd"
     # L-BFGS takes every row whatever the batch size asked for.
     assert resolve_batch_size(32, 150, "lbfgs") == 150
     assert resolve_batch_size("auto", 5000, "adam") == 200
@@ -223,18 +225,18 @@ def test_auto_early_stopping_only_where_a_validation_split_is_large():
 
 def test_auto_epoch_budget_is_also_a_budget_in_steps():
     # One batch per epoch: the floor of optimiser steps decides.
-    assert resolve_max_epochs("auto", 150, 150, early_stopping=False) == 500
+    assert resolve_max_iter("auto", 150, 150, early_stopping=False) == 500
     # Many batches per epoch: 200 epochs are plenty of steps.
-    assert resolve_max_epochs("auto", 10_000, 200, early_stopping=False) == 200
+    assert resolve_max_iter("auto", 10_000, 200, early_stopping=False) == 200
     # A validation split decides when to stop; the budget only caps it.
-    assert resolve_max_epochs("auto", 10_000, 200, early_stopping=True) == 1000
-    assert resolve_max_epochs(7, 150, 150, early_stopping=False) == 7
+    assert resolve_max_iter("auto", 10_000, 200, early_stopping=True) == 1000
+    assert resolve_max_iter(7, 150, 150, early_stopping=False) == 7
 
 
 def test_lbfgs_runs_one_iteration_per_epoch_to_convergence():
     topology = Topology(4, (8,), 2)
     X, y = _data(120)
-    config = TrainingConfig(optimizer="lbfgs")
+    config = TrainingConfig(solver="lbfgs")
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         net, _ = train_network(topology.to_module(_weights(topology)), X, y, config, 0)
@@ -249,8 +251,8 @@ def test_alpha_shrinks_the_weights_and_is_divided_by_the_rows():
     X, y = _data(120)
 
     def weight_norm(alpha):
-        config = TrainingConfig(optimizer="lbfgs", alpha=alpha, n_iter_no_change=None)
-        config.max_epochs = 100
+        config = TrainingConfig(solver="lbfgs", alpha=alpha, n_iter_no_change=None)
+        config.max_iter = 100
         net, _ = train_network(topology.to_module(_weights(topology)), X, y, config, 0)
         assert net.l2 == pytest.approx(alpha / len(X))
         return sum(
@@ -270,7 +272,7 @@ def test_running_out_of_epochs_warns_unless_the_epochs_are_fixed():
             topology.to_module(_weights(topology)),
             X,
             y,
-            TrainingConfig(max_epochs=3),
+            TrainingConfig(max_iter=3),
             seed=0,
         )
     with warnings.catch_warnings():
@@ -280,7 +282,7 @@ def test_running_out_of_epochs_warns_unless_the_epochs_are_fixed():
             topology.to_module(_weights(topology)),
             X,
             y,
-            TrainingConfig(max_epochs=3, n_iter_no_change=None),
+            TrainingConfig(max_iter=3, n_iter_no_change=None),
             seed=0,
         )
 
@@ -291,3 +293,39 @@ def test_subnormal_flushing_is_restored_after_training():
         if torch.set_flush_denormal(True):  # the CPU supports it
             assert _flushes_denormals()
     assert not _flushes_denormals()
+
+
+def test_a_line_search_out_of_range_stops_at_the_last_finite_weights():
+    # L-BFGS sets its own steps: a non-finite loss is a line search that left
+    # float32's range, and training stops at the weights of the last finite
+    # loss instead of failing.
+    module = nn.Sequential(nn.Linear(2, 2))
+
+    class Net:
+        module_ = module
+        history = []
+
+    callback = StopOnDivergence(line_search=True)
+    callback.on_train_begin(Net)
+    assert not callback.has_finite_
+    for epoch, loss in enumerate([0.9, 0.5], start=1):
+        callback.on_epoch_begin(Net)
+        if epoch == 2:
+            finite = {k: v.clone() for k, v in module.state_dict().items()}
+        Net.history.append({"epoch": epoch, "train_loss": loss})
+        callback.on_epoch_end(Net)
+        with torch.no_grad():
+            module[0].weight.add_(1.0)
+    callback.on_epoch_begin(Net)
+    with torch.no_grad():
+        module[0].weight.fill_(float("nan"))
+    Net.history.append({"epoch": 3, "train_loss": float("nan")})
+    with pytest.warns(ConvergenceWarning, match="line search"):
+        with pytest.raises(KeyboardInterrupt):
+            callback.on_epoch_end(Net)
+    assert [e["epoch"] for e in Net.history] == [1, 2]
+    torch.testing.assert_close(module.state_dict()["0.weight"], finite["0.weight"])
+    # Without a line search the same loss is a divergence.
+    Net.history.append({"epoch": 3, "train_loss": float("nan")})
+    with pytest.raises(TrainingDivergedError):
+        StopOnDivergence().on_epoch_end(Net)

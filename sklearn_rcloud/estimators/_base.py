@@ -10,76 +10,136 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from abc import ABCMeta
-from numbers import Integral, Real
+import time
+from abc import ABCMeta, abstractmethod
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.callback import CallbackSupportMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+from torch import nn
 
-from ..init import INITS
-from ..topology import ACTIVATIONS, Topology
+from ..topology import Topology
 from ..training import (
-    LOSSES,
-    OPTIMIZERS,
     TrainingConfig,
+    planned_max_iter,
     predict_proba_module,
     train_network,
     training_curve,
 )
+from ._progress import FitProgress
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 # Stands in for ``module_`` in a pickled estimator: the module is ``net_.module_``.
 _SHARED_WITH_NET = "<net_.module_>"
 
 
-class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
-    """Base class of the classifiers that end by training one MLP.
+class BaseNetworkClassifier(
+    CallbackSupportMixin, ClassifierMixin, BaseEstimator, metaclass=ABCMeta
+):
+    """Base class of the library's network classifiers.
+
+    One :meth:`fit` for all of them: validate the data and the sample
+    weights, open the callbacks' task tree, then either continue training the
+    fitted network (``warm_start``) or call the subclass's :meth:`_fit`, which
+    selects a network and trains it through :meth:`_train`.
 
     Warning: this class should not be used directly. Use derived classes
     instead.
     """
 
-    _parameter_constraints: dict = {
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "init": [StrOptions(set(INITS))],
-        "loss": [StrOptions(set(LOSSES))],
-        "optimizer": [StrOptions({"auto", *OPTIMIZERS})],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "max_epochs": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-        "early_stopping": ["boolean", StrOptions({"auto"})],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "device": [StrOptions({"cpu", "cuda", "auto"})],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
+    #: The estimator's parameters (see ``_parameters.py``); set by subclasses.
+    _parameters: tuple = ()
+
+    # ------------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to the data: select a network, then train it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. Scale the features (e.g. ``MinMaxScaler`` or
+            ``StandardScaler`` in a ``Pipeline``): untrained networks see
+            them as they are.
+        y : array-like of shape (n_samples,)
+            Target labels, of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows, in the training and validation losses and
+            in the training-free scores that are averages over the rows. A
+            weight of zero drops the row; None weighs every row one.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        start = time.perf_counter()
+        warm = self._continues_training()
+        X, y, sample_weight = self._validate_fit_data(
+            X, y, sample_weight, reset=not warm
+        )
+        progress = FitProgress(self, X, self.classes_[y], sample_weight, n_tasks=None)
+        if warm:
+            self._continue_training(X, y, sample_weight, progress)
+        else:
+            self._fit(X, y, sample_weight, progress)
+        self.fit_time_ = time.perf_counter() - start
+        progress.end(self._summary())
+        return self
+
+    @abstractmethod
+    def _fit(self, X, y, sample_weight, progress):
+        """Select a network and train it; set the fitted attributes.
+
+        ``X`` is float32, ``y`` holds class indices into ``classes_``,
+        ``sample_weight`` is a float64 array or None; ``progress`` is the
+        fit's :class:`~sklearn_rcloud.estimators._progress.FitProgress`.
+        """
+
+    def _continues_training(self):
+        return bool(getattr(self, "warm_start", False)) and hasattr(self, "module_")
+
+    def _continue_training(self, X, y, sample_weight, progress):
+        """``warm_start``: train the fitted network further, without a search."""
+        (seed,) = self._random_seeds(1)
+        module = self._module_to_continue()
+        net, self.train_time_ = self._fit_module(
+            module, X, y, seed, sample_weight, progress
+        )
+        self._set_network(net, self.topology_, continued=True)
+
+    def _module_to_continue(self):
+        """A copy of the fitted network to train further (``warm_start``)."""
+        return copy.deepcopy(self.module_)
 
     # ------------------------------------------------------------ validation
-    def _validate_fit_data(self, X, y):
-        """Validate ``X``, ``y``; set ``classes_``; return float32 X and codes."""
+    def _validate_fit_data(self, X, y, sample_weight=None, reset=True, classes=None):
+        """Validate the data; set ``classes_``; return float32 X, codes, weights.
+
+        ``reset=False`` keeps the classes and features of the previous fit;
+        ``classes`` sets the classes instead of reading them from ``y``. The
+        weights combine ``sample_weight`` and ``class_weight``; they are None
+        when neither is given.
+        """
         _check_no_missing_labels(y)
         with _naming_non_numeric_columns(X, self):
             X, y = validate_data(
-                self, X, y, dtype=(np.float64, np.float32), ensure_min_samples=2
+                self,
+                X,
+                y,
+                dtype=(np.float64, np.float32),
+                ensure_min_samples=2,
+                reset=reset,
             )
         try:
             check_classification_targets(y)
@@ -89,15 +149,49 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 f"The labels in y cannot be compared with each other ({error}); "
                 "use labels of one type, e.g. all str or all int."
             ) from error
-        encoder = LabelEncoder()
-        codes = encoder.fit_transform(y).astype(np.int64)
-        self.classes_ = encoder.classes_
+        if reset and classes is None:
+            encoder = LabelEncoder()
+            codes = encoder.fit_transform(y).astype(np.int64)
+            self.classes_ = encoder.classes_
+        else:
+            if reset:
+                self.classes_ = np.unique(np.asarray(classes))
+            codes = self._codes_of_known_labels(y)
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in "
                 f"the data; got 1 class: {self.classes_[0]!r}."
             )
-        return _to_float32(X), codes
+        return _to_float32(X), codes, self._row_weights(X, y, sample_weight)
+
+    def _codes_of_known_labels(self, y):
+        """Class indices of ``y`` in ``classes_`` (continued training's labels)."""
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y has labels {list(unknown)} outside the classes "
+                f"{list(self.classes_)} of the network being trained (those of "
+                "the first fit with warm_start=True, or partial_fit's "
+                "`classes`). Fit anew to change the classes."
+            )
+        return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def _row_weights(self, X, y, sample_weight):
+        """``sample_weight`` times the weights of ``class_weight``, or None."""
+        class_weight = getattr(self, "class_weight", None)
+        if sample_weight is None and class_weight is None:
+            return None
+        weights = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if class_weight is not None:
+            weights = weights * compute_sample_weight(class_weight, y)
+        if not weights.sum() > 0:
+            raise ValueError(
+                "The sample weights (times class_weight) sum to zero: no row "
+                "would count in training. Give some rows a positive weight."
+            )
+        return weights
 
     def _validate_predict_data(self, X):
         check_is_fitted(self)
@@ -120,27 +214,90 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         return [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=n_seeds)]
 
     # -------------------------------------------------------------- training
-    def _fit_module(self, module, X, y, seed, **overrides):
-        """Train ``module`` with this estimator's recipe; return (net, seconds)."""
-        config = TrainingConfig.from_estimator(self, **overrides)
-        return train_network(module, X, y, config, seed)
+    def _fit_module(
+        self,
+        module,
+        X,
+        y,
+        seed,
+        sample_weight=None,
+        progress=None,
+        task="training",
+        **overrides,
+    ):
+        """Train ``module`` with this estimator's recipe; return (net, seconds).
 
-    def _set_network(self, net, topology):
-        """Record a trained skorch net and its topology as fitted attributes."""
+        With ``progress``, the training is the task ``task`` of the fit, and
+        every epoch one of its leaves.
+        """
+        config = TrainingConfig.from_estimator(self, **overrides)
+        if progress is None:
+            return train_network(module, X, y, config, seed, sample_weight)
+        n_epochs = planned_max_iter(config, len(X))
+        with progress.task(task, n_epochs) as context:
+            return train_network(
+                module,
+                X,
+                y,
+                config,
+                seed,
+                sample_weight,
+                callbacks=progress.training_callbacks(context, n_epochs),
+            )
+
+    def _train(self, topology, weights, X, y, seed, sample_weight, progress):
+        """Train ``topology`` from ``weights`` and set the fitted attributes."""
+        net, self.train_time_ = self._fit_module(
+            topology.to_module(weights), X, y, seed, sample_weight, progress
+        )
+        self._set_network(net, topology)
+        return self
+
+    def _set_network(self, net, topology, continued=False):
+        """Record a trained skorch net and its topology as fitted attributes.
+
+        ``continued``: the net trained further the network of a previous fit
+        (``warm_start``), whose curves it extends.
+        """
         self.net_ = net
         self.module_ = net.module_
         self.topology_ = topology
         self.n_params_ = topology.n_params
-        self.n_iter_ = len(net.history)
-        self.history_ = training_curve(net)
-
-    def _train(self, topology, weights, X, y, seed):
-        """Train ``topology`` from ``weights`` and set the fitted attributes."""
-        net, self.train_time_ = self._fit_module(
-            topology.to_module(weights), X, y, seed
+        curve = training_curve(net)
+        losses = [float(v) for v in curve["train_loss"]]
+        scores = (
+            [float(v) for v in curve["valid_acc"]] if "valid_acc" in curve else None
         )
-        self._set_network(net, topology)
-        return self
+        samples_seen = _samples_seen(net)
+        if continued:
+            losses = self.loss_curve_ + losses
+            if scores is not None and self.validation_scores_ is not None:
+                scores = self.validation_scores_ + scores
+            samples_seen += self.t_
+        self.history_ = curve
+        self.loss_curve_ = losses
+        self.best_loss_ = None if scores is not None else min(losses)
+        self.validation_scores_ = scores
+        self.best_validation_score_ = None if scores is None else max(scores)
+        self.n_iter_ = len(losses)
+        self.t_ = samples_seen
+        self.coefs_, self.intercepts_, self.out_activation_ = _network_arrays(
+            net.module_, self.loss
+        )
+        self.n_layers_ = len(self.coefs_) + 1
+        self.n_outputs_ = self.coefs_[-1].shape[1]
+
+    def _summary(self):
+        """The closing line of ``verbose >= 1``."""
+        reduction = getattr(self, "reduction_", 0.0)
+        initial = getattr(self, "initial_topology_", self.topology_)
+        size = f"{self.n_params_:,} parameters"
+        if reduction > 0:
+            size += f", {reduction:.0%} fewer than {initial.layout}"
+        return (
+            f"chose {self.topology_.layout} ({size}); trained "
+            f"{self.n_iter_} epochs; fit in {self.fit_time_:.2f} s"
+        )
 
     # ------------------------------------------------------------- pickling
     def __getstate__(self):
@@ -214,6 +371,24 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         """
         X = self._validate_predict_data(X)
         return predict_proba_module(self.module_, X, self.loss)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability estimates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log of the class probabilities, columns ordered as
+            ``classes_``, computed without rounding a probability to zero
+            first.
+        """
+        X = self._validate_predict_data(X)
+        return predict_proba_module(self.module_, X, self.loss, log=True)
 
     def predict(self, X):
         """Predict class labels.
@@ -302,6 +477,38 @@ def _to_float32(X):
             )
         X = X.astype(np.float32)
     return np.ascontiguousarray(X)
+
+
+def _samples_seen(net):
+    """Training rows the solver went through in ``net``'s fit (MLPClassifier's t_)."""
+    return int(
+        sum(
+            batch.get("train_batch_size", 0)
+            for epoch in net.history
+            for batch in epoch["batches"]
+        )
+    )
+
+
+def _network_arrays(module, loss):
+    """``coefs_``, ``intercepts_`` and ``out_activation_`` as MLPClassifier's.
+
+    ``coefs_[i]`` is shaped ``(fan_in, fan_out)``. A two-class network
+    trained with cross-entropy has two output logits whose softmax is the
+    logistic function of their difference, so its last layer is given as
+    MLPClassifier's single logistic unit (the difference of the two rows),
+    which predicts exactly the same probabilities.
+    """
+    linears = [m for m in module if isinstance(m, nn.Linear)]
+    coefs = [m.weight.detach().cpu().numpy().T.copy() for m in linears]
+    intercepts = [m.bias.detach().cpu().numpy().copy() for m in linears]
+    if loss != "cross_entropy":
+        return coefs, intercepts, "normalised_logistic"
+    if coefs[-1].shape[1] == 2:
+        coefs[-1] = coefs[-1][:, 1:] - coefs[-1][:, :1]
+        intercepts[-1] = intercepts[-1][1:] - intercepts[-1][:1]
+        return coefs, intercepts, "logistic"
+    return coefs, intercepts, "softmax"
 
 
 def torch_generator(seed, device):

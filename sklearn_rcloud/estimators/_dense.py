@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 from sklearn.base import _fit_context
+from sklearn.utils._available_if import available_if
 
 from ..init import init_weights
+from ..training import continue_network
 from ._base import BaseNetworkClassifier, torch_generator
+from ._parameters import (
+    HIDDEN_LAYER_SIZES,
+    TRAINING_PARAMETERS,
+    constraints_of,
+    documented,
+    init_from,
+)
 
 __all__ = ["DenseMLPClassifier"]
 
@@ -21,38 +31,7 @@ class DenseMLPClassifier(BaseNetworkClassifier):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers,), default=(100,)
-        Hidden widths.
-    activation : {'relu', 'sigmoid', 'tanh'}, default='relu'
-        Hidden activation; the output layer emits logits.
-    init : {'kaiming', 'uniform', 'glorot'}, default='kaiming'
-        Initial weight distribution, see
-        :class:`~sklearn_rcloud.RandomCloudClassifier`.
-    loss : {'cross_entropy', 'mse'}, default='cross_entropy'
-    optimizer : {'auto', 'lbfgs', 'adam', 'sgd'}, default='auto'
-        'auto': full-batch L-BFGS up to 2,000 training rows, Adam above
-        (the user guide's "Training recipe" says why).
-    lr : float, default=1e-3
-        Learning rate of Adam and SGD; L-BFGS sets its steps by line search.
-    alpha : float, default=1.0
-        L2 penalty on the weights: ``0.5 * alpha * ||W||^2 / n_samples`` is
-        added to the mean training loss (``alpha=1`` is the MAP estimate
-        under a standard normal prior on every weight).
-    batch_size : int or 'auto', default='auto'
-        'auto' is ``min(200, n_samples)``; L-BFGS always takes every row.
-    max_epochs : int or 'auto', default='auto'
-        Maximum training epochs; an L-BFGS epoch is one iteration. 'auto' is
-        1,000 with a validation split (which decides when to stop), else 200
-        epochs or 500 optimiser steps, whichever is more.
-    early_stopping : bool or 'auto', default='auto'
-        'auto' is True above 2,000 training rows, False below.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int or None, default=10
-    tol : float, default=1e-4
-    device : {'cpu', 'cuda', 'auto'}, default='cpu'
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the shuffles and the validation split.
-    verbose : int, default=0
+    {parameters}
 
     Attributes
     ----------
@@ -65,13 +44,7 @@ class DenseMLPClassifier(BaseNetworkClassifier):
         Always 0.0.
     train_time_, fit_time_ : float
         Seconds in training and in the whole ``fit``.
-    net_ : skorch.NeuralNetClassifier
-    module_ : torch.nn.Sequential
-    n_iter_ : int
-        Training epochs run.
-    history_ : dict of ndarray
-        The training curve: ``epoch``, ``train_loss`` and, with
-        ``early_stopping=True``, ``valid_loss`` and ``valid_acc``.
+    {training_attributes}
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -90,70 +63,89 @@ class DenseMLPClassifier(BaseNetworkClassifier):
     Topology(4-8-3, relu, 67 params)
     """
 
-    _parameter_constraints: dict = {
-        **BaseNetworkClassifier._parameter_constraints,
-    }
+    _parameters = (HIDDEN_LAYER_SIZES, *TRAINING_PARAMETERS)
+    _parameter_constraints = constraints_of(_parameters)
+    __init__ = init_from(_parameters)
+    __doc__ = documented(__doc__, _parameters)
 
-    def __init__(
-        self,
-        *,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        init="kaiming",
-        loss="cross_entropy",
-        optimizer="auto",
-        lr=1e-3,
-        alpha=1.0,
-        batch_size="auto",
-        max_epochs="auto",
-        early_stopping="auto",
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.init = init
-        self.loss = loss
-        self.optimizer = optimizer
-        self.lr = lr
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+    def _fit(self, X, y, sample_weight, progress):
+        init_seed, train_seed = self._random_seeds(2)
+        topology = self._full_topology(X.shape[1])
+        weights = init_weights(topology, self.init, torch_generator(init_seed, "cpu"))
+        self.initial_topology_ = topology
+        self.reduction_ = 0.0
+        self._train(topology, weights, X, y, train_seed, sample_weight, progress)
 
+    def _check_partial_fit_solver(self):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for stochastic solvers: "
+                f"solver={self.solver!r} is not one ('auto' takes Adam here)."
+            )
+        return True
+
+    @available_if(_check_partial_fit_solver)
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Train the full network.
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the network with one epoch over the given data.
+
+        As MLPClassifier's ``partial_fit``: the first call builds the network
+        and needs ``classes``; every call trains one pass over ``X`` with the
+        stochastic solver (Adam for ``solver='auto'``), keeping the
+        optimiser's state between calls, without a validation split.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data.
         y : array-like of shape (n_samples,)
-            Target labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole data; required on the first call only.
+        sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
         -------
         self : DenseMLPClassifier
-            The fitted estimator.
         """
         start = time.perf_counter()
-        X, y = self._validate_fit_data(X, y)
-        init_seed, train_seed = self._random_seeds(2)
-        topology = self._full_topology(X.shape[1])
-        weights = init_weights(topology, self.init, torch_generator(init_seed, "cpu"))
-        self._train(topology, weights, X, y, train_seed)
-        self.initial_topology_ = topology
-        self.reduction_ = 0.0
+        first_call = not hasattr(self, "net_")
+        if first_call and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if (
+            not first_call
+            and classes is not None
+            and not np.array_equal(np.unique(np.asarray(classes)), self.classes_)
+        ):
+            raise ValueError(
+                f"classes={list(np.unique(classes))} differs from the classes of "
+                f"the first call to partial_fit, {list(self.classes_)}."
+            )
+        X, y, sample_weight = self._validate_fit_data(
+            X, y, sample_weight, reset=first_call, classes=classes
+        )
+        solver = "adam" if self.solver == "auto" else self.solver
+        if first_call:
+            init_seed, train_seed = self._random_seeds(2)
+            topology = self._full_topology(X.shape[1])
+            module = topology.to_module(
+                init_weights(topology, self.init, torch_generator(init_seed, "cpu"))
+            )
+            net, self.train_time_ = self._fit_module(
+                module,
+                X,
+                y,
+                train_seed,
+                sample_weight,
+                solver=solver,
+                max_iter=1,
+                early_stopping=False,
+                n_iter_no_change=None,
+            )
+            self.initial_topology_ = topology
+            self.reduction_ = 0.0
+            self._set_network(net, topology)
+        else:
+            self.train_time_ = continue_network(self.net_, X, y, sample_weight)
+            # The net's history holds every call's epoch.
+            self._set_network(self.net_, self.topology_)
         self.fit_time_ = time.perf_counter() - start
         return self

@@ -7,7 +7,6 @@ from abc import abstractmethod
 from numbers import Integral, Real
 
 import torch
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..init import init_weights
@@ -16,13 +15,23 @@ from ..pruning import (
     count_nonzero_parameters,
     geometric_schedule,
     hidden_sizes_for_sparsity,
+    keep_zeros_pruned,
     magnitude_keep,
     make_pruning_permanent,
     prune_weights,
     random_keep,
 )
+from ..recipe import Parameter
 from ..topology import module_weights
 from ._base import BaseNetworkClassifier, check_hidden_layer_sizes, torch_generator
+from ._parameters import (
+    HIDDEN_LAYER_SIZES,
+    TRAINING_PARAMETERS,
+    constraints_of,
+    documented,
+    init_from,
+    replaced,
+)
 
 __all__ = [
     "BasePruningClassifier",
@@ -36,63 +45,7 @@ DEFAULT_SPARSITY = 0.5
 _SHARED_DOC = """
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers,), default=(100,)
-        Hidden widths of the full network that is trained first.
-    target_hidden_layer_sizes : array-like of shape (n_layers,) or None, \
-            default=None
-        Hidden widths after pruning, each at most the full width (the Random
-        Cloud paper's protocol prunes to the topology Random Cloud found).
-        When set, ``sparsity`` must be left at 'auto'.
-    sparsity : float in [0, 1) or 'auto', default='auto'
-        Fraction of the parameters to remove. Structured pruning keeps the
-        same fraction of neurons in every hidden layer, choosing the widths
-        whose parameter count is closest to the target. 'auto' follows
-        ``target_hidden_layer_sizes`` when it is set and is 0.5 otherwise.
-    structured : bool, default=True
-        True: remove whole hidden neurons, physically (``topology_`` shrinks).
-        False: zero individual weights with :mod:`torch.nn.utils.prune`; the
-        masks stay in force during fine-tuning, ``topology_`` keeps the full
-        shape and ``n_params_`` counts the non-zero weights plus the biases
-        (never pruned).
-    schedule : {'one-shot', 'iterative'}, default='one-shot'
-        'one-shot': prune to the target once, then fine-tune. 'iterative':
-        ``n_iterations`` rounds of prune-then-fine-tune, each removing the same
-        fraction of what is left, the last reaching the target.
-    n_iterations : int, default=3
-        Rounds of the iterative schedule.
-    pretrain_epochs : int or 'auto', default='auto'
-        Maximum epochs of training the full network before pruning; 0 prunes
-        at initialisation (what the paper's single-seed baseline script does).
-        'auto' is 1,000 with a validation split (which decides when to stop),
-        else 200 epochs or 500 optimiser steps, whichever is more (an L-BFGS
-        epoch is one iteration).
-    finetune_epochs : int or 'auto', default='auto'
-        Maximum epochs of fine-tuning after each pruning round; 'auto' as for
-        ``pretrain_epochs``.
-    activation : {'relu', 'sigmoid', 'tanh'}, default='relu'
-    init : {'kaiming', 'uniform', 'glorot'}, default='kaiming'
-    loss : {'cross_entropy', 'mse'}, default='cross_entropy'
-    optimizer : {'auto', 'lbfgs', 'adam', 'sgd'}, default='auto'
-        'auto': full-batch L-BFGS up to 2,000 training rows, Adam above
-        (the user guide's "Training recipe" says why).
-    lr : float, default=1e-3
-        Learning rate of Adam and SGD; L-BFGS sets its steps by line search.
-    alpha : float, default=1.0
-        L2 penalty on the weights: ``0.5 * alpha * ||W||^2 / n_samples`` is
-        added to the mean training loss (``alpha=1`` is the MAP estimate
-        under a standard normal prior on every weight).
-    batch_size : int or 'auto', default='auto'
-        'auto' is ``min(200, n_samples)``; L-BFGS always takes every row.
-    early_stopping : bool or 'auto', default='auto'
-        'auto' is True above 2,000 training rows, False below.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int or None, default=10
-        Applies to pre-training and to each fine-tuning phase.
-    tol : float, default=1e-4
-    device : {'cpu', 'cuda', 'auto'}, default='cpu'
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the shuffles{random_note}.
-    verbose : int, default=0
+    {parameters}
 
     Attributes
     ----------
@@ -111,20 +64,82 @@ _SHARED_DOC = """
     pretrain_time_, prune_time_, finetune_time_, train_time_, fit_time_ : float
         Seconds spent pre-training, selecting and removing, fine-tuning,
         training in total (pre-training plus fine-tuning), and in ``fit``.
-    net_ : skorch.NeuralNetClassifier
-        The net of the last fine-tuning phase.
-    module_ : torch.nn.Sequential
-        The pruned, fine-tuned network; it outputs logits.
-    n_iter_ : int
-        Epochs of the last fine-tuning phase.
-    history_ : dict of ndarray
-        The training curve of the last fine-tuning phase: ``epoch``,
-        ``train_loss`` and, with ``early_stopping=True``, ``valid_loss`` and
-        ``valid_acc``.
+    {training_attributes}
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
 """
+
+
+_PRUNING_PARAMETERS = (
+    HIDDEN_LAYER_SIZES.replace(
+        doc="Hidden widths of the full network that is trained first."
+    ),
+    Parameter(
+        "target_hidden_layer_sizes",
+        None,
+        ("array-like", Interval(Integral, 1, None, closed="left"), None),
+        "array-like of shape (n_layers,) or None",
+        "Hidden widths after pruning, each at most the full width (the "
+        "Random Cloud paper's protocol prunes to the topology Random Cloud "
+        "found). When set, ``sparsity`` must be left at 'auto'.",
+    ),
+    Parameter(
+        "sparsity",
+        "auto",
+        (Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})),
+        "float in [0, 1) or 'auto'",
+        "Fraction of the parameters to remove. Structured pruning keeps the "
+        "same fraction of neurons in every hidden layer, choosing the widths "
+        "whose parameter count is closest to the target. 'auto' follows "
+        "``target_hidden_layer_sizes`` when it is set and is 0.5 otherwise.",
+    ),
+)
+_SCHEDULE_PARAMETERS = (
+    Parameter(
+        "structured",
+        True,
+        ("boolean",),
+        "bool",
+        "True: remove whole hidden neurons, physically (``topology_`` "
+        "shrinks). False: zero individual weights with "
+        ":mod:`torch.nn.utils.prune`; the masks stay in force during "
+        "fine-tuning, ``topology_`` keeps the full shape and ``n_params_`` "
+        "counts the non-zero weights plus the biases (never pruned).",
+    ),
+    Parameter(
+        "schedule",
+        "one-shot",
+        (StrOptions({"one-shot", "iterative"}),),
+        "{'one-shot', 'iterative'}",
+        "'one-shot': prune to the target once, then fine-tune. 'iterative': "
+        "``n_rounds`` rounds of prune-then-fine-tune, each removing the same "
+        "fraction of what is left, the last reaching the target.",
+    ),
+    Parameter(
+        "n_rounds",
+        3,
+        (Interval(Integral, 1, None, closed="left"),),
+        "int",
+        "Rounds of the iterative schedule.",
+    ),
+    Parameter(
+        "pretrain_max_iter",
+        None,
+        (Interval(Integral, 0, None, closed="left"), StrOptions({"auto"}), None),
+        "int, 'auto' or None",
+        "Maximum epochs of training the full network before pruning; None "
+        "takes ``max_iter``; 0 prunes at initialisation (what the paper's "
+        "single-seed baseline script does).",
+    ),
+)
+_PRUNING_TRAINING = replaced(
+    TRAINING_PARAMETERS,
+    "max_iter",
+    doc=next(p for p in TRAINING_PARAMETERS if p.name == "max_iter").doc
+    + " It bounds each fine-tuning phase after pruning, and the pre-training "
+    "unless ``pretrain_max_iter`` is set.",
+)
 
 
 class BasePruningClassifier(BaseNetworkClassifier):
@@ -133,32 +148,6 @@ class BasePruningClassifier(BaseNetworkClassifier):
     Warning: this class should not be used directly. Use derived classes
     instead.
     """
-
-    _parameter_constraints: dict = {
-        # Training runs in phases, each with its own epoch budget.
-        **{
-            name: constraint
-            for name, constraint in BaseNetworkClassifier._parameter_constraints.items()
-            if name != "max_epochs"
-        },
-        "target_hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-            None,
-        ],
-        "sparsity": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
-        "structured": ["boolean"],
-        "schedule": [StrOptions({"one-shot", "iterative"})],
-        "n_iterations": [Interval(Integral, 1, None, closed="left")],
-        "pretrain_epochs": [
-            Interval(Integral, 0, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-        "finetune_epochs": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-    }
 
     @abstractmethod
     def _keep_neurons(self, weights, topology, target_hidden, generator):
@@ -194,24 +183,7 @@ class BasePruningClassifier(BaseNetworkClassifier):
             target_params = topology.with_hidden(target_hidden).n_params
         return target_hidden, target_params
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Train the full network, prune it and fine-tune it.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,)
-            Target labels.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        start = time.perf_counter()
-        X, y = self._validate_fit_data(X, y)
+    def _fit(self, X, y, sample_weight, progress):
         init_seed, pretrain_seed, prune_seed, finetune_seed = self._random_seeds(4)
         topology = self._full_topology(X.shape[1])
         self.initial_topology_ = topology
@@ -221,13 +193,23 @@ class BasePruningClassifier(BaseNetworkClassifier):
         )
 
         self.pretrain_time_ = 0.0
-        if self.pretrain_epochs != 0:
+        pretrain_max_iter = (
+            self.max_iter if self.pretrain_max_iter is None else self.pretrain_max_iter
+        )
+        if pretrain_max_iter != 0:
             net, self.pretrain_time_ = self._fit_module(
-                module, X, y, pretrain_seed, max_epochs=self.pretrain_epochs
+                module,
+                X,
+                y,
+                pretrain_seed,
+                sample_weight,
+                progress,
+                task="pretraining",
+                max_iter=pretrain_max_iter,
             )
             module = net.module_
 
-        n_rounds = self.n_iterations if self.schedule == "iterative" else 1
+        n_rounds = self.n_rounds if self.schedule == "iterative" else 1
         generator = torch_generator(prune_seed, "cpu")
         if self.structured:
             widths = [
@@ -260,23 +242,31 @@ class BasePruningClassifier(BaseNetworkClassifier):
                 X,
                 y,
                 finetune_seed + round_index,
-                max_epochs=self.finetune_epochs,
+                sample_weight,
+                progress,
+                task=f"fine-tuning {round_index + 1}/{n_rounds}",
             )
             module = net.module_
             self.finetune_time_ += seconds
 
-        if self.structured:
-            self._set_network(net, topology)
-            self.kept_neurons_ = [k.numpy() for k in kept]
-        else:
-            make_pruning_permanent(module)
-            self._set_network(net, topology)
-            self.n_params_ = count_nonzero_parameters(module)
-            self.kept_neurons_ = None
+        self._set_network(net, topology)
+        self.kept_neurons_ = [k.numpy() for k in kept] if self.structured else None
         self.train_time_ = self.pretrain_time_ + self.finetune_time_
         self.reduction_ = 1.0 - self.n_params_ / self.initial_topology_.n_params
-        self.fit_time_ = time.perf_counter() - start
-        return self
+
+    def _module_to_continue(self):
+        module = super()._module_to_continue()
+        if not self.structured:
+            # Pruned weights stay zero while the network trains further.
+            keep_zeros_pruned(module)
+        return module
+
+    def _set_network(self, net, topology, continued=False):
+        if not self.structured:
+            make_pruning_permanent(net.module_)
+        super()._set_network(net, topology, continued)
+        if not self.structured:
+            self.n_params_ = count_nonzero_parameters(net.module_)
 
 
 class MagnitudePruningClassifier(BasePruningClassifier):
@@ -289,15 +279,7 @@ class MagnitudePruningClassifier(BasePruningClassifier):
     All training goes through the same engine and recipe as
     :class:`DenseMLPClassifier` and :class:`RandomCloudClassifier`.
 """
-        + _SHARED_DOC.replace("{random_note}", " and the validation split").replace(
-            "    structured : bool",
-            """    criterion : {'l2', 'l1', 'outgoing'}, default='l2'
-        Neuron magnitude for structured pruning: 'l2' is the L2 norm of the
-        neuron's incoming weights (the Random Cloud paper's baseline), 'l1'
-        their L1 norm, 'outgoing' the L2 norm of its outgoing weights.
-        Unstructured pruning always ranks single weights by ``|w|``.
-    structured : bool""",
-        )
+        + _SHARED_DOC
         + """
     See Also
     --------
@@ -318,62 +300,26 @@ class MagnitudePruningClassifier(BasePruningClassifier):
     """
     )
 
-    _parameter_constraints: dict = {
-        **BasePruningClassifier._parameter_constraints,
-        "criterion": [StrOptions(set(CRITERIA))],
-    }
+    _parameters = (
+        *_PRUNING_PARAMETERS,
+        Parameter(
+            "criterion",
+            "l2",
+            (StrOptions(set(CRITERIA)),),
+            "{'l2', 'l1', 'outgoing'}",
+            "Neuron magnitude for structured pruning: 'l2' is the L2 norm of "
+            "the neuron's incoming weights (the Random Cloud paper's "
+            "baseline), 'l1' their L1 norm, 'outgoing' the L2 norm of its "
+            "outgoing weights. Unstructured pruning always ranks single "
+            "weights by ``|w|``.",
+        ),
+        *_SCHEDULE_PARAMETERS,
+        *_PRUNING_TRAINING,
+    )
+    _parameter_constraints = constraints_of(_parameters)
+    __init__ = init_from(_parameters)
+    __doc__ = documented(__doc__, _parameters)
     _weight_method = "magnitude"
-
-    def __init__(
-        self,
-        *,
-        hidden_layer_sizes=(100,),
-        target_hidden_layer_sizes=None,
-        sparsity="auto",
-        criterion="l2",
-        structured=True,
-        schedule="one-shot",
-        n_iterations=3,
-        pretrain_epochs="auto",
-        finetune_epochs="auto",
-        activation="relu",
-        init="kaiming",
-        loss="cross_entropy",
-        optimizer="auto",
-        lr=1e-3,
-        alpha=1.0,
-        batch_size="auto",
-        early_stopping="auto",
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.target_hidden_layer_sizes = target_hidden_layer_sizes
-        self.sparsity = sparsity
-        self.criterion = criterion
-        self.structured = structured
-        self.schedule = schedule
-        self.n_iterations = n_iterations
-        self.pretrain_epochs = pretrain_epochs
-        self.finetune_epochs = finetune_epochs
-        self.activation = activation
-        self.init = init
-        self.loss = loss
-        self.optimizer = optimizer
-        self.lr = lr
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
     def _keep_neurons(self, weights, topology, target_hidden, generator):
         return magnitude_keep(weights, target_hidden, self.criterion)
@@ -387,10 +333,7 @@ class RandomPruningClassifier(BasePruningClassifier):
     target, with the surviving neurons (structured) or weights (unstructured)
     drawn uniformly at random.
 """
-        + _SHARED_DOC.replace(
-            "{random_note}",
-            ", the validation split and which neurons are removed",
-        )
+        + _SHARED_DOC
         + """
     See Also
     --------
@@ -409,56 +352,11 @@ class RandomPruningClassifier(BasePruningClassifier):
     """
     )
 
+    _parameters = (*_PRUNING_PARAMETERS, *_SCHEDULE_PARAMETERS, *_PRUNING_TRAINING)
+    _parameter_constraints = constraints_of(_parameters)
+    __init__ = init_from(_parameters)
+    __doc__ = documented(__doc__, _parameters)
     _weight_method = "random"
-
-    def __init__(
-        self,
-        *,
-        hidden_layer_sizes=(100,),
-        target_hidden_layer_sizes=None,
-        sparsity="auto",
-        structured=True,
-        schedule="one-shot",
-        n_iterations=3,
-        pretrain_epochs="auto",
-        finetune_epochs="auto",
-        activation="relu",
-        init="kaiming",
-        loss="cross_entropy",
-        optimizer="auto",
-        lr=1e-3,
-        alpha=1.0,
-        batch_size="auto",
-        early_stopping="auto",
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.target_hidden_layer_sizes = target_hidden_layer_sizes
-        self.sparsity = sparsity
-        self.structured = structured
-        self.schedule = schedule
-        self.n_iterations = n_iterations
-        self.pretrain_epochs = pretrain_epochs
-        self.finetune_epochs = finetune_epochs
-        self.activation = activation
-        self.init = init
-        self.loss = loss
-        self.optimizer = optimizer
-        self.lr = lr
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
     def _keep_neurons(self, weights, topology, target_hidden, generator):
         return random_keep(topology.hidden_layer_sizes, target_hidden, generator)

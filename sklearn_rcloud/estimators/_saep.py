@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context, clone
+from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
@@ -21,25 +20,32 @@ from ..ensemble import (
     prune_entropy,
     prune_random,
 )
-from ..training import _validation_split, logits_to_proba
+from ..recipe import Parameter
+from ..training import logits_to_proba, validation_split
 from ._base import BaseNetworkClassifier
 from ._dense import DenseMLPClassifier
+from ._parameters import (
+    TRAINING_PARAMETERS,
+    constraints_of,
+    documented,
+    init_from,
+    replaced,
+    without,
+)
 
 __all__ = ["SAEPEnsembleClassifier"]
 
-# Training parameters every member receives from the ensemble.
-_MEMBER_TRAINING = (
-    "activation",
-    "init",
-    "loss",
-    "optimizer",
-    "lr",
-    "alpha",
-    "batch_size",
-    "max_epochs",
-    "n_iter_no_change",
-    "tol",
-    "device",
+#: Parameters of the ensemble itself; the rest of the training recipe is
+#: handed to every member.
+_ENSEMBLE_ONLY = (
+    "validation_fraction",
+    "warm_start",
+    "class_weight",
+    "random_state",
+    "verbose",
+)
+_MEMBER_TRAINING = tuple(
+    p.name for p in TRAINING_PARAMETERS if p.name not in _ENSEMBLE_ONLY
 )
 
 
@@ -47,7 +53,7 @@ class SAEPEnsembleClassifier(BaseNetworkClassifier):
     """Sub-architecture ensemble pruning: an AdaNet-style ensemble of MLPs, pruned.
 
     A ``validation_fraction`` of the training data is held out (stratified).
-    Each of ``n_iterations`` rounds trains two candidate sub-networks on the
+    Each of ``n_rounds`` rounds trains two candidate sub-networks on the
     rest, of depth ``d`` and ``d + 1`` (``width`` units per hidden layer, ``d``
     the depth of the member added last, 1 at the start), and adds the one
     whose ensemble has the lower validation log-loss plus
@@ -59,7 +65,7 @@ class SAEPEnsembleClassifier(BaseNetworkClassifier):
       error (leave-one-out), keeping at least two;
     * ``'pie'``: all but one member, chosen greedily for diversity (normalised
       variation of information) and relevance (normalised mutual information
-      with the labels), weighed by ``lambda_``;
+      with the labels), weighed by ``diversity_weight``;
     * ``None``: nothing, the unpruned AdaNet-style ensemble.
 
     Ensembles of at most two earlier members are never pruned. Predictions
@@ -73,44 +79,7 @@ class SAEPEnsembleClassifier(BaseNetworkClassifier):
 
     Parameters
     ----------
-    n_iterations : int, default=10
-        Rounds; each adds one member.
-    width : int, default=32
-        Units of every hidden layer of a candidate (the paper's 32).
-    complexity_penalty : float, default=0.0
-        Weight of ``sqrt(depth)`` in the candidate choice (AdaNet's lambda; 0
-        in the SAEP code).
-    pruning : {'prs', 'pap', 'pie'} or None, default='pie'
-        The pruning rule, or None for the unpruned ensemble.
-    pap_sign : {'intuitive', 'code'}, default='intuitive'
-        ``'intuitive'`` keeps members whose removal would raise the error;
-        ``'code'`` is the sign of the SAEP authors' code, which keeps those
-        whose removal would lower it (see
-        :func:`~sklearn_rcloud.ensemble.prune_accuracy`).
-    lambda_ : float in [0, 1], default=0.5
-        PIE's weight of diversity against relevance.
-    mixture : {'mean', 'learned'}, default='mean'
-        How members' probabilities are combined.
-    candidate_search : estimator or None, default=None
-        Where candidates come from. None trains
-        :class:`~sklearn_rcloud.DenseMLPClassifier` members of the stated
-        depth. A (unfitted) search of this library, e.g.
-        :class:`~sklearn_rcloud.RandomCloudClassifier` or
-        :class:`~sklearn_rcloud.NASWOTSearchClassifier`, is cloned for every
-        candidate with its own ``random_state`` (and, when it has
-        ``hidden_layer_sizes``, the candidate's depth and ``width`` as its
-        starting topology), so the members are the networks it finds.
-    validation_fraction : float, default=0.2
-        Held-out share used to choose candidates, prune and fit the mixture.
-    activation, init, loss, optimizer, lr, alpha, batch_size, max_epochs, \
-n_iter_no_change, tol, device :
-        Training of every member (default candidates), as in
-        :class:`~sklearn_rcloud.DenseMLPClassifier` (the library's training
-        recipe by default, see the user guide's "Training recipe").
-    random_state : int, RandomState instance or None, default=None
-        Seeds the split, every member and the random pruning choices.
-    verbose : int, default=0
-        1 prints one line per round.
+    {parameters}
 
     Attributes
     ----------
@@ -132,6 +101,9 @@ n_iter_no_change, tol, device :
         ``validation_accuracy``, ``validation_loss`` and ``diversity`` (mean
         pairwise disagreement of the members' validation predictions), after
         the round. ``pandas.DataFrame(ensemble_history_)`` works.
+    n_iter_ : int
+        The most training epochs any kept member ran (each member has its
+        own ``n_iter_``, ``loss_curve_`` and the other training attributes).
     fit_time_ : float
         Seconds in ``fit``.
     classes_ : ndarray of shape (n_classes,)
@@ -158,7 +130,7 @@ n_iter_no_change, tol, device :
     >>> from sklearn.preprocessing import MinMaxScaler
     >>> from sklearn_rcloud import SAEPEnsembleClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> saep = SAEPEnsembleClassifier(n_iterations=4, random_state=0)
+    >>> saep = SAEPEnsembleClassifier(n_rounds=4, random_state=0)
     >>> clf = make_pipeline(MinMaxScaler(), saep).fit(X, y)
     >>> len(clf[-1].estimators_) <= 4
     True
@@ -166,95 +138,94 @@ n_iter_no_change, tol, device :
     True
     """
 
-    _parameter_constraints: dict = {
-        **{
-            name: constraint
-            for name, constraint in BaseNetworkClassifier._parameter_constraints.items()
-            if name not in ("hidden_layer_sizes", "early_stopping")
-        },
-        "n_iterations": [Interval(Integral, 1, None, closed="left")],
-        "width": [Interval(Integral, 1, None, closed="left")],
-        "complexity_penalty": [Interval(Real, 0, None, closed="left")],
-        "pruning": [StrOptions({"prs", "pap", "pie"}), None],
-        "pap_sign": [StrOptions({"intuitive", "code"})],
-        "lambda_": [Interval(Real, 0, 1, closed="both")],
-        "mixture": [StrOptions({"mean", "learned"})],
-        "candidate_search": [HasMethods(["fit", "predict_proba"]), None],
-    }
+    _parameters = (
+        Parameter(
+            "n_rounds",
+            10,
+            (Interval(Integral, 1, None, closed="left"),),
+            "int",
+            "Rounds; each adds one member.",
+        ),
+        Parameter(
+            "width",
+            32,
+            (Interval(Integral, 1, None, closed="left"),),
+            "int",
+            "Units of every hidden layer of a candidate (the paper's 32).",
+        ),
+        Parameter(
+            "complexity_penalty",
+            0.0,
+            (Interval(Real, 0, None, closed="left"),),
+            "float",
+            "Weight of ``sqrt(depth)`` in the candidate choice (AdaNet's "
+            "lambda; 0 in the SAEP code).",
+        ),
+        Parameter(
+            "pruning",
+            "pie",
+            (StrOptions({"prs", "pap", "pie"}), None),
+            "{'prs', 'pap', 'pie'} or None",
+            "The pruning rule, or None for the unpruned ensemble.",
+        ),
+        Parameter(
+            "pap_sign",
+            "intuitive",
+            (StrOptions({"intuitive", "code"}),),
+            "{'intuitive', 'code'}",
+            "'intuitive' keeps members whose removal would raise the error; "
+            "'code' is the sign of the SAEP authors' code, which keeps those "
+            "whose removal would lower it (see "
+            ":func:`~sklearn_rcloud.ensemble.prune_accuracy`).",
+        ),
+        Parameter(
+            "diversity_weight",
+            0.5,
+            (Interval(Real, 0, 1, closed="both"),),
+            "float in [0, 1]",
+            "PIE's weight of diversity against relevance (the paper's lambda).",
+        ),
+        Parameter(
+            "mixture",
+            "mean",
+            (StrOptions({"mean", "learned"}),),
+            "{'mean', 'learned'}",
+            "How members' probabilities are combined.",
+        ),
+        Parameter(
+            "candidate_search",
+            None,
+            (HasMethods(["fit", "predict_proba"]), None),
+            "estimator or None",
+            "Where candidates come from. None trains "
+            ":class:`~sklearn_rcloud.DenseMLPClassifier` members of the "
+            "stated depth. A (unfitted) search of this library, e.g. "
+            ":class:`~sklearn_rcloud.RandomCloudClassifier` or "
+            ":class:`~sklearn_rcloud.NASWOTSearchClassifier`, is cloned for "
+            "every candidate with its own ``random_state`` (and, when it has "
+            "``hidden_layer_sizes``, the candidate's depth and ``width`` as "
+            "its starting topology), so the members are the networks it "
+            "finds.",
+        ),
+        *replaced(
+            without(TRAINING_PARAMETERS, "warm_start"),
+            "validation_fraction",
+            default=0.2,
+            doc="Held-out share used to choose candidates, prune and fit the "
+            "mixture. The other training parameters train every member (the "
+            "default candidates; a ``candidate_search`` keeps its own).",
+        ),
+    )
+    _parameter_constraints = constraints_of(_parameters)
+    __init__ = init_from(_parameters)
+    __doc__ = documented(__doc__, _parameters)
 
-    def __init__(
-        self,
-        *,
-        n_iterations=10,
-        width=32,
-        complexity_penalty=0.0,
-        pruning="pie",
-        pap_sign="intuitive",
-        lambda_=0.5,
-        mixture="mean",
-        candidate_search=None,
-        validation_fraction=0.2,
-        activation="relu",
-        init="kaiming",
-        loss="cross_entropy",
-        optimizer="auto",
-        lr=1e-3,
-        alpha=1.0,
-        batch_size="auto",
-        max_epochs="auto",
-        n_iter_no_change=10,
-        tol=1e-4,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        self.n_iterations = n_iterations
-        self.width = width
-        self.complexity_penalty = complexity_penalty
-        self.pruning = pruning
-        self.pap_sign = pap_sign
-        self.lambda_ = lambda_
-        self.mixture = mixture
-        self.candidate_search = candidate_search
-        self.validation_fraction = validation_fraction
-        self.activation = activation
-        self.init = init
-        self.loss = loss
-        self.optimizer = optimizer
-        self.lr = lr
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Grow and prune the ensemble.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data; scale the features (e.g. ``MinMaxScaler`` in a
-            ``Pipeline``).
-        y : array-like of shape (n_samples,)
-            Target labels, of any type.
-
-        Returns
-        -------
-        self : SAEPEnsembleClassifier
-            The fitted estimator.
-        """
-        start = time.perf_counter()
-        X, y = self._validate_fit_data(X, y)
+    def _fit(self, X, y, sample_weight, progress):
         split_seed, prune_seed, *member_seeds = self._random_seeds(
-            2 + 2 * self.n_iterations
+            2 + 2 * self.n_rounds
         )
-        X_fit, X_valid, y_fit, y_valid = _validation_split(
-            X, y, self.validation_fraction, split_seed
+        X_fit, X_valid, y_fit, y_valid, w_fit, w_valid = validation_split(
+            X, y, self.validation_fraction, split_seed, sample_weight
         )
         n_fit_classes = len(np.unique(y_fit))
         if n_fit_classes < 2:
@@ -273,45 +244,50 @@ n_iter_no_change, tol, device :
         members, rounds, probas, weights = [], [], [], np.ones(0)
         history = _EnsembleHistory()
         depth = 1
-        for round_ in range(self.n_iterations):
+        for round_ in range(self.n_rounds):
             candidates = []
-            for offset in (0, 1):
-                member = self._candidate(
-                    depth + offset, member_seeds[2 * round_ + offset]
-                )
-                member.fit(X_fit, y_fit)
-                proba = _member_proba(member, X_valid, n_classes)
-                trial = probas + [proba]
-                objective = log_loss(
-                    mix(trial, self._weights(trial, y_valid)), y_valid
-                ) + self.complexity_penalty * np.sqrt(member.topology_.depth)
-                candidates.append((objective, member, proba))
-            _, member, proba = min(candidates, key=lambda c: c[0])
 
-            kept = self._prune(probas, weights, y_valid, prune_rng)
-            stay = set(kept)
-            pruned = [r for i, r in enumerate(rounds) if i not in stay]
-            members = [members[i] for i in kept] + [member]
-            rounds = [rounds[i] for i in kept] + [round_]
-            probas = [probas[i] for i in kept] + [proba]
-            depth = member.topology_.depth
+            def ensemble_so_far():
+                # The ensemble after this round, for the callbacks.
+                return {"estimators_": members, "weights_": weights}  # noqa: B023
 
-            weights = self._weights(probas, y_valid)
-            mixed = mix(probas, weights)
-            history.add(
-                round_,
-                member.topology_,
-                pruned,
-                members,
-                accuracy=float(np.mean(mixed.argmax(axis=1) == y_valid)),
-                loss=log_loss(mixed, y_valid),
-                diversity=disagreement(np.argmax(probas, axis=2)),
-            )
-            if self.verbose:
-                print(
-                    f"[SAEP] round {round_}: added {member.topology_}, pruned "
-                    f"rounds {pruned}, size {len(members)}, validation accuracy "
-                    f"{history.rows['validation_accuracy'][-1]:.4f}"
+            with progress.task(
+                f"round {round_ + 1}/{self.n_rounds}", 2, reconstruction=ensemble_so_far
+            ) as task:
+                for offset in (0, 1):
+                    member = self._candidate(
+                        depth + offset, member_seeds[2 * round_ + offset]
+                    )
+                    with progress.member(task, member):
+                        member.fit(X_fit, y_fit, sample_weight=w_fit)
+                    proba = _member_proba(member, X_valid, n_classes)
+                    trial = probas + [proba]
+                    mixed = mix(trial, self._weights(trial, y_valid, w_valid))
+                    objective = log_loss(
+                        mixed, y_valid, w_valid
+                    ) + self.complexity_penalty * np.sqrt(member.topology_.depth)
+                    candidates.append((objective, member, proba))
+                _, member, proba = min(candidates, key=lambda c: c[0])
+
+                kept = self._prune(probas, weights, y_valid, prune_rng)
+                stay = set(kept)
+                pruned = [r for i, r in enumerate(rounds) if i not in stay]
+                members = [members[i] for i in kept] + [member]
+                rounds = [rounds[i] for i in kept] + [round_]
+                probas = [probas[i] for i in kept] + [proba]
+                depth = member.topology_.depth
+
+                weights = self._weights(probas, y_valid, w_valid)
+                mixed = mix(probas, weights)
+                correct = mixed.argmax(axis=1) == y_valid
+                history.add(
+                    round_,
+                    member.topology_,
+                    pruned,
+                    members,
+                    accuracy=float(np.average(correct, weights=w_valid)),
+                    loss=log_loss(mixed, y_valid, w_valid),
+                    diversity=disagreement(np.argmax(probas, axis=2)),
                 )
 
         self.estimators_ = members
@@ -319,9 +295,15 @@ n_iter_no_change, tol, device :
         self.weights_ = weights
         self.topology_ = [member.topology_ for member in members]
         self.n_params_ = int(sum(t.n_params for t in self.topology_))
+        self.n_iter_ = max(member.n_iter_ for member in members)
         self.ensemble_history_ = history.as_dict()
-        self.fit_time_ = time.perf_counter() - start
-        return self
+
+    def _summary(self):
+        return (
+            f"kept {len(self.estimators_)} members "
+            f"({', '.join(t.layout for t in self.topology_)}; "
+            f"{self.n_params_:,} parameters); fit in {self.fit_time_:.2f} s"
+        )
 
     def _candidate(self, depth, seed):
         """An unfitted candidate of ``depth`` hidden layers."""
@@ -336,9 +318,9 @@ n_iter_no_change, tol, device :
             candidate.set_params(hidden_layer_sizes=hidden)
         return candidate
 
-    def _weights(self, probas, y_valid):
+    def _weights(self, probas, y_valid, w_valid=None):
         if self.mixture == "learned" and len(probas) > 1:
-            return fit_mixture_weights(np.asarray(probas), y_valid)
+            return fit_mixture_weights(np.asarray(probas), y_valid, w_valid)
         return np.full(len(probas), 1.0 / max(len(probas), 1))
 
     def _prune(self, probas, weights, y_valid, rng):
@@ -356,13 +338,10 @@ n_iter_no_change, tol, device :
                 sign=self.pap_sign,
             )
         else:
-            kept = prune_entropy(np.argmax(probas, axis=2), y_valid, self.lambda_, rng)
+            kept = prune_entropy(
+                np.argmax(probas, axis=2), y_valid, self.diversity_weight, rng
+            )
         return [int(i) for i in kept]
-
-    def __sklearn_is_fitted__(self):
-        # ``lambda_`` is a parameter whose name ends in an underscore, so the
-        # default check (any attribute ending in "_") would pass unfitted.
-        return hasattr(self, "estimators_")
 
     def to_torch(self):
         """The ensemble as one plain ``torch.nn.Module``.
@@ -407,6 +386,20 @@ n_iter_no_change, tol, device :
         n_classes = len(self.classes_)
         probas = [_member_proba(member, X, n_classes) for member in self.estimators_]
         return mix(probas, self.weights_)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the ensemble's probability estimates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
 
 class ProbabilityMixture(nn.Module):

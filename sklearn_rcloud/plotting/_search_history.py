@@ -242,7 +242,7 @@ class SearchHistoryDisplay:
         Notes
         -----
         The trained network is found from ``selected_index_``
-        (NASWOT), ``selected_trial_`` (sparse search) or
+        (NASWOT), ``selected_candidate_`` (sparse search) or
         ``selected_network_`` with ``topology_`` (Random Cloud), else as the
         first row matching ``n_params_`` and ``search_score_``. For Random
         Cloud the ``threshold_`` in force is drawn as a dashed line.
@@ -254,7 +254,7 @@ class SearchHistoryDisplay:
         >>> from sklearn_rcloud.plotting import SearchHistoryDisplay
         >>> X, y = load_iris(return_X_y=True)
         >>> clf = RandomCloudClassifier(
-        ...     n_networks=3, hidden_layer_sizes=(6,), max_epochs=5, random_state=0
+        ...     n_networks=3, hidden_layer_sizes=(6,), max_iter=5, random_state=0
         ... ).fit(X / X.max(axis=0), y)
         >>> display = SearchHistoryDisplay.from_estimator(clf)
         >>> len(display.scatter_.get_offsets()) == len(clf.search_history_["score"])
@@ -343,7 +343,7 @@ def plot_search_history(estimator, ax=None, **kwargs):
     >>> from sklearn_rcloud.plotting import plot_search_history
     >>> X, y = load_iris(return_X_y=True)
     >>> search = RandomSearchSparseClassifier(
-    ...     hidden_layer_sizes=(16,), sparsity=0.5, n_trials=5, max_epochs=5,
+    ...     hidden_layer_sizes=(16,), sparsity=0.5, n_candidates=5, max_iter=5,
     ...     random_state=0,
     ... )
     >>> clf = make_pipeline(MinMaxScaler(), search).fit(X, y)
@@ -359,7 +359,7 @@ def plot_search_history(estimator, ax=None, **kwargs):
 def _selected_row(estimator, history, n_params, scores):
     """Row of ``history`` holding the trained network, or None if unknown."""
     n_rows = len(scores)
-    for attribute in ("selected_index_", "selected_trial_"):
+    for attribute in ("selected_index_", "selected_candidate_"):
         row = getattr(estimator, attribute, None)
         if row is not None and 0 <= int(row) < n_rows:
             return int(row)
@@ -388,6 +388,6 @@ def _score_label(estimator, score):
     if score == "fitness":
         return "Fitness (validation accuracy)"
     if score == "score":
-        scorer = getattr(estimator, "scorer", None)
+        scorer = getattr(estimator, "proxy", None)
         return f"Search score ({scorer})" if isinstance(scorer, str) else "Search score"
     return score

@@ -298,7 +298,7 @@ class TopologyDisplay:
         >>> from sklearn_rcloud import DenseMLPClassifier
         >>> from sklearn_rcloud.plotting import TopologyDisplay
         >>> X, y = load_iris(return_X_y=True)
-        >>> clf = DenseMLPClassifier(hidden_layer_sizes=(5,), max_epochs=5)
+        >>> clf = DenseMLPClassifier(hidden_layer_sizes=(5,), max_iter=5)
         >>> display = TopologyDisplay.from_estimator(clf.fit(X, y))
         >>> [label.get_text() for label in display.labels_]
         ['Input\\n4', 'Hidden\\n5', 'Output\\n3']

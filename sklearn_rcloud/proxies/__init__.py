@@ -1,6 +1,6 @@
 """Training-free scores of untrained networks (zero-cost proxies).
 
-Every scorer in the registry :data:`SCORERS` has the same faces:
+Every scorer in the registry :data:`PROXIES` has the same faces:
 
 * ``scorer(module, X, y) -> float`` on one ``torch.nn.Sequential`` of
   ``Linear`` and activation layers (higher is better);
@@ -40,34 +40,34 @@ from functools import partial
 
 import numpy as np
 
-from ._forward import ReadoutScorer, TrainAccuracyScorer, TrainLossScorer
+from ._forward import ReadoutProxy, TrainAccuracyProxy, TrainLossProxy
 from ._gradient import (
-    GradNormScorer,
-    JacobCovScorer,
-    SNIPScorer,
-    SynFlowScorer,
+    GradNormProxy,
+    JacobCovProxy,
+    SNIPProxy,
+    SynFlowProxy,
     grad_norm_score,
     jacob_cov_score,
     snip_score,
     synflow_score,
 )
-from ._naswot import NASWOTScorer, SingularKernelWarning, naswot_score
+from ._naswot import NASWOTProxy, SingularKernelWarning, naswot_score
 from ._stack import StackedNetworks, select_batch
 
 __all__ = [
-    "SCORERS",
-    "GradNormScorer",
-    "JacobCovScorer",
-    "NASWOTScorer",
-    "ReadoutScorer",
-    "SNIPScorer",
+    "PROXIES",
+    "GradNormProxy",
+    "JacobCovProxy",
+    "NASWOTProxy",
+    "ReadoutProxy",
+    "SNIPProxy",
     "SingularKernelWarning",
     "StackedNetworks",
-    "SynFlowScorer",
-    "TrainAccuracyScorer",
-    "TrainLossScorer",
+    "SynFlowProxy",
+    "TrainAccuracyProxy",
+    "TrainLossProxy",
     "evaluate_networks",
-    "get_scorer",
+    "get_proxy",
     "score_networks",
     "grad_norm_score",
     "jacob_cov_score",
@@ -77,32 +77,33 @@ __all__ = [
     "snip_score",
     "synflow_score",
     "train_accuracy_score",
+    "weight_options",
 ]
 
-train_accuracy_score = TrainAccuracyScorer()
-readout_score = ReadoutScorer()
+train_accuracy_score = TrainAccuracyProxy()
+readout_score = ReadoutProxy()
 
 #: Scorer factories by name.
-SCORERS = {
-    "train_accuracy": TrainAccuracyScorer,
-    "train_loss": TrainLossScorer,
-    "readout": ReadoutScorer,
-    "readout_train": partial(ReadoutScorer, leave_one_out=False),
-    "naswot": NASWOTScorer,
-    "synflow": SynFlowScorer,
-    "snip": SNIPScorer,
-    "grad_norm": GradNormScorer,
-    "jacob_cov": JacobCovScorer,
+PROXIES = {
+    "train_accuracy": TrainAccuracyProxy,
+    "train_loss": TrainLossProxy,
+    "readout": ReadoutProxy,
+    "readout_train": partial(ReadoutProxy, leave_one_out=False),
+    "naswot": NASWOTProxy,
+    "synflow": SynFlowProxy,
+    "snip": SNIPProxy,
+    "grad_norm": GradNormProxy,
+    "jacob_cov": JacobCovProxy,
 }
 
 
-def get_scorer(scorer):
+def get_proxy(scorer):
     """A scorer object from a registry name or a callable.
 
     Parameters
     ----------
     scorer : str or callable
-        A name in :data:`SCORERS`, or ``callable(module, X, y) -> float``.
+        A name in :data:`PROXIES`, or ``callable(module, X, y) -> float``.
 
     Returns
     -------
@@ -110,37 +111,52 @@ def get_scorer(scorer):
         A built-in scorer instance, or the callable unchanged.
     """
     if isinstance(scorer, str):
-        if scorer not in SCORERS:
+        if scorer not in PROXIES:
             raise ValueError(
-                f"Unknown scorer {scorer!r}; choose one of {sorted(SCORERS)} "
+                f"Unknown scorer {scorer!r}; choose one of {sorted(PROXIES)} "
                 "or pass a callable(module, X, y) -> float."
             )
-        return SCORERS[scorer]()
+        return PROXIES[scorer]()
     if callable(scorer):
         return scorer
     raise TypeError(f"scorer must be a string or a callable, got {type(scorer)}.")
 
 
-def score_networks(scorer, stack, X, y):
+def weight_options(proxy, sample_weight):
+    """``{"sample_weight": w}`` for a proxy that averages over rows, else ``{}``.
+
+    The forward scores (``train_accuracy``, ``train_loss``, ``readout``) are
+    averages over the training rows and weigh them; the others (NASWOT's
+    kernel, the gradient proxies, callables) see every row once.
+    """
+    if sample_weight is None or not getattr(proxy, "supports_sample_weight", False):
+        return {}
+    return {"sample_weight": sample_weight}
+
+
+def score_networks(scorer, stack, X, y, sample_weight=None):
     """Scores of every network of ``stack``, batched when the scorer can.
 
     Parameters
     ----------
-    scorer : scorer object or callable(module, X, y)
+    scorer : proxy object or callable(module, X, y)
     stack : StackedNetworks
     X : Tensor of shape (n_samples, n_features)
     y : Tensor of shape (n_samples,) of class indices
+    sample_weight : ndarray of shape (n_samples,) or None, default=None
+        Used by the proxies that average over rows (:func:`weight_options`).
 
     Returns
     -------
     scores : ndarray of shape (n_networks,), float64
     """
+    options = weight_options(scorer, sample_weight)
     if hasattr(scorer, "score_stack"):
-        return np.asarray(scorer.score_stack(stack, X, y), dtype=np.float64)
+        return np.asarray(scorer.score_stack(stack, X, y, **options), dtype=np.float64)
     return np.array([float(scorer(module, X, y)) for module in stack.to_modules()])
 
 
-def evaluate_networks(scorer, stack, X, y):
+def evaluate_networks(scorer, stack, X, y, sample_weight=None):
     """Scores of every network of ``stack`` and whether each was flagged.
 
     Returns
@@ -153,4 +169,5 @@ def evaluate_networks(scorer, stack, X, y):
     if hasattr(scorer, "evaluate"):
         scores, singular = scorer.evaluate(stack, X)
         return np.asarray(scores, dtype=np.float64), np.asarray(singular, dtype=bool)
-    return score_networks(scorer, stack, X, y), np.zeros(stack.n_networks, bool)
+    scores = score_networks(scorer, stack, X, y, sample_weight)
+    return scores, np.zeros(stack.n_networks, bool)

@@ -16,15 +16,33 @@ from torch import nn
 from ..cloud import prefix_accuracy
 from ._stack import StackedNetworks, as_tensors
 
-__all__ = ["ReadoutScorer", "TrainAccuracyScorer", "TrainLossScorer"]
+__all__ = ["ReadoutProxy", "TrainAccuracyProxy", "TrainLossProxy"]
 
 
-def _majority_rate(y):
-    counts = torch.bincount(torch.as_tensor(y).reshape(-1).long())
+def _majority_rate(y, sample_weight=None):
+    """Share (weighted by ``sample_weight``) of the most frequent class."""
+    y = torch.as_tensor(np.asarray(y)).reshape(-1).long()
+    weights = None if sample_weight is None else torch.as_tensor(sample_weight)
+    counts = torch.bincount(y, weights=weights)
     return float(counts.max()) / float(counts.sum())
 
 
-class TrainAccuracyScorer:
+def _weighted_mean(values, sample_weight):
+    """Mean over the last axis (samples), weighted by ``sample_weight``."""
+    if sample_weight is None:
+        return values.double().mean(dim=-1)
+    weights = torch.as_tensor(sample_weight, device=values.device).double()
+    return (values.double() * weights).sum(dim=-1) / weights.sum()
+
+
+def _on(sample_weight, like):
+    """``sample_weight`` as a tensor on ``like``'s device, or None."""
+    if sample_weight is None:
+        return None
+    return torch.as_tensor(sample_weight, device=like.device)
+
+
+class TrainAccuracyProxy:
     """Training-set accuracy of the untrained network (the Random Cloud paper's score).
 
     ``chance_level`` is the majority-class rate: a network must beat it to be
@@ -32,32 +50,44 @@ class TrainAccuracyScorer:
     """
 
     name = "train_accuracy"
+    #: An average over the rows: it honours sample weights.
+    supports_sample_weight = True
     #: Working memory per network relative to its float32 hidden activations.
     memory_factor = 1
 
-    def chance_level(self, y):
-        return _majority_rate(y)
+    def chance_level(self, y, sample_weight=None):
+        return _majority_rate(y, sample_weight)
 
-    def score_prefixes(self, hidden, out_weight, out_bias, y, widths):
+    def score_prefixes(
+        self, hidden, out_weight, out_bias, y, widths, sample_weight=None
+    ):
         # logits = hidden @ out_weight.T + out_bias, truncated to leading units
-        return prefix_accuracy(hidden, out_weight.transpose(1, 2), out_bias, y, widths)
+        return prefix_accuracy(
+            hidden,
+            out_weight.transpose(1, 2),
+            out_bias,
+            y,
+            widths,
+            sample_weight=_on(sample_weight, hidden),
+        )
 
-    def score_stack(self, stack, X, y):
+    def score_stack(self, stack, X, y, sample_weight=None):
         """Scores of every network of a :class:`StackedNetworks`, shape (n,)."""
         X, y = as_tensors(X, y, stack.parameter)
         with torch.no_grad():
             logits, _, _ = stack.forward(X)
             hits = logits.argmax(dim=2) == y
-        return hits.double().mean(dim=1).cpu().numpy()
+        return _weighted_mean(hits, sample_weight).cpu().numpy()
 
-    def __call__(self, module, X, y):
-        return float(self.score_stack(StackedNetworks.from_module(module), X, y)[0])
+    def __call__(self, module, X, y, sample_weight=None):
+        stack = StackedNetworks.from_module(module)
+        return float(self.score_stack(stack, X, y, sample_weight)[0])
 
     def __repr__(self):
-        return "TrainAccuracyScorer()"
+        return "TrainAccuracyProxy()"
 
 
-class TrainLossScorer:
+class TrainLossProxy:
     """Minus the training cross-entropy of the untrained network.
 
     A network whose random weights already give a low loss on the training
@@ -68,27 +98,29 @@ class TrainLossScorer:
     """
 
     name = "train_loss"
+    supports_sample_weight = True
     memory_factor = 1
 
-    def score_stack(self, stack, X, y):
+    def score_stack(self, stack, X, y, sample_weight=None):
         """Scores of every network of a :class:`StackedNetworks`, shape (n,)."""
         X, y = as_tensors(X, y, stack.parameter)
         with torch.no_grad():
             logits, _, _ = stack.forward(X)
             log_proba = torch.log_softmax(logits.double(), dim=2)
             picked = log_proba.gather(2, y.expand(stack.n_networks, -1)[..., None])
-        scores = picked.squeeze(2).mean(dim=1).cpu().numpy()
+        scores = _weighted_mean(picked.squeeze(2), sample_weight).cpu().numpy()
         # Overflowing logits (unscaled inputs) give NaN: rank such networks last.
         return np.where(np.isnan(scores), -np.inf, scores)
 
-    def __call__(self, module, X, y):
-        return float(self.score_stack(StackedNetworks.from_module(module), X, y)[0])
+    def __call__(self, module, X, y, sample_weight=None):
+        stack = StackedNetworks.from_module(module)
+        return float(self.score_stack(stack, X, y, sample_weight)[0])
 
     def __repr__(self):
-        return "TrainLossScorer()"
+        return "TrainLossProxy()"
 
 
-class ReadoutScorer:
+class ReadoutProxy:
     """Accuracy of a closed-form read-out on the random hidden features.
 
     The network's output layer is replaced by a ridge least-squares fit of the
@@ -121,6 +153,7 @@ class ReadoutScorer:
     """
 
     name = "readout"
+    supports_sample_weight = True
     # float64 features [1, h], the basis U and solver temporaries: each about
     # twice the float32 activations.
     memory_factor = 6
@@ -129,10 +162,10 @@ class ReadoutScorer:
         self.alpha = alpha
         self.leave_one_out = leave_one_out
 
-    def chance_level(self, y):
-        return _majority_rate(y)
+    def chance_level(self, y, sample_weight=None):
+        return _majority_rate(y, sample_weight)
 
-    def _factor(self, hidden, targets):
+    def _factor(self, hidden, targets, root_weight=None):
         """Orthonormal basis ``U`` and coefficients ``z`` of the ridge read-out.
 
         With ``A = [1, hidden]`` and ``G = A^T A + Lambda = L L^T``:
@@ -146,19 +179,31 @@ class ReadoutScorer:
         hidden : Tensor of shape (n_networks, n_samples, n_units)
         targets : Tensor of shape (n_samples, n_classes)
             One-hot targets, at ``hidden``'s precision.
+        root_weight : Tensor of shape (n_samples,) or None
+            Square roots of the sample weights, by which ``hidden`` and
+            ``targets`` are already multiplied row by row: the weighted least
+            squares fit is the plain one on rows scaled so, its intercept
+            column scaled alike.
         """
         n_networks, n_samples, n_units = hidden.shape
         hidden_t = hidden.transpose(1, 2)
-        column_sums = hidden.sum(dim=1).double()
+        if root_weight is None:
+            column_sums = hidden.sum(dim=1).double()
+            total_weight = n_samples
+            intercept_targets = targets.sum(dim=0)
+        else:
+            column_sums = (root_weight[None, :, None] * hidden).sum(dim=1).double()
+            total_weight = float(root_weight.double().square().sum())
+            intercept_targets = root_weight @ targets
         gram = hidden.new_zeros((n_networks, n_units + 1, n_units + 1)).double()
-        gram[:, 0, 0] = n_samples
+        gram[:, 0, 0] = total_weight
         gram[:, 0, 1:] = column_sums
         gram[:, 1:, 0] = column_sums
         gram[:, 1:, 1:] = (hidden_t @ hidden).double()
         diagonal = gram.diagonal(dim1=1, dim2=2)
         # Per-column penalty, independent of the other columns so the factors
         # of every truncation nest; the n_samples term keeps dead units solvable.
-        ridge = self.alpha * (diagonal + n_samples)
+        ridge = self.alpha * (diagonal + total_weight)
         gram = gram + torch.diag_embed(ridge)
         # Overflowing activations (unscaled inputs of huge magnitude) leave no
         # usable factorisation: such networks are marked and score -inf.
@@ -173,20 +218,39 @@ class ReadoutScorer:
         )
         a_t_y = torch.cat(
             [
-                targets.sum(dim=0).double().expand(n_networks, 1, -1),
+                intercept_targets.double().expand(n_networks, 1, -1),
                 (hidden_t @ targets).double(),
             ],
             dim=1,
         )
         coefs = (lower_inv @ a_t_y).to(hidden.dtype)
         projection = lower_inv.transpose(1, 2).to(hidden.dtype)
-        basis = torch.baddbmm(projection[:, :1, :], hidden, projection[:, 1:, :])
+        intercept = projection[:, :1, :]
+        if root_weight is not None:
+            intercept = root_weight[None, :, None] * intercept
+        basis = torch.baddbmm(intercept, hidden, projection[:, 1:, :])
         return basis, coefs, failed
 
-    def score_prefixes(self, hidden, out_weight, out_bias, y, widths):
+    def _weighted_inputs(self, hidden, targets, sample_weight):
+        """Rows scaled by the square roots of the weights (see :meth:`_factor`).
+
+        Scaling a row by a positive factor changes neither its read-out
+        prediction's argmax nor its leave-one-out one; rows of weight zero
+        drop out of the fit and count nothing in the accuracy.
+        """
+        if sample_weight is None:
+            return hidden, targets, None
+        root = torch.as_tensor(sample_weight, device=hidden.device).to(hidden.dtype)
+        root = root.sqrt()
+        return root[None, :, None] * hidden, root[:, None] * targets, root
+
+    def score_prefixes(
+        self, hidden, out_weight, out_bias, y, widths, sample_weight=None
+    ):
         n_classes = out_weight.shape[1]
         targets = nn.functional.one_hot(y, n_classes).to(hidden.dtype)
-        basis, coefs, failed = self._factor(hidden, targets)
+        hidden, targets, root = self._weighted_inputs(hidden, targets, sample_weight)
+        basis, coefs, failed = self._factor(hidden, targets, root)
         # k hidden units use the intercept and the first k unit columns.
         accuracy = prefix_accuracy(
             basis,
@@ -195,28 +259,33 @@ class ReadoutScorer:
             y,
             np.asarray(widths) + 1,
             loo_targets=targets if self.leave_one_out else None,
+            sample_weight=_on(sample_weight, hidden),
         )
         accuracy[failed] = -np.inf
         return accuracy
 
-    def score_stack(self, stack, X, y):
+    def score_stack(self, stack, X, y, sample_weight=None):
         """Scores of every network of a :class:`StackedNetworks`, shape (n,)."""
         X, y = as_tensors(X, y, stack.parameter)
         with torch.no_grad():
             _, _, features = stack.forward(X)
             targets = nn.functional.one_hot(y, stack.n_outputs).to(features.dtype)
-            basis, coefs, failed = self._factor(features, targets)
+            features, targets, root = self._weighted_inputs(
+                features, targets, sample_weight
+            )
+            basis, coefs, failed = self._factor(features, targets, root)
             fitted = basis @ coefs
             if self.leave_one_out:
                 leverage = basis.square().sum(dim=2, keepdim=True)
                 fitted = (fitted - leverage * targets) / (1.0 - leverage)
             hits = fitted.argmax(dim=2) == y
-        scores = hits.double().mean(dim=1).cpu().numpy()
+        scores = _weighted_mean(hits, sample_weight).cpu().numpy()
         scores[failed.cpu().numpy()] = -np.inf
         return scores
 
-    def __call__(self, module, X, y):
-        return float(self.score_stack(StackedNetworks.from_module(module), X, y)[0])
+    def __call__(self, module, X, y, sample_weight=None):
+        stack = StackedNetworks.from_module(module)
+        return float(self.score_stack(stack, X, y, sample_weight)[0])
 
     def __repr__(self):
-        return f"ReadoutScorer(alpha={self.alpha}, leave_one_out={self.leave_one_out})"
+        return f"ReadoutProxy(alpha={self.alpha}, leave_one_out={self.leave_one_out})"

@@ -17,10 +17,10 @@ from torch.nn import functional
 from ._stack import StackedNetworks, scoring_batch
 
 __all__ = [
-    "GradNormScorer",
-    "JacobCovScorer",
-    "SNIPScorer",
-    "SynFlowScorer",
+    "GradNormProxy",
+    "JacobCovProxy",
+    "SNIPProxy",
+    "SynFlowProxy",
     "grad_norm_score",
     "jacob_cov_score",
     "snip_score",
@@ -77,7 +77,7 @@ class _GradientProxy:
         )
 
 
-class GradNormScorer(_GradientProxy):
+class GradNormProxy(_GradientProxy):
     """``grad_norm``: sum over layers of the Frobenius norm of ``dL/dW``.
 
     ``L`` is the mean cross-entropy of the untrained network on a batch.
@@ -97,7 +97,7 @@ class GradNormScorer(_GradientProxy):
         return sum(g.flatten(1).norm(dim=1) for g in gradients)
 
 
-class SNIPScorer(_GradientProxy):
+class SNIPProxy(_GradientProxy):
     """``snip``: connection sensitivity, ``sum |W * dL/dW|`` over all weights.
 
     Parameters
@@ -117,7 +117,7 @@ class SNIPScorer(_GradientProxy):
         )
 
 
-class SynFlowScorer(_GradientProxy):
+class SynFlowProxy(_GradientProxy):
     """``synflow``: synaptic flow, data- and label-free.
 
     Every weight and bias is replaced by its absolute value, a single all-ones
@@ -152,7 +152,7 @@ class SynFlowScorer(_GradientProxy):
         )
 
 
-class JacobCovScorer(_GradientProxy):
+class JacobCovProxy(_GradientProxy):
     """``jacob_cov``: the first NASWOT score, from input Jacobians.
 
     ``J_i = d(sum_k f_k(x_i)) / d x_i`` for every input of the batch;
@@ -223,7 +223,7 @@ def _plain(scorer_class, doc_name):
     return score
 
 
-grad_norm_score = _plain(GradNormScorer, "Gradient-norm")
-snip_score = _plain(SNIPScorer, "SNIP")
-synflow_score = _plain(SynFlowScorer, "SynFlow")
-jacob_cov_score = _plain(JacobCovScorer, "Jacobian-covariance")
+grad_norm_score = _plain(GradNormProxy, "Gradient-norm")
+snip_score = _plain(SNIPProxy, "SNIP")
+synflow_score = _plain(SynFlowProxy, "SynFlow")
+jacob_cov_score = _plain(JacobCovProxy, "Jacobian-covariance")

@@ -21,7 +21,7 @@ import torch
 
 from ._stack import StackedNetworks, scoring_batch
 
-__all__ = ["NASWOTScorer", "SingularKernelWarning", "naswot_score"]
+__all__ = ["NASWOTProxy", "SingularKernelWarning", "naswot_score"]
 
 
 class SingularKernelWarning(UserWarning):
@@ -75,7 +75,7 @@ def kernel_logdet(kernel, jitter):
     return logdet, singular
 
 
-class NASWOTScorer:
+class NASWOTProxy:
     """NASWOT: log-determinant of the Hamming kernel of hidden-unit codes.
 
     Label-free. The codes are taken on the *pre-activations* of every hidden
@@ -140,7 +140,7 @@ class NASWOTScorer:
 
     def __repr__(self):
         return (
-            f"NASWOTScorer(batch_size={self.batch_size}, jitter={self.jitter}, "
+            f"NASWOTProxy(batch_size={self.batch_size}, jitter={self.jitter}, "
             f"random_state={self.random_state})"
         )
 
@@ -186,7 +186,7 @@ def naswot_score(module, X, y=None, *, batch_size=128, random_state=0):
     >>> bool(score > 0)
     True
     """
-    scorer = NASWOTScorer(batch_size=batch_size, random_state=random_state)
+    scorer = NASWOTProxy(batch_size=batch_size, random_state=random_state)
     scores, singular = scorer.evaluate(StackedNetworks.from_module(module), X)
     if singular[0]:
         warnings.warn(

@@ -72,7 +72,7 @@ class StackedNetworks:
             Weight ``(n_networks, fan_out, fan_in)`` and bias
             ``(n_networks, fan_out)`` per linear layer, e.g. a
             :class:`~sklearn_rcloud.cloud.RandomCloud`'s ``weights``.
-        activation : {'relu', 'sigmoid', 'tanh'}
+        activation : {'relu', 'logistic', 'tanh'}
         """
         layers = []
         for index, pair in enumerate(weights):
@@ -90,7 +90,7 @@ class StackedNetworks:
         weights : list of (Tensor, Tensor)
             Weight ``(fan_out, fan_in)`` and bias ``(fan_out,)`` per linear
             layer, as :func:`sklearn_rcloud.init.init_weights` draws them.
-        activation : {'relu', 'sigmoid', 'tanh'}
+        activation : {'relu', 'logistic', 'tanh'}
         """
         return cls.from_weights([(w[None], b[None]) for w, b in weights], activation)
 

@@ -101,7 +101,9 @@ class NodeMaskResult:
         return [layer[index] for layer in self.kept]
 
 
-def random_node_search(cloud, n_kept, n_masks, scorer, X, y, seed, network=0):
+def random_node_search(
+    cloud, n_kept, n_masks, scorer, X, y, seed, network=0, sample_weight=None
+):
     """Score random node masks of a cloud network at initialisation.
 
     Parameters
@@ -120,6 +122,8 @@ def random_node_search(cloud, n_kept, n_masks, scorer, X, y, seed, network=0):
         Seeds the masks (:func:`sample_node_masks`).
     network : int, default=0
         The cloud network that is the parent.
+    sample_weight : ndarray of shape (n_samples,) or None, default=None
+        Row weights, for the proxies that average over rows.
 
     Returns
     -------
@@ -139,7 +143,9 @@ def random_node_search(cloud, n_kept, n_masks, scorer, X, y, seed, network=0):
             cloud.node_stack(part, network), cloud.topology.activation
         )
         with torch.no_grad():
-            block_scores, block_singular = evaluate_networks(scorer, stack, X, y)
+            block_scores, block_singular = evaluate_networks(
+                scorer, stack, X, y, sample_weight
+            )
         scores.append(block_scores)
         singular.append(block_singular)
     return NodeMaskResult(kept, np.concatenate(scores), np.concatenate(singular))

@@ -10,7 +10,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from .._parallel import threads_per_job, torch_threads
 from ..cloud import BLOCK_BYTES, reduction_stages
-from ..proxies import StackedNetworks, score_networks
+from ..proxies import StackedNetworks, score_networks, weight_options
 
 __all__ = [
     "SearchResult",
@@ -60,27 +60,28 @@ class SearchResult:
         }
 
 
-def _score_block(cloud, X, y, scorer, stages, networks):
+def _score_block(cloud, X, y, scorer, stages, networks, sample_weight):
     activations = cloud.hidden_activations(X, networks)
+    options = weight_options(scorer, sample_weight)
     columns = []
     for depth, widths in stages:
         out_weight, out_bias = cloud.output_layer(depth, networks)
         columns.append(
             scorer.score_prefixes(
-                activations[depth - 1], out_weight, out_bias, y, widths
+                activations[depth - 1], out_weight, out_bias, y, widths, **options
             )
         )
     return torch.cat(columns, dim=1).cpu().to(torch.float64).numpy()
 
 
-def _score_each_candidate(cloud, X, y, scorer, candidates, networks):
+def _score_each_candidate(cloud, X, y, scorer, candidates, networks, sample_weight):
     """Score one candidate shape at a time, the block's networks as one stack."""
     columns = []
     for hidden in candidates:
         stack = StackedNetworks.from_weights(
             cloud.sub_stack(hidden, networks), cloud.topology.activation
         )
-        columns.append(score_networks(scorer, stack, X, y))
+        columns.append(score_networks(scorer, stack, X, y, sample_weight))
     return np.stack(columns, axis=1)
 
 
@@ -105,7 +106,7 @@ def reduction_candidates(hidden_layer_sizes, step=1):
     ]
 
 
-def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None):
+def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None, sample_weight=None):
     """Score every sub-topology the sequential reduction policy visits.
 
     Every network of the cloud is scored at its full topology, then with its
@@ -131,6 +132,8 @@ def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None):
         Blocks of networks scored in parallel through joblib (threads unless
         ``joblib.parallel_config`` says otherwise), torch threads capped at
         cores / ``n_jobs`` meanwhile.
+    sample_weight : ndarray of shape (n_samples,) or None, default=None
+        Row weights, for the proxies that average over rows.
 
     Returns
     -------
@@ -147,12 +150,14 @@ def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None):
     with torch.no_grad():
         if batched:
             jobs = (
-                delayed(_score_block)(cloud, X, y, scorer, stages, block)
+                delayed(_score_block)(cloud, X, y, scorer, stages, block, sample_weight)
                 for block in blocks
             )
         else:
             jobs = (
-                delayed(_score_each_candidate)(cloud, X, y, scorer, candidates, block)
+                delayed(_score_each_candidate)(
+                    cloud, X, y, scorer, candidates, block, sample_weight
+                )
                 for block in blocks
             )
         # Thread workers share this process's torch threads: split the cores.

@@ -36,7 +36,16 @@ def initial_weights(topology, init, seed, device="cpu"):
 
 
 def score_architectures(
-    architectures, n_features, n_outputs, activation, init, base_seed, scorer, X, y
+    architectures,
+    n_features,
+    n_outputs,
+    activation,
+    init,
+    base_seed,
+    scorer,
+    X,
+    y,
+    sample_weight=None,
 ):
     """Score every architecture at its initialisation.
 
@@ -54,6 +63,8 @@ def score_architectures(
     scorer : scorer object or callable(module, X, y)
     X : Tensor of shape (n_samples, n_features)
     y : Tensor of shape (n_samples,) of class indices
+    sample_weight : ndarray of shape (n_samples,) or None, default=None
+        Row weights, for the proxies that average over rows.
 
     Returns
     -------
@@ -71,7 +82,7 @@ def score_architectures(
         # Distinct architectures have distinct shapes: each is a stack of one.
         stack = StackedNetworks.from_network(weights, activation)
         with torch.no_grad():
-            score, singular = evaluate_networks(scorer, stack, X, y)
+            score, singular = evaluate_networks(scorer, stack, X, y, sample_weight)
         scored[hidden] = (float(score[0]), bool(singular[0]))
     scores = np.array([scored[hidden][0] for hidden in architectures], dtype=float)
     singular = np.array([scored[hidden][1] for hidden in architectures], dtype=bool)

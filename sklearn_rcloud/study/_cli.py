@@ -203,7 +203,7 @@ def _sparsity_study(args):
     config = SparsityStudyConfig()
     if args.quick:
         config = SparsityStudyConfig(
-            sparsities=(0.0, 0.5, 0.9), n_folds=3, n_repeats=1, max_epochs=50
+            sparsities=(0.0, 0.5, 0.9), n_folds=3, n_repeats=1, max_iter=50
         )
 
     def figures(result):
@@ -222,7 +222,7 @@ def _saep_study(args):
 
     config = SAEPStudyConfig()
     if args.quick:
-        config = SAEPStudyConfig(n_iterations=5, n_folds=3, n_repeats=1)
+        config = SAEPStudyConfig(n_rounds=5, n_folds=3, n_repeats=1)
 
     def figures(result):
         return {

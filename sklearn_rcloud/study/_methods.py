@@ -15,6 +15,9 @@ from ..estimators import (
     RandomPruningClassifier,
 )
 from ..presets import PAPER_DATASETS, paper_params
+from ..recipe import TRAINING_PARAMETERS
+
+TRAINING_PARAMETER_NAMES = tuple(p.name for p in TRAINING_PARAMETERS)
 
 __all__ = [
     "Method",
@@ -135,32 +138,26 @@ def paper_methods():
         return paper_params(context.dataset, random_state=context.seed)
 
     def recipe(context):
+        # The preset's training parameters (every method trains with them)
+        # and its epochs; the rest of it is Random Cloud's search.
         params = preset(context)
-        keys = (
-            "hidden_layer_sizes",
-            "activation",
-            "init",
-            "loss",
-            "optimizer",
-            "lr",
-            "alpha",
-            "batch_size",
-            "early_stopping",
-            "n_iter_no_change",
-            "random_state",
-        )
-        return {key: params[key] for key in keys}, params["max_epochs"]
+        common = {
+            name: params[name]
+            for name in ("hidden_layer_sizes", *TRAINING_PARAMETER_NAMES)
+            if name in params and name != "max_iter"
+        }
+        return common, params["max_iter"]
 
     def full(context):
         common, epochs = recipe(context)
-        return DenseMLPClassifier(max_epochs=epochs, **common)
+        return DenseMLPClassifier(max_iter=epochs, **common)
 
     def pruning(estimator_class):
         def make(context):
             common, epochs = recipe(context)
             target = _pruning_target(context.reference, common["hidden_layer_sizes"])
             return estimator_class(
-                pretrain_epochs=epochs, finetune_epochs=epochs, **common, **target
+                pretrain_max_iter=epochs, max_iter=epochs, **common, **target
             )
 
         return make
@@ -172,7 +169,7 @@ def paper_methods():
             return NASWOTSearchClassifier(
                 **_space_under(hidden),
                 strategy=strategy,
-                max_epochs=epochs,
+                max_iter=epochs,
                 **_area_budget(epochs),
                 **common,
             )
@@ -208,7 +205,7 @@ def _area_budget(epochs):
 
     10 seeds plus 20 children, each trained for a tenth of the epochs.
     """
-    return {"n_cycles": 20, "fitness_epochs": max(1, epochs // 10)}
+    return {"n_cycles": 20, "fitness_max_iter": max(1, epochs // 10)}
 
 
 def default_methods(**random_cloud_params):

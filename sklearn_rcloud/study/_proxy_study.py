@@ -19,7 +19,7 @@ import torch
 from scipy import stats
 
 from .._parallel import torch_threads
-from ..proxies import StackedNetworks, evaluate_networks, get_scorer
+from ..proxies import StackedNetworks, evaluate_networks, get_proxy
 from ..search import MLPSearchSpace, architecture_seed, initial_weights
 from ..topology import Topology
 from ..training import TrainingConfig, predict_proba_module, train_network
@@ -73,10 +73,10 @@ class ProxyStudyConfig(CachedStudyConfig):
         Hidden activation and initial weights (per topology, from ``seed``).
     seed : int
         Seeds the sampling and every topology's weights.
-    lr, max_epochs, n_iter_no_change, batch_size :
+    learning_rate_init, max_iter, n_iter_no_change, batch_size :
         The one training recipe (Adam, cross-entropy): train until the
         training loss stops improving by ``1e-4`` for ``n_iter_no_change``
-        epochs, at most ``max_epochs``.
+        epochs, at most ``max_iter``.
     batch : int
         Rows of the proxies' scoring batch (distinct training rows).
     """
@@ -87,8 +87,8 @@ class ProxyStudyConfig(CachedStudyConfig):
     activation: str = "relu"
     init: str = "kaiming"
     seed: int = 0
-    lr: float = 1e-2
-    max_epochs: int = 500
+    learning_rate_init: float = 1e-2
+    max_iter: int = 500
     n_iter_no_change: int = 20
     batch_size: int = 200
     batch: int = 128
@@ -132,17 +132,17 @@ def _evaluate_topology(config, dataset_name, index, hidden, data, *, n_threads):
         stack = StackedNetworks.from_network(weights, config.activation)
         X, y = torch.as_tensor(X_train), torch.as_tensor(y_train)
         for name in config.proxies:
-            scorer = _configured(get_scorer(name), config)
+            scorer = _configured(get_proxy(name), config)
             with torch.no_grad():
                 scores, singular = evaluate_networks(scorer, stack, X, y)
             record[name] = float(scores[0])
             if name == "naswot":
                 record["naswot_singular"] = bool(singular[0])
         recipe = TrainingConfig(
-            optimizer="adam",
-            lr=config.lr,
+            solver="adam",
+            learning_rate_init=config.learning_rate_init,
             alpha=0.0,
-            max_epochs=config.max_epochs,
+            max_iter=config.max_iter,
             n_iter_no_change=config.n_iter_no_change,
             batch_size=config.batch_size,
         )

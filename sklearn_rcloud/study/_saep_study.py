@@ -45,7 +45,7 @@ class SAEPStudyConfig(FoldedStudyConfig):
     ----------
     rules : tuple of str
         Names from :data:`SAEP_RULES`.
-    n_iterations, width, mixture, validation_fraction :
+    n_rounds, width, mixture, validation_fraction :
         :class:`~sklearn_rcloud.SAEPEnsembleClassifier`'s settings (its
         defaults otherwise: Adam 0.001, at most 200 epochs, stop after 10
         epochs without training-loss improvement).
@@ -56,7 +56,7 @@ class SAEPStudyConfig(FoldedStudyConfig):
     """
 
     rules: tuple = SAEP_RULES
-    n_iterations: int = 10
+    n_rounds: int = 10
     width: int = 32
     mixture: str = "mean"
     validation_fraction: float = 0.2
@@ -68,9 +68,9 @@ class SAEPStudyConfig(FoldedStudyConfig):
         return SAEPEnsembleClassifier(
             # The recipe the published tables were made with (the library's
             # defaults then): Adam at 1e-3 on batches of up to 200, no penalty.
-            optimizer="adam",
+            solver="adam",
             alpha=0.0,
-            n_iterations=self.n_iterations,
+            n_rounds=self.n_rounds,
             width=self.width,
             pruning=None if rule == "none" else rule,
             mixture=self.mixture,
@@ -202,7 +202,7 @@ class SAEPStudyResult:
         n_runs = self.config.n_folds * self.config.n_repeats
         lines = [
             "Each pruning rule against the unpruned ensemble (none), "
-            f"{self.config.n_iterations} rounds, mean over {n_runs} folds per "
+            f"{self.config.n_rounds} rounds, mean over {n_runs} folds per "
             "dataset: test accuracy %, final ensemble size, parameters, test "
             "diversity (mean pairwise disagreement); p: two-sided Wilcoxon "
             "signed-rank of the accuracies paired by fold [Holm over datasets]; "

@@ -5,7 +5,7 @@ networks are trained with one recipe on the same data, from the same parent
 initialisation:
 
 * ``dense``: the parent itself (sparsity 0);
-* ``random_search``: the best of ``n_trials`` random node masks, scored at
+* ``random_search``: the best of ``n_candidates`` random node masks, scored at
   initialisation (:class:`~sklearn_rcloud.RandomSearchSparseClassifier`);
 * ``random_sparse``: one random node mask, unscored (the search's first
   trial, :class:`~sklearn_rcloud.RandomSparseClassifier`);
@@ -87,7 +87,7 @@ def convergence_epoch(valid_accuracy, fraction=0.95):
 def candidate_window(parent, n_params, tolerance):
     """Random Cloud's ``(min_params, max_params)`` around ``n_params``.
 
-    The counts within ``tolerance`` (relative) of ``n_params`` when one of
+    The counts within ``selection_tolerance`` (relative) of ``n_params`` when one of
     the sub-topologies the reduction of ``parent`` visits has such a count;
     otherwise the count of the visited sub-topology nearest ``n_params``
     (ties to the smaller).
@@ -119,7 +119,7 @@ class SparsityStudyConfig(FoldedStudyConfig):
     n_folds, n_repeats : int
         Repeated stratified k-fold per dataset; every fold has its own seed
         (parent weights, masks, shuffles, validation rows).
-    n_trials, scorer :
+    n_candidates, proxy :
         The random search: masks drawn and their score at initialisation.
     n_networks :
         Random Cloud's cloud size (its other settings are its defaults,
@@ -127,8 +127,8 @@ class SparsityStudyConfig(FoldedStudyConfig):
     size_tolerance : float
         Random Cloud's window: parameter counts within this relative distance
         of the sparse network's.
-    lr, batch_size, max_epochs, validation_fraction :
-        The one training recipe: Adam, cross-entropy, ``max_epochs`` epochs
+    learning_rate_init, batch_size, max_iter, validation_fraction :
+        The one training recipe: Adam, cross-entropy, ``max_iter`` epochs
         with no early stop, ``validation_fraction`` of the training part held
         out (the same rows for every network of a fold).
     convergence_fraction : float
@@ -142,13 +142,13 @@ class SparsityStudyConfig(FoldedStudyConfig):
     hidden_layer_sizes: tuple = (128, 128)
     n_folds: int = 5
     n_repeats: int = 2
-    n_trials: int = 50
-    scorer: str = "train_loss"
+    n_candidates: int = 50
+    proxy: str = "train_loss"
     n_networks: int = 50
     size_tolerance: float = 0.1
-    lr: float = 3e-3
+    learning_rate_init: float = 3e-3
     batch_size: int = 32
-    max_epochs: int = 150
+    max_iter: int = 150
     validation_fraction: float = 0.2
     convergence_fraction: float = 0.95
     seed: int = 0
@@ -171,11 +171,11 @@ class SparsityStudyConfig(FoldedStudyConfig):
         """The estimator one task trains."""
         recipe = dict(
             hidden_layer_sizes=self.hidden_layer_sizes,
-            optimizer="adam",
-            lr=self.lr,
+            solver="adam",
+            learning_rate_init=self.learning_rate_init,
             alpha=0.0,
             batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
+            max_iter=self.max_iter,
             early_stopping=True,
             validation_fraction=self.validation_fraction,
             n_iter_no_change=None,
@@ -187,7 +187,10 @@ class SparsityStudyConfig(FoldedStudyConfig):
             return RandomSparseClassifier(sparsity=sparsity, **recipe)
         if method == "random_search":
             return RandomSearchSparseClassifier(
-                sparsity=sparsity, n_trials=self.n_trials, scorer=self.scorer, **recipe
+                sparsity=sparsity,
+                n_candidates=self.n_candidates,
+                proxy=self.proxy,
+                **recipe,
             )
         if method == "random_cloud":
             return RandomCloudClassifier(

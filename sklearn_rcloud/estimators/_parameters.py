@@ -1,0 +1,211 @@
+"""An estimator's parameters from one table: ``__init__``, constraints, docs.
+
+Each estimator lists its :class:`~sklearn_rcloud.recipe.Parameter` entries
+(its own, then the shared training recipe's) once, and this module turns the
+list into the three places scikit-learn looks for them::
+
+    _parameters = (HIDDEN_LAYER_SIZES, *TRAINING_PARAMETERS)
+    _parameter_constraints = constraints_of(_parameters)
+    __init__ = init_from(_parameters)
+    __doc__ = documented(__doc__, _parameters)
+
+The generated ``__init__`` is an ordinary keyword-only constructor (its
+signature, which ``get_params``, ``clone`` and ``help`` read, lists every
+parameter with its default) that stores the values unchanged.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..proxies import PROXIES
+from ..recipe import TRAINING_PARAMETERS, Parameter
+
+__all__ = [
+    "HIDDEN_LAYER_SIZES",
+    "N_CANDIDATES",
+    "PROXY",
+    "SELECTION_TOLERANCE",
+    "TRAINING_ATTRIBUTES",
+    "TRAINING_PARAMETERS",
+    "constraints_of",
+    "documented",
+    "init_from",
+    "replaced",
+    "without",
+]
+
+HIDDEN_LAYER_SIZES = Parameter(
+    "hidden_layer_sizes",
+    (100,),
+    ("array-like", Interval(Integral, 1, None, closed="left")),
+    "array-like of shape (n_layers,)",
+    "Hidden widths of the full network, as in MLPClassifier.",
+)
+
+PROXY = Parameter(
+    "proxy",
+    "readout",
+    (set(PROXIES), callable),
+    "str or callable",
+    "Training-free score of a candidate network, higher is better: a name "
+    "from :data:`sklearn_rcloud.proxies.PROXIES` or a callable "
+    "``proxy(module, X, y) -> float`` that receives the candidate as a "
+    "``torch.nn.Sequential`` with the float32 training data and class "
+    "indices (slower: one call per candidate). See :ref:`proxies`.",
+)
+
+
+N_CANDIDATES = Parameter(
+    "n_candidates",
+    100,
+    (Interval(Integral, 1, None, closed="left"),),
+    "int",
+    "Candidate networks drawn and scored untrained.",
+)
+
+
+SELECTION_TOLERANCE = Parameter(
+    "selection_tolerance",
+    0.01,
+    (Interval(Real, 0, None, closed="left"),),
+    "float",
+    "Score margin of ``selection='smallest'``: the smallest candidate "
+    "scoring at least the best score minus this margin is selected.",
+)
+
+
+#: The fitted attributes of every single-network estimator, MLPClassifier's
+#: among them; ``{training_attributes}`` in a docstring stands for them.
+TRAINING_ATTRIBUTES = """\
+net_ : skorch.NeuralNetClassifier
+    The skorch net that trained the network (its ``history`` holds every
+    epoch); skorch's own settings are reachable there.
+module_ : torch.nn.Sequential
+    The trained network; it outputs logits.
+loss_curve_ : list of float
+    Mean training loss of every epoch, the L2 penalty included, over all
+    (warm-started) fits.
+best_loss_ : float or None
+    The smallest of ``loss_curve_``; None with a validation split, as in
+    MLPClassifier.
+validation_scores_ : list of float or None
+    Validation accuracy (weighted by the sample weights) after every epoch
+    when a validation split is held out, else None.
+best_validation_score_ : float or None
+    The largest of ``validation_scores_``.
+n_iter_ : int
+    Training epochs run (L-BFGS: iterations), the length of ``loss_curve_``.
+t_ : int
+    Training rows the solver went through.
+coefs_ : list of ndarray
+    Weight matrices of the trained network, ``coefs_[i]`` shaped
+    ``(fan_in, fan_out)`` as in MLPClassifier (numpy copies). A two-class
+    cross-entropy network's last layer is given as one logistic unit.
+intercepts_ : list of ndarray
+    Bias vectors, ``intercepts_[i]`` shaped ``(fan_out,)``.
+n_layers_ : int
+    Layers, input and output included.
+n_outputs_ : int
+    Output units of ``coefs_[-1]``.
+out_activation_ : str
+    'softmax', 'logistic' (two classes) or 'normalised_logistic'
+    (``loss='mse'``: sigmoids normalised to sum to one).
+history_ : dict of ndarray
+    The training curve of the last fit: ``epoch``, ``train_loss`` and, with
+    a validation split, ``valid_loss`` and ``valid_acc``
+    (``pandas.DataFrame(history_)`` works)."""
+
+
+def without(parameters, *names):
+    """``parameters`` less the entries named ``names``."""
+    unknown = set(names) - {p.name for p in parameters}
+    if unknown:
+        raise ValueError(f"No parameters named {sorted(unknown)}.")
+    return tuple(p for p in parameters if p.name not in names)
+
+
+def replaced(parameters, name, **changes):
+    """``parameters`` with the entry ``name`` changed (default, doc, ...)."""
+    if name not in {p.name for p in parameters}:
+        raise ValueError(f"No parameter named {name!r}.")
+    return tuple(p.replace(**changes) if p.name == name else p for p in parameters)
+
+
+def constraints_of(parameters):
+    """scikit-learn's ``_parameter_constraints`` of the table."""
+    constraints = {}
+    for parameter in parameters:
+        entries = []
+        for constraint in parameter.constraints:
+            # A set of names stands for StrOptions of them.
+            entries.append(
+                StrOptions(constraint) if isinstance(constraint, set) else constraint
+            )
+        constraints[parameter.name] = entries
+    return constraints
+
+
+def init_from(parameters):
+    """A keyword-only ``__init__`` storing every parameter of the table."""
+    names = [p.name for p in parameters]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Parameters declared twice in {names}.")
+    signature = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [
+            inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default)
+            for p in parameters
+        ]
+    )
+
+    def __init__(self, **params):
+        bound = signature.bind(self, **params)
+        bound.apply_defaults()
+        for name in names:
+            setattr(self, name, bound.arguments[name])
+
+    __init__.__signature__ = signature
+    return __init__
+
+
+def documented(docstring, parameters, placeholder="{parameters}"):
+    """``docstring`` with ``placeholder`` replaced by the numpydoc entries.
+
+    ``{training_attributes}``, where present, becomes
+    :data:`TRAINING_ATTRIBUTES`.
+    """
+    if placeholder not in docstring:
+        raise ValueError(f"The docstring has no {placeholder} to fill.")
+    indent = _indent_of(docstring, placeholder)
+    entries = "\n".join(_entry(p, indent) for p in parameters)
+    docstring = docstring.replace(indent + placeholder, entries)
+    if "{training_attributes}" in docstring:
+        indent = _indent_of(docstring, "{training_attributes}")
+        block = textwrap.indent(TRAINING_ATTRIBUTES, indent)
+        docstring = docstring.replace(indent + "{training_attributes}", block)
+    return docstring
+
+
+def _indent_of(docstring, placeholder):
+    line = next(line for line in docstring.splitlines() if line.strip() == placeholder)
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _entry(parameter, indent):
+    header = (
+        f"{indent}{parameter.name} : {parameter.kind}, default={parameter.default!r}"
+    )
+    body = textwrap.fill(
+        parameter.doc,
+        width=79,
+        initial_indent=indent + "    ",
+        subsequent_indent=indent + "    ",
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+    return f"{header}\n{body}"
