@@ -500,3 +500,44 @@ def test_figures_draw_every_dataset_and_method(iris_study):
     ]
     bars = plot_time_ratios(iris_study)
     assert len(bars.patches) == 2  # random cloud and magnitude, one dataset
+
+
+@pytest.mark.parametrize(
+    "n_params", [(120, 280), (30, 500), (200, 2_500), (20, 60_000)]
+)
+def test_accuracy_vs_params_labels_few_ticks_that_do_not_overlap(n_params):
+    """A log axis narrower than a decade gets linear ticks every 20 from
+    matplotlib (120, 140, ..., 280), which overlapped in the figure."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sklearn_rcloud.study import plot_accuracy_vs_params
+
+    records = [
+        dict(
+            dataset="wine",
+            method=method,
+            split=0,
+            seed=seed,
+            accuracy=0.9,
+            n_params=float(params),
+            error="",
+        )
+        for seed in (1, 2)
+        for method, params in zip(("full", "random_cloud"), n_params)
+    ]
+    result = StudyResult(records, PaperProtocol(), ["full", "random_cloud"])
+    fig = plot_accuracy_vs_params(result)
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    low, high = ax.get_xlim()
+    labels = [
+        t
+        for t, x in zip(ax.get_xticklabels(), ax.get_xticks())
+        if t.get_text() and low <= x <= high
+    ]
+    assert 2 <= len(labels) <= 4, [t.get_text() for t in labels]
+    boxes = sorted((b.x0, b.x1) for b in (t.get_window_extent() for t in labels))
+    assert all(left[1] < right[0] for left, right in zip(boxes, boxes[1:]))
+    assert all(len(t.get_text()) <= 4 for t in labels)  # 500, 2k, 50k
