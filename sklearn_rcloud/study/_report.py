@@ -187,10 +187,10 @@ def markdown_table(result, wilcoxon="scipy", paper=None, split=False):
     paper : bool or None, default=None
         Add the paper's rows; None means yes for the ``paper`` protocol.
     split : bool, default=False
-        The same cells in three narrower tables, each under a line saying
-        what it holds: accuracy, the p-values (not inside the accuracy cells)
-        and size and cost. For pages whose column is too narrow for the
-        one wide table.
+        The same cells in four narrow tables, each under a line saying what
+        it holds: accuracy, the p-values (not inside the accuracy cells), size
+        and cost. For pages whose column is too narrow for the one wide
+        table.
     """
     if paper is None:
         paper = result.protocol.name == "paper"
@@ -258,7 +258,7 @@ def markdown_table(result, wilcoxon="scipy", paper=None, split=False):
 
 
 def _split_tables(result, summary, wilcoxon, paper):
-    """:func:`markdown_table`'s cells as three tables: accuracy, p, size and cost."""
+    """:func:`markdown_table`'s cells as four tables: accuracy, p, size, cost."""
     rows = {(r["dataset"], r["method"]): r for r in summary}
     methods = result.methods
     compared = [m for m in methods if m != REFERENCE_METHOD]
@@ -317,24 +317,48 @@ def _split_tables(result, summary, wilcoxon, paper):
             return [_p_cell(published.get(m)) for m in compared]
 
         parts += [
-            f"p-values: two-sided Wilcoxon signed-rank ({wilcoxon} variant) of "
-            f"{_label(REFERENCE_METHOD)} against each method, paired by run "
-            "[Holm-adjusted across datasets]. "
-            + " ".join(_p_floor_notes(result, summary, wilcoxon)),
+            " ".join(
+                [
+                    f"p-values: two-sided Wilcoxon signed-rank ({wilcoxon} variant) "
+                    f"of {_label(REFERENCE_METHOD)} against each method, paired by "
+                    "run [Holm-adjusted across datasets]."
+                ]
+                + _p_floor_notes(result, summary, wilcoxon)
+            ),
             table([_label(m) for m in compared], pvalues, paper_pvalues),
         ]
-    header, ours, published = _cost_columns(rows, methods, timed, has_reference)
-    if header:
+    if has_reference:
+
+        def size(dataset):
+            reference = rows[(dataset, REFERENCE_METHOD)]
+            return [
+                reference["topology"] or "–",
+                _percent(reference["reference_reduction"]),
+                _percent(reference["reduction_mean"]),
+            ]
+
+        def paper_size(dataset):
+            published = PAPER_RESULTS[dataset]
+            return [published["topology"], _percent(published["reduction"]), "–"]
+
         parts += [
-            (
-                "Size and cost: Random Cloud's topology at the reference run (the "
-                "baselines' target) with its parameter reduction, the mean "
-                "reduction over all runs; "
-                if has_reference
-                else "Cost: "
-            )
-            + "each method's median fit time relative to full training.",
-            table(header, ours, published),
+            f"Size: {_label(REFERENCE_METHOD)}'s topology at the reference run "
+            "(the baselines' target) with its parameter reduction, and the mean "
+            "reduction over all runs.",
+            table(["topology", "its reduction", "mean reduction"], size, paper_size),
+        ]
+    if FULL_METHOD in methods and timed:
+
+        def cost(dataset):
+            return [_ratio(rows[(dataset, m)]["time_ratio"]) for m in timed]
+
+        def paper_cost(dataset):
+            published = PAPER_RESULTS[dataset]["time_ratio"]
+            return [_ratio(published.get(m, math.nan)) for m in timed]
+
+        parts += [
+            "Cost: each method's median fit time relative to full training.",
+            table([_label(m) for m in timed], cost, paper_cost),
         ]
     notes = [f"Protocol: {result.protocol!r}."]
     if paper:
@@ -343,38 +367,6 @@ def _split_tables(result, summary, wilcoxon, paper):
             "reduction; Iris from the single-seed table)."
         )
     return "\n\n".join(parts) + "\n\n" + " ".join(notes) + "\n"
-
-
-def _cost_columns(rows, methods, timed, has_reference):
-    header = []
-    if has_reference:
-        header += ["topology", "its reduction", "mean reduction"]
-    if FULL_METHOD in methods:
-        header += [f"{_label(m)} time" for m in timed]
-
-    def ours(dataset):
-        cells = []
-        if has_reference:
-            reference = rows[(dataset, REFERENCE_METHOD)]
-            cells += [
-                reference["topology"] or "–",
-                _percent(reference["reference_reduction"]),
-                _percent(reference["reduction_mean"]),
-            ]
-        if FULL_METHOD in methods:
-            cells += [_ratio(rows[(dataset, m)]["time_ratio"]) for m in timed]
-        return cells
-
-    def published(dataset):
-        paper = PAPER_RESULTS[dataset]
-        cells = []
-        if has_reference:
-            cells += [paper["topology"], _percent(paper["reduction"]), "–"]
-        if FULL_METHOD in methods:
-            cells += [_ratio(paper["time_ratio"].get(m, math.nan)) for m in timed]
-        return cells
-
-    return header, ours, published
 
 
 def _p_cell(p, p_holm=None):
