@@ -73,7 +73,8 @@ print(f"test accuracy: {grid.score(X_test, y_test):.3f}")
 
 # %%
 # The grid at a glance: cross-validated accuracy of every candidate (mean and
-# standard deviation over the 3 folds), the refitted best one in orange.
+# standard deviation over the 3 folds), the refitted best one in orange (of
+# equal scores, GridSearchCV keeps the first).
 import matplotlib.pyplot as plt
 import numpy as np
 
