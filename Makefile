@@ -17,28 +17,38 @@ BIN := $(VENV)/bin
 
 .PHONY: study study-full proxy-study sparsity-study saep-study demo docs test test-slow lint clean
 
+# Each install step says what it does (pip itself stays quiet): together they
+# take a few minutes the first time, and nothing after that.
 $(BIN)/activate:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "Creating the virtual environment $(VENV)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/activate pyproject.toml
-	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[test,study,docs,onnx,dask]"
-	touch $@
+	@echo "Installing torch (CPU build, $(TORCH_SPEC))..."
+	@$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	@echo "Installing sklearn_rcloud and its extras (test, study, docs, onnx, dask)..."
+	@$(BIN)/python -m pip install --quiet -e ".[test,study,docs,onnx,dask]"
+	@touch $@
+	@echo "Installed into $(VENV)."
 
 study: $(VENV)/.installed
+	@echo "Running the quick study (3 datasets x 3 seeds x 4 methods, about 2 minutes)..."
 	$(BIN)/python -m sklearn_rcloud.study --quick --n-jobs -1 --out results/quick
 
 study-full: $(VENV)/.installed
 	$(BIN)/python -m sklearn_rcloud.study --protocol paper --datasets all --n-jobs -1 --out results/paper
 
 proxy-study: $(VENV)/.installed
+	@echo "Running the quick study (3 datasets x 3 seeds x 4 methods, about 2 minutes)..."
 	$(BIN)/python -m sklearn_rcloud.study --protocol proxies --n-jobs -1 --out results/proxies
 
 sparsity-study: $(VENV)/.installed
+	@echo "Running the quick study (3 datasets x 3 seeds x 4 methods, about 2 minutes)..."
 	$(BIN)/python -m sklearn_rcloud.study --protocol sparsity --n-jobs -1 --out results/sparsity
 
 saep-study: $(VENV)/.installed
+	@echo "Running the quick study (3 datasets x 3 seeds x 4 methods, about 2 minutes)..."
 	$(BIN)/python -m sklearn_rcloud.study --protocol saep --n-jobs -1 --out results/saep
 
 demo: $(VENV)/.installed

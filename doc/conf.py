@@ -79,7 +79,9 @@ if tuple(int(p) for p in sphinx_gallery.__version__.split(".")[:2]) >= (0, 18):
 # -- HTML --------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn_rcloud {version}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+# Study tables: numeric cells on one line, wide tables scroll (see the file).
+html_css_files = ["tables.css"]
 html_theme_options = {
     "show_toc_level": 2,
     "navigation_with_keys": False,

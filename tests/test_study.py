@@ -1,6 +1,7 @@
 """The study harness: datasets, protocols, runner, report and CLI."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -27,6 +28,9 @@ from sklearn_rcloud.study import (
 )
 from sklearn_rcloud.study._cli import main
 from sklearn_rcloud.study._protocols import preprocessor
+from sklearn_rcloud.study._report import console_table
+from sklearn_rcloud.study._runner import StudyResult
+from sklearn_rcloud.study._stats import smallest_wilcoxon_p, wilcoxon_signed_rank
 
 SMALL = dict(max_iter=5, n_iter_no_change=None)
 
@@ -341,6 +345,109 @@ def test_markdown_table_puts_the_papers_numbers_beside_ours(iris_study):
     assert PAPER_RESULTS["iris"]["topology"] in paper
 
 
+def test_split_markdown_tables_hold_the_wide_tables_cells(iris_study):
+    """The four narrow tables carry every cell of the wide one, p-values
+    moved out of the accuracy cells into a table of their own."""
+    wide = [line for line in iris_study.to_markdown().splitlines() if "|" in line]
+    split = markdown_table(iris_study, split=True)
+    tables = [
+        [line for line in block.splitlines() if line.startswith("|")]
+        for block in split.split("\n\n")
+        if block.startswith("|")
+    ]
+    assert [t[0] for t in tables] == [
+        "| dataset | source | full | random cloud | magnitude |",
+        "| dataset | source | full | magnitude |",
+        "| dataset | source | topology | its reduction | mean reduction |",
+        "| dataset | source | random cloud | magnitude |",
+    ]
+    for i, cells in enumerate(_cells(wide[2:])):
+        accuracy, pvalues, size, cost = (_cells(t[2:])[i] for t in tables)
+        assert cells[:2] == accuracy[:2] == pvalues[:2] == size[:2] == cost[:2]
+        for wide_cell, mean, p in zip(
+            cells[2:], accuracy[2:], [pvalues[2], "–", pvalues[3]]
+        ):
+            assert wide_cell == (mean if p == "–" else f"{mean} ({p})")
+        assert cells[5:] == size[2:] + cost[2:]
+    assert "cannot give p < 0.083" in split  # 3 seeds, scipy variant
+
+
+def _cells(lines):
+    return [[c.strip() for c in line.strip("|").split("|")] for line in lines]
+
+
+def test_smallest_wilcoxon_p_is_the_floor_of_the_test():
+    from scipy import stats
+
+    # Three pairs: 2 * sf(3 / sqrt(3.5)) without tie correction; all |d| tied
+    # (the most the tie correction can shrink the variance): 2 * sf(sqrt(3)).
+    assert smallest_wilcoxon_p(3, "paper") == pytest.approx(
+        2 * stats.norm.sf(3 / np.sqrt(3.5))
+    )
+    assert smallest_wilcoxon_p(3, "paper") == pytest.approx(0.1088, abs=1e-4)
+    assert smallest_wilcoxon_p(3, "scipy") == pytest.approx(
+        2 * stats.norm.sf(np.sqrt(3))
+    )
+    rng = np.random.default_rng(0)
+    for n in (2, 3, 4, 6):
+        for variant in ("paper", "scipy"):
+            floor = smallest_wilcoxon_p(n, variant)
+            for _ in range(50):
+                d = rng.integers(-3, 4, size=n)
+                assert wilcoxon_signed_rank(d, np.zeros(n), variant)[1] >= floor - 1e-12
+    assert smallest_wilcoxon_p(5, "paper") < 0.05 < smallest_wilcoxon_p(4, "paper")
+    assert smallest_wilcoxon_p(0) == 1.0
+
+
+def test_console_table_is_short_and_says_why_there_are_no_p_values(iris_study):
+    table = console_table(iris_study)
+    lines = table.splitlines()
+    assert re.split(r"\s{2,}", lines[0]) == [
+        "dataset",
+        "method",
+        "accuracy %",
+        "paper %",
+        "params",
+        "fit time",
+        "vs full",
+    ]
+    assert len(lines[2:5]) == 3 and lines[2].startswith("iris")
+    assert max(len(line) for line in lines) <= 88
+    assert "p [Holm]" not in table and "(0." not in table
+    assert "No p-values: with 3 paired seeds" in table
+    assert "cannot give p < 0.083" in table
+
+
+def test_console_table_gives_p_values_when_they_can_reach_5_percent():
+    records = []
+    for seed in range(6):
+        for method, accuracy in (("full", 0.8 + seed / 100), ("random_cloud", 0.9)):
+            records.append(
+                dict(
+                    dataset="iris",
+                    method=method,
+                    split=0,
+                    seed=seed,
+                    n_train=120,
+                    n_test=30,
+                    accuracy=accuracy,
+                    f1_macro=accuracy,
+                    topology="4-8-3",
+                    n_params=67.0,
+                    reduction=0.0,
+                    fit_time=1.0,
+                    search_time=math.nan,
+                    error="",
+                )
+            )
+    result = StudyResult(records, CVProtocol(), ["full", "random_cloud"])
+    table = console_table(result)
+    assert "p [Holm]" in table.splitlines()[0]
+    assert "No p-values" not in table
+    assert "over 6 paired folds" in table
+    assert "0.028 [0.028]" in table  # every pair favours the cloud: below 5%
+
+
 # ----------------------------------------------------------------------- CLI
 def test_cli_writes_csv_table_and_resumes(tmp_path, capsys):
     argv = [
@@ -358,8 +465,14 @@ def test_cli_writes_csv_table_and_resumes(tmp_path, capsys):
     ]
     assert main(argv) == 0
     printed = capsys.readouterr().out
-    assert "| iris | ours |" in printed and "| iris | paper |" in printed
-    assert (tmp_path / "results.md").read_text() in printed
+    # The terminal gets the short table; results.md keeps every column.
+    written = (tmp_path / "results.md").read_text()
+    assert "| iris | ours |" in written and "| iris | paper |" in written
+    assert "found topology" in written and "(p)" in written
+    assert written not in printed and "|" not in printed
+    assert "accuracy %" in printed and "paper %" in printed
+    assert "cannot give p < 0.317" in printed  # one seed: the note, no p column
+    assert str(tmp_path / "results.md") in printed
     assert len(read_records(tmp_path / "runs.csv")) == 2
     assert main(argv) == 0
     assert len(read_records(tmp_path / "runs.csv")) == 2
@@ -389,3 +502,44 @@ def test_figures_draw_every_dataset_and_method(iris_study):
     ]
     bars = plot_time_ratios(iris_study)
     assert len(bars.patches) == 2  # random cloud and magnitude, one dataset
+
+
+@pytest.mark.parametrize(
+    "n_params", [(120, 280), (30, 500), (200, 2_500), (20, 60_000)]
+)
+def test_accuracy_vs_params_labels_few_ticks_that_do_not_overlap(n_params):
+    """A log axis narrower than a decade gets linear ticks every 20 from
+    matplotlib (120, 140, ..., 280), which overlapped in the figure."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sklearn_rcloud.study import plot_accuracy_vs_params
+
+    records = [
+        dict(
+            dataset="wine",
+            method=method,
+            split=0,
+            seed=seed,
+            accuracy=0.9,
+            n_params=float(params),
+            error="",
+        )
+        for seed in (1, 2)
+        for method, params in zip(("full", "random_cloud"), n_params)
+    ]
+    result = StudyResult(records, PaperProtocol(), ["full", "random_cloud"])
+    fig = plot_accuracy_vs_params(result)
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    low, high = ax.get_xlim()
+    labels = [
+        t
+        for t, x in zip(ax.get_xticklabels(), ax.get_xticks())
+        if t.get_text() and low <= x <= high
+    ]
+    assert 2 <= len(labels) <= 4, [t.get_text() for t in labels]
+    boxes = sorted((b.x0, b.x1) for b in (t.get_window_extent() for t in labels))
+    assert all(left[1] < right[0] for left, right in zip(boxes, boxes[1:]))
+    assert all(len(t.get_text()) <= 4 for t in labels)  # 500, 2k, 50k

@@ -11,6 +11,7 @@ from ..presets import PAPER_DATASETS
 from ._data import STUDY_DATASETS
 from ._methods import PAPER_METHOD_NAMES, default_methods, paper_methods
 from ._protocols import CVProtocol, PaperProtocol, get_protocol
+from ._report import console_table
 from ._runner import run_study
 
 PAPER_DATASET_NAMES = tuple(PAPER_DATASETS)
@@ -141,15 +142,15 @@ def main(argv=None):
         verbose=not args.quiet,
     )
     wall = time.perf_counter() - tic
-    table = result.to_markdown(wilcoxon=wilcoxon)
-    (args.out / "results.md").write_text(table)
-    print("\n" + table)
+    (args.out / "results.md").write_text(result.to_markdown(wilcoxon=wilcoxon))
+    print("\n" + console_table(result, wilcoxon=wilcoxon))
+    print(f"{len(result.records)} runs ({result.n_failed} failed) in {wall:.0f} s.")
     print(
-        f"{len(result.records)} runs ({result.n_failed} failed) in {wall:.0f} s; "
-        f"written to {args.out}/"
+        "Full table (p-values, topologies, reductions, time ratios): "
+        f"{args.out / 'results.md'}\nEvery run: {args.out / 'runs.csv'}"
     )
-    if not args.no_plots:
-        _save_figures(result, args.out)
+    if not args.no_plots and _save_figures(result, args.out):
+        print(f"Figures: {', '.join(str(args.out / name) for name in FIGURES)}")
     return 1 if result.n_failed else 0
 
 
@@ -308,10 +309,16 @@ def _check_dataset_names(names):
         )
 
 
+#: The figures of the ``paper`` and ``cv`` protocols, in ``--out``.
+FIGURES = ("accuracy_vs_params.png", "time_ratios.png")
+
+
 def _save_figures(result, out):
+    """Draw :data:`FIGURES` into ``out``; False without matplotlib."""
     if not _matplotlib_agg():
-        return
+        return False
     from ._plots import plot_accuracy_vs_params, plot_time_ratios
 
-    plot_accuracy_vs_params(result).savefig(out / "accuracy_vs_params.png", dpi=120)
-    plot_time_ratios(result).figure.savefig(out / "time_ratios.png", dpi=120)
+    plot_accuracy_vs_params(result).savefig(out / FIGURES[0], dpi=120)
+    plot_time_ratios(result).figure.savefig(out / FIGURES[1], dpi=120)
+    return True

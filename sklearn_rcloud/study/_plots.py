@@ -52,7 +52,6 @@ def plot_accuracy_vs_params(result, *, fig=None):
     fig : matplotlib Figure
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
     datasets = result.datasets
     fig, axes = _panels(len(datasets), fig, 3.6, 3.0)
@@ -81,15 +80,59 @@ def plot_accuracy_vs_params(result, *, fig=None):
                 label=_label(method),
             )
         ax.set_xscale("log")
-        # Few labelled ticks: minor labels of a narrow log range overlap.
-        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.xaxis.set_major_formatter(ScalarFormatter())
-        ax.xaxis.set_minor_formatter(NullFormatter())
+        _few_log_ticks(ax)
         ax.set_title(dataset)
         ax.set_xlabel("parameters")
         ax.set_ylabel("test accuracy (%)")
     axes[0].legend(fontsize="small")
     return fig
+
+
+def _few_log_ticks(ax, max_ticks=4):
+    """At most ``max_ticks`` short labels on a log x axis, whatever its range.
+
+    Matplotlib labels a log axis spanning less than a decade with linear
+    ticks every 20 (120, 140, ... 280), which overlap in a small panel. Here
+    the labels are 1-2-5 multiples of powers of ten (only powers of ten over
+    wide ranges); ranges too narrow to hold two of them get two to four
+    round values; thousands read ``2k``.
+    """
+    from matplotlib.ticker import (
+        FixedLocator,
+        FuncFormatter,
+        MaxNLocator,
+        NullFormatter,
+    )
+
+    low, high = sorted(ax.get_xlim())
+    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    ticks = []
+    for subs in ((1.0,), (1.0, 3.0), (1.0, 2.0, 5.0)):
+        inside = [m * 10**k for k in decades for m in subs if low <= m * 10**k <= high]
+        if len(inside) > max_ticks:
+            # Wide ranges: every n-th power of ten.
+            ticks = ticks or inside[:: math.ceil(len(inside) / max_ticks)]
+            break
+        ticks = inside
+    if len(ticks) < 2:
+        ticks = [
+            t
+            for t in MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]).tick_values(
+                low, high
+            )
+            if low <= t <= high
+        ]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(_short_number))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _short_number(value, _position=None):
+    """``50``, ``500``, ``1.5k``, ``20k``, ``1M``."""
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:g}{suffix}"
+    return f"{value:g}"
 
 
 def plot_time_ratios(result, *, ax=None):

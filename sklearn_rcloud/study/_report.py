@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 
 from ._methods import FULL_METHOD, REFERENCE_METHOD
 from ._paper import PAPER_RESULTS
-from ._stats import corrected_resampled_ttest, holm, wilcoxon_signed_rank
+from ._stats import (
+    corrected_resampled_ttest,
+    holm,
+    smallest_wilcoxon_p,
+    wilcoxon_signed_rank,
+)
 
-__all__ = ["markdown_table", "summarize"]
+__all__ = ["console_table", "markdown_table", "summarize"]
 
 
 def summarize(result, wilcoxon="scipy"):
@@ -163,7 +169,7 @@ _LABELS = {
 }
 
 
-def markdown_table(result, wilcoxon="scipy", paper=None):
+def markdown_table(result, wilcoxon="scipy", paper=None, split=False):
     """The results in the Random Cloud paper's layout, as Markdown.
 
     One row per dataset (two with ``paper``: ours, then the paper's
@@ -180,10 +186,18 @@ def markdown_table(result, wilcoxon="scipy", paper=None):
     wilcoxon : {'scipy', 'paper'}, default='scipy'
     paper : bool or None, default=None
         Add the paper's rows; None means yes for the ``paper`` protocol.
+    split : bool, default=False
+        The same cells in four narrow tables, each under a line saying what
+        it holds: accuracy, the p-values (not inside the accuracy cells), size
+        and cost. For pages whose column is too narrow for the one wide
+        table.
     """
     if paper is None:
         paper = result.protocol.name == "paper"
-    rows = {(r["dataset"], r["method"]): r for r in summarize(result, wilcoxon)}
+    summary = summarize(result, wilcoxon)
+    if split:
+        return _split_tables(result, summary, wilcoxon, paper)
+    rows = {(r["dataset"], r["method"]): r for r in summary}
     methods = result.methods
     timed = [m for m in methods if m != FULL_METHOD]
     has_reference = REFERENCE_METHOD in methods
@@ -234,12 +248,279 @@ def markdown_table(result, wilcoxon="scipy", paper=None):
         "full training. Found topology: Random Cloud's at the reference run "
         "(the baselines' target), with its parameter reduction.",
     ]
+    notes += _p_floor_notes(result, summary, wilcoxon)
     if paper:
         notes.append(
             "Paper rows: the published numbers (seed-42 topology and "
             "reduction; Iris from the single-seed table)."
         )
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
+
+
+def _split_tables(result, summary, wilcoxon, paper):
+    """:func:`markdown_table`'s cells as four tables: accuracy, p, size, cost."""
+    rows = {(r["dataset"], r["method"]): r for r in summary}
+    methods = result.methods
+    compared = [m for m in methods if m != REFERENCE_METHOD]
+    timed = [m for m in methods if m != FULL_METHOD]
+    has_reference = REFERENCE_METHOD in methods
+    key = ["dataset"] + (["source"] if paper else [])
+
+    def table(header, ours, published):
+        lines = [
+            "| " + " | ".join(key + header) + " |",
+            "|" + "---|" * (len(key) + len(header)),
+        ]
+        for dataset in result.datasets:
+            lines.append(
+                "| "
+                + " | ".join([dataset] + (["ours"] if paper else []) + ours(dataset))
+                + " |"
+            )
+            if paper and dataset in PAPER_RESULTS:
+                lines.append(
+                    "| " + " | ".join([dataset, "paper"] + published(dataset)) + " |"
+                )
+        return "\n".join(lines)
+
+    def accuracy(dataset):
+        return [
+            _accuracy_cell(
+                rows[(dataset, m)]["accuracy_mean"],
+                rows[(dataset, m)]["accuracy_std"],
+                n_failed=rows[(dataset, m)]["n_failed"],
+            )
+            for m in methods
+        ]
+
+    def paper_accuracy(dataset):
+        published = PAPER_RESULTS[dataset]["accuracy"]
+        return [_accuracy_cell(*published.get(m, (math.nan, None))) for m in methods]
+
+    parts = [
+        "Test accuracy in %, mean ± std over the runs.",
+        table([_label(m) for m in methods], accuracy, paper_accuracy),
+    ]
+    if has_reference and compared:
+
+        def pvalues(dataset):
+            return [
+                _p_cell(
+                    rows[(dataset, m)].get("wilcoxon_p"),
+                    rows[(dataset, m)].get("wilcoxon_p_holm"),
+                )
+                for m in compared
+            ]
+
+        def paper_pvalues(dataset):
+            published = PAPER_RESULTS[dataset]["pvalue"]
+            return [_p_cell(published.get(m)) for m in compared]
+
+        parts += [
+            " ".join(
+                [
+                    f"p-values: two-sided Wilcoxon signed-rank ({wilcoxon} variant) "
+                    f"of {_label(REFERENCE_METHOD)} against each method, paired by "
+                    "run [Holm-adjusted across datasets]."
+                ]
+                + _p_floor_notes(result, summary, wilcoxon)
+            ),
+            table([_label(m) for m in compared], pvalues, paper_pvalues),
+        ]
+    if has_reference:
+
+        def size(dataset):
+            reference = rows[(dataset, REFERENCE_METHOD)]
+            return [
+                reference["topology"] or "–",
+                _percent(reference["reference_reduction"]),
+                _percent(reference["reduction_mean"]),
+            ]
+
+        def paper_size(dataset):
+            published = PAPER_RESULTS[dataset]
+            return [published["topology"], _percent(published["reduction"]), "–"]
+
+        parts += [
+            f"Size: {_label(REFERENCE_METHOD)}'s topology at the reference run "
+            "(the baselines' target) with its parameter reduction, and the mean "
+            "reduction over all runs.",
+            table(["topology", "its reduction", "mean reduction"], size, paper_size),
+        ]
+    if FULL_METHOD in methods and timed:
+
+        def cost(dataset):
+            return [_ratio(rows[(dataset, m)]["time_ratio"]) for m in timed]
+
+        def paper_cost(dataset):
+            published = PAPER_RESULTS[dataset]["time_ratio"]
+            return [_ratio(published.get(m, math.nan)) for m in timed]
+
+        parts += [
+            "Cost: each method's median fit time relative to full training.",
+            table([_label(m) for m in timed], cost, paper_cost),
+        ]
+    notes = [f"Protocol: {result.protocol!r}."]
+    if paper:
+        notes.append(
+            "Paper rows: the published numbers (seed-42 topology and "
+            "reduction; Iris from the single-seed table)."
+        )
+    return "\n\n".join(parts) + "\n\n" + " ".join(notes) + "\n"
+
+
+def _p_cell(p, p_holm=None):
+    if p is None or math.isnan(p):
+        return "–"
+    if p_holm is None or math.isnan(p_holm):
+        return _p(p)
+    return f"{_p(p)} [{_p(p_holm)}]"
+
+
+def _p_floor(summary, wilcoxon):
+    """The fewest pairs behind any p-value of ``summary`` and the smallest
+    p-value the Wilcoxon test can give with them; None without p-values."""
+    pairs = [
+        r["n_pairs"]
+        for r in summary
+        if "n_pairs" in r and not math.isnan(r.get("wilcoxon_p", math.nan))
+    ]
+    if not pairs:
+        return None
+    return min(pairs), smallest_wilcoxon_p(min(pairs), wilcoxon)
+
+
+def _p_floor_notes(result, summary, wilcoxon, alpha=0.05):
+    """One sentence when too few pairs let no Wilcoxon p-value reach ``alpha``."""
+    floor = _p_floor(summary, wilcoxon)
+    if floor is None or floor[1] < alpha:
+        return []
+    n_pairs, p_min = floor
+    return [
+        f"With {n_pairs} {_unit(result, n_pairs)} per comparison this test cannot "
+        f"give p < {_p(p_min)}, so no difference can reach {alpha:.0%}."
+    ]
+
+
+def _unit(result, n):
+    """What one run of the protocol is: a seed (paper) or a fold (cv)."""
+    unit = "seed" if result.protocol.name == "paper" else "fold"
+    return unit if n == 1 else unit + "s"
+
+
+# --------------------------------------------------------------- terminal
+def console_table(result, wilcoxon="scipy", paper=None, alpha=0.05):
+    """A short plain-text version of the results for a terminal.
+
+    One line per dataset and method: test accuracy (mean ± std over the
+    runs), the paper's published accuracy with ``paper``, the mean parameter
+    count, the median fit time and its ratio to full training. The paired
+    Wilcoxon p-values of Random Cloud against each method get a column of
+    their own only when the number of pairs lets them reach ``alpha``; else
+    one line under the table says so. :func:`markdown_table` has every column.
+
+    Parameters
+    ----------
+    result : StudyResult
+    wilcoxon : {'scipy', 'paper'}, default='scipy'
+    paper : bool or None, default=None
+        Add the paper's accuracy; None means yes for the ``paper`` protocol.
+    alpha : float, default=0.05
+
+    Returns
+    -------
+    table : str
+    """
+    if paper is None:
+        paper = result.protocol.name == "paper"
+    summary = summarize(result, wilcoxon)
+    rows = {(r["dataset"], r["method"]): r for r in summary}
+    floor = _p_floor(summary, wilcoxon)
+    show_p = floor is not None and floor[1] < alpha
+    header = ["dataset", "method", "accuracy %"]
+    header += ["paper %"] if paper else []
+    header += ["params", "fit time", "vs full"]
+    header += ["p [Holm]"] if show_p else []
+    lines = []
+    for dataset in result.datasets:
+        published = PAPER_RESULTS.get(dataset, {}).get("accuracy", {})
+        for i, method in enumerate(result.methods):
+            row = rows[(dataset, method)]
+            cells = [
+                dataset if i == 0 else "",
+                _label(method),
+                _accuracy_cell(
+                    row["accuracy_mean"], row["accuracy_std"], n_failed=row["n_failed"]
+                ),
+            ]
+            if paper:
+                cells.append(_accuracy_cell(*published.get(method, (math.nan, None))))
+            cells += [
+                _count(row["n_params_mean"]),
+                _seconds(row["fit_time_median"]),
+                _ratio(row["time_ratio"]),
+            ]
+            if show_p:
+                cells.append(
+                    ""
+                    if method == REFERENCE_METHOD
+                    else _p_cell(row.get("wilcoxon_p"), row.get("wilcoxon_p_holm"))
+                )
+            lines.append(cells)
+    n_runs = max((r["n_runs"] for r in summary), default=0)
+    notes = [
+        f"Test accuracy in %, mean ± std over {n_runs} {_unit(result, n_runs)}"
+        + (" (paper %: the published numbers)" if paper else "")
+        + "; params: mean parameter count; fit time: median, and relative to "
+        "full training."
+    ]
+    if floor is not None:
+        n_pairs, p_min = floor
+        test = (
+            f"the two-sided Wilcoxon signed-rank test ({wilcoxon} variant) of "
+            f"{_label(REFERENCE_METHOD)} against each method"
+        )
+        if show_p:
+            notes.append(
+                f"p: {test}, over {n_pairs} paired {_unit(result, n_pairs)} "
+                "[Holm-adjusted across datasets]."
+            )
+        else:
+            notes.append(
+                f"No p-values: with {n_pairs} paired {_unit(result, n_pairs)}, "
+                f"{test} cannot give p < {_p(p_min)}, so no difference here can "
+                f"reach {alpha:.0%}."
+            )
+    notes = [textwrap.fill(note, width=88) for note in notes]
+    return _grid(header, lines) + "\n\n" + "\n".join(notes) + "\n"
+
+
+def _grid(header, lines):
+    """Columns padded to their widest cell: text left, numbers right."""
+    widths = [max(len(c) for c in column) for column in zip(header, *lines)]
+    numeric = [
+        i >= 2 and not any(c and c[0].isalpha() for c in column[1:])
+        for i, column in enumerate(zip(header, *lines))
+    ]
+
+    def line(cells):
+        return "  ".join(
+            c.rjust(w) if right else c.ljust(w)
+            for c, w, right in zip(cells, widths, numeric)
+        ).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule] + [line(cells) for cells in lines])
+
+
+def _count(value):
+    return "–" if value is None or math.isnan(value) else f"{value:,.0f}"
+
+
+def _seconds(value):
+    if value is None or math.isnan(value):
+        return "–"
+    return f"{value:.1f} s"
 
 
 def _label(method):
