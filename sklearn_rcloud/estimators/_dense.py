@@ -70,11 +70,15 @@ class DenseMLPClassifier(BaseNetworkClassifier):
 
     def _fit(self, X, y, sample_weight, progress):
         init_seed, train_seed = self._random_seeds(2)
-        topology = self._full_topology(X.shape[1])
-        weights = init_weights(topology, self.init, torch_generator(init_seed, "cpu"))
+        topology, weights = self._initial_network(X.shape[1], init_seed)
+        self._train(topology, weights, X, y, train_seed, sample_weight, progress)
+
+    def _initial_network(self, n_features, seed):
+        """The full topology and its initial weights; no reduction happens."""
+        topology = self._full_topology(n_features)
         self.initial_topology_ = topology
         self.reduction_ = 0.0
-        self._train(topology, weights, X, y, train_seed, sample_weight, progress)
+        return topology, init_weights(topology, self.init, torch_generator(seed, "cpu"))
 
     def _check_partial_fit_solver(self):
         if self.solver == "lbfgs":
@@ -125,12 +129,9 @@ class DenseMLPClassifier(BaseNetworkClassifier):
         solver = "adam" if self.solver == "auto" else self.solver
         if first_call:
             init_seed, train_seed = self._random_seeds(2)
-            topology = self._full_topology(X.shape[1])
-            module = topology.to_module(
-                init_weights(topology, self.init, torch_generator(init_seed, "cpu"))
-            )
+            topology, weights = self._initial_network(X.shape[1], init_seed)
             net, self.train_time_ = self._fit_module(
-                module,
+                topology.to_module(weights),
                 X,
                 y,
                 train_seed,
@@ -140,8 +141,6 @@ class DenseMLPClassifier(BaseNetworkClassifier):
                 early_stopping=False,
                 n_iter_no_change=None,
             )
-            self.initial_topology_ = topology
-            self.reduction_ = 0.0
             self._set_network(net, topology)
         else:
             self.train_time_ = continue_network(self.net_, X, y, sample_weight)
