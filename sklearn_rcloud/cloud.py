@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .init import draw_layer, init_weights
+from .init import draw_layer, init_weights, seeded_generator
 
 __all__ = ["BLOCK_BYTES", "RandomCloud", "prefix_accuracy", "reduction_stages"]
 
@@ -215,8 +215,7 @@ class RandomCloud:
         if topology.depth < 1:
             raise ValueError("A cloud needs at least one hidden layer to reduce.")
         if generator is None:
-            generator = torch.Generator(device=device)
-            generator.manual_seed(0)
+            generator = seeded_generator(0, device)
         self.topology = topology
         self.n_networks = int(n_networks)
         self.dtype = dtype

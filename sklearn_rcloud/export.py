@@ -21,33 +21,13 @@ import torch
 from torch import nn
 
 from ._pipeline import final_estimator
-from .training import logits_to_proba
+from .outputs import ProbabilityNetwork
 
-__all__ = ["ProbabilityNetwork", "onnx_classes", "probability_module", "to_onnx"]
+__all__ = ["onnx_classes", "probability_module", "to_onnx"]
 
 #: Name of the ONNX graph's input and output.
 ONNX_INPUT = "X"
 ONNX_OUTPUT = "probabilities"
-
-
-class ProbabilityNetwork(nn.Module):
-    """A logits network followed by the probabilities its loss defines.
-
-    Parameters
-    ----------
-    network : torch.nn.Module
-        Outputs logits of shape ``(n_samples, n_classes)``.
-    loss : {'cross_entropy', 'mse'}, default='cross_entropy'
-        Softmax of the logits, or sigmoids normalised to sum to one.
-    """
-
-    def __init__(self, network, loss="cross_entropy"):
-        super().__init__()
-        self.network = network
-        self.loss = loss
-
-    def forward(self, X):
-        return logits_to_proba(self.network(X), self.loss)
 
 
 def probability_module(estimator):

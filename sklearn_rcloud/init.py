@@ -10,7 +10,7 @@ import math
 
 import torch
 
-__all__ = ["INITS", "draw_layer", "init_bounds", "init_weights"]
+__all__ = ["INITS", "draw_layer", "init_bounds", "init_weights", "seeded_generator"]
 
 INITS = ("uniform", "kaiming", "glorot")
 
@@ -21,6 +21,18 @@ _GAINS = {
     "identity": 1.0,
     None: 1.0,
 }
+
+
+def seeded_generator(seed, device="cpu"):
+    """A ``torch.Generator`` on ``device`` seeded with ``seed``.
+
+    The one way the library makes a torch generator from a seed: every draw
+    (weights, shuffles, batches of the proxies) goes through one, never
+    through torch's global random state.
+    """
+    generator = torch.Generator(device=device)
+    generator.manual_seed(int(seed))
+    return generator
 
 
 def init_bounds(init, fan_in, fan_out, activation):

@@ -37,6 +37,8 @@ from torch import nn
 
 from .exceptions import TrainingDivergedError
 from .fast_step import make_step
+from .init import seeded_generator
+from .outputs import normalised_sigmoid
 from .recipe import recipe_defaults
 
 __all__ = [
@@ -51,9 +53,7 @@ __all__ = [
     "TrainingConfig",
     "continue_network",
     "flushing_denormals",
-    "logits_to_proba",
     "planned_max_iter",
-    "predict_proba_module",
     "resolve_batch_size",
     "resolve_device",
     "resolve_early_stopping",
@@ -625,8 +625,7 @@ def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
             )
         )
 
-    generator = torch.Generator()
-    generator.manual_seed(int(seed))
+    generator = seeded_generator(seed)
     criterion = (
         nn.CrossEntropyLoss if config.loss == "cross_entropy" else SigmoidMSELoss
     )
@@ -646,7 +645,7 @@ def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
         callbacks=net_callbacks,
         classes=np.arange(_n_outputs(module)),
         predict_nonlinearity=(
-            "auto" if config.loss == "cross_entropy" else _normalised_sigmoid
+            "auto" if config.loss == "cross_entropy" else normalised_sigmoid
         ),
         device=device,
         verbose=int(verbose_table),
@@ -789,70 +788,3 @@ def _n_outputs(module):
 
 def _silent(*_args, **_kwargs):
     return None
-
-
-def _normalised_sigmoid(logits):
-    probabilities = torch.sigmoid(logits)
-    return probabilities / probabilities.sum(dim=1, keepdim=True)
-
-
-def logits_to_proba(logits, loss="cross_entropy"):
-    """Class probabilities from a network's logits, as the loss defines them.
-
-    Parameters
-    ----------
-    logits : torch.Tensor of shape (n_samples, n_classes)
-    loss : {'cross_entropy', 'mse'}
-        ``'cross_entropy'``: softmax; ``'mse'``: sigmoids normalised to sum to one.
-
-    Returns
-    -------
-    probabilities : torch.Tensor of shape (n_samples, n_classes)
-    """
-    if loss == "mse":
-        return _normalised_sigmoid(logits)
-    return torch.softmax(logits, dim=1)
-
-
-def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096, log=False):
-    """Class probabilities of a plain module, evaluated in float64 on the CPU.
-
-    Evaluating in float64 makes every row's output independent of how rows are
-    batched, so predictions on a subset equal the same rows of a full call.
-
-    Parameters
-    ----------
-    module : torch.nn.Sequential
-    X : ndarray of shape (n_samples, n_features)
-    loss : {'cross_entropy', 'mse'}
-        ``'cross_entropy'``: softmax of the logits; ``'mse'``: sigmoid outputs
-        normalised to sum to one.
-    batch_size : int, default=4096
-    log : bool, default=False
-        Return the logarithm of the probabilities, computed without taking
-        the log of a rounded probability (``log_softmax`` for cross-entropy).
-
-    Returns
-    -------
-    probabilities : ndarray of shape (n_samples, n_outputs), float64
-    """
-    parts = []
-    with torch.no_grad():
-        for start in range(0, len(X), batch_size):
-            hidden = torch.as_tensor(X[start : start + batch_size], dtype=torch.float64)
-            for layer in module:
-                if isinstance(layer, nn.Linear):
-                    hidden = nn.functional.linear(
-                        hidden,
-                        layer.weight.detach().cpu().double(),
-                        layer.bias.detach().cpu().double(),
-                    )
-                else:
-                    hidden = layer(hidden)
-            if log and loss == "cross_entropy":
-                parts.append(torch.log_softmax(hidden, dim=1))
-            elif log:
-                parts.append(torch.log(logits_to_proba(hidden, loss)))
-            else:
-                parts.append(logits_to_proba(hidden, loss))
-    return torch.cat(parts).numpy()

@@ -14,7 +14,6 @@ import time
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.callback import CallbackSupportMixin
 from sklearn.preprocessing import LabelEncoder
@@ -28,11 +27,11 @@ from sklearn.utils.validation import (
 )
 from torch import nn
 
+from ..outputs import predict_proba_module
 from ..topology import Topology
 from ..training import (
     TrainingConfig,
     planned_max_iter,
-    predict_proba_module,
     train_network,
     training_curve,
 )
@@ -509,13 +508,6 @@ def _network_arrays(module, loss):
         intercepts[-1] = intercepts[-1][1:] - intercepts[-1][:1]
         return coefs, intercepts, "logistic"
     return coefs, intercepts, "softmax"
-
-
-def torch_generator(seed, device):
-    """A ``torch.Generator`` on ``device`` seeded with ``seed``."""
-    generator = torch.Generator(device=device)
-    generator.manual_seed(seed)
-    return generator
 
 
 def check_hidden_layer_sizes(hidden_layer_sizes):

@@ -8,9 +8,9 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._available_if import available_if
 
-from ..init import init_weights
+from ..init import init_weights, seeded_generator
 from ..training import continue_network
-from ._base import BaseNetworkClassifier, torch_generator
+from ._base import BaseNetworkClassifier
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
     TRAINING_PARAMETERS,
@@ -78,7 +78,9 @@ class DenseMLPClassifier(BaseNetworkClassifier):
         topology = self._full_topology(n_features)
         self.initial_topology_ = topology
         self.reduction_ = 0.0
-        return topology, init_weights(topology, self.init, torch_generator(seed, "cpu"))
+        return topology, init_weights(
+            topology, self.init, seeded_generator(seed, "cpu")
+        )
 
     def _check_partial_fit_solver(self):
         if self.solver == "lbfgs":

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..outputs import predict_proba_module
 from ..proxies import get_proxy
 from ..recipe import Parameter
 from ..search import (
@@ -21,7 +22,7 @@ from ..search import (
     score_architectures,
 )
 from ..topology import Topology
-from ..training import predict_proba_module, resolve_device, validation_split
+from ..training import resolve_device, validation_split
 from ._base import BaseNetworkClassifier
 from ._parameters import (
     N_CANDIDATES,

@@ -9,7 +9,7 @@ from numbers import Integral, Real
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..init import init_weights
+from ..init import init_weights, seeded_generator
 from ..pruning import (
     CRITERIA,
     count_nonzero_parameters,
@@ -23,7 +23,7 @@ from ..pruning import (
 )
 from ..recipe import Parameter
 from ..topology import module_weights
-from ._base import BaseNetworkClassifier, check_hidden_layer_sizes, torch_generator
+from ._base import BaseNetworkClassifier, check_hidden_layer_sizes
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
     TRAINING_PARAMETERS,
@@ -189,7 +189,7 @@ class BasePruningClassifier(BaseNetworkClassifier):
         self.initial_topology_ = topology
         target_hidden, target_params = self._targets(topology)
         module = topology.to_module(
-            init_weights(topology, self.init, torch_generator(init_seed, "cpu"))
+            init_weights(topology, self.init, seeded_generator(init_seed, "cpu"))
         )
 
         self.pretrain_time_ = 0.0
@@ -210,7 +210,7 @@ class BasePruningClassifier(BaseNetworkClassifier):
             module = net.module_
 
         n_rounds = self.n_rounds if self.schedule == "iterative" else 1
-        generator = torch_generator(prune_seed, "cpu")
+        generator = seeded_generator(prune_seed, "cpu")
         if self.structured:
             widths = [
                 geometric_schedule(full, target, n_rounds)

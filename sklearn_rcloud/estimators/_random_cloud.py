@@ -12,12 +12,12 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..cloud import RandomCloud
-from ..init import init_weights
+from ..init import init_weights, seeded_generator
 from ..proxies import get_proxy
 from ..recipe import Parameter
 from ..search import progressive_reduction, reduction_candidates, select_candidate
 from ..training import resolve_device
-from ._base import BaseNetworkClassifier, torch_generator
+from ._base import BaseNetworkClassifier
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
     PROXY,
@@ -229,7 +229,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
                 self.initial_topology_,
                 self.n_networks,
                 init=self.init,
-                generator=torch_generator(cloud_seed, device),
+                generator=seeded_generator(cloud_seed, device),
                 device=device,
             )
             result = progressive_reduction(
@@ -251,7 +251,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         topology, weights = cloud.sub_network(network, selected)
         if self.weights == "reinit":
             weights = init_weights(
-                topology, self.init, torch_generator(init_seed, "cpu")
+                topology, self.init, seeded_generator(init_seed, "cpu")
             )
         weights = [(w.cpu().float(), b.cpu().float()) for w, b in weights]
         self._train(topology, weights, X, y, train_seed, sample_weight, progress)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from torch import nn
 
 from ..ensemble import (
     disagreement,
@@ -20,8 +18,9 @@ from ..ensemble import (
     prune_entropy,
     prune_random,
 )
+from ..outputs import ProbabilityMixture
 from ..recipe import Parameter
-from ..training import logits_to_proba, validation_split
+from ..training import validation_split
 from ._base import BaseNetworkClassifier
 from ._dense import DenseMLPClassifier
 from ._parameters import (
@@ -400,40 +399,6 @@ class SAEPEnsembleClassifier(BaseNetworkClassifier):
         """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
-
-
-class ProbabilityMixture(nn.Module):
-    """Networks' class probabilities mixed with fixed weights.
-
-    Parameters
-    ----------
-    members : list of torch.nn.Module
-        Each outputs logits over the classes it was trained on.
-    weights : array-like of shape (n_members,)
-    columns : list of array of int
-        For each member, the ensemble's class index of each of its outputs.
-    n_classes : int
-    loss : {'cross_entropy', 'mse'}
-        How logits become probabilities (softmax, or sigmoids normalised).
-    """
-
-    def __init__(self, members, weights, columns, n_classes, loss="cross_entropy"):
-        super().__init__()
-        self.members = nn.ModuleList(members)
-        weights = torch.as_tensor(np.asarray(weights, dtype=np.float32))
-        self.register_buffer("weights", weights / weights.sum())
-        for index, column in enumerate(columns):
-            self.register_buffer(f"columns_{index}", torch.as_tensor(column))
-        self.n_classes = int(n_classes)
-        self.loss = loss
-
-    def forward(self, X):
-        proba = X.new_zeros((X.shape[0], self.n_classes))
-        for index, member in enumerate(self.members):
-            part = logits_to_proba(member(X), self.loss)
-            columns = getattr(self, f"columns_{index}")
-            proba[:, columns] += self.weights[index] * part
-        return proba
 
 
 def _member_proba(member, X, n_classes):

@@ -10,11 +10,12 @@ import torch
 from sklearn.utils._param_validation import Interval
 
 from ..cloud import RandomCloud
+from ..init import seeded_generator
 from ..proxies import get_proxy
 from ..recipe import Parameter
 from ..search import nodes_kept, random_node_search
 from ..training import resolve_device
-from ._base import BaseNetworkClassifier, torch_generator
+from ._base import BaseNetworkClassifier
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
     N_CANDIDATES,
@@ -52,7 +53,7 @@ class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
                 parent,
                 1,
                 init=self.init,
-                generator=torch_generator(parent_seed, device),
+                generator=seeded_generator(parent_seed, device),
                 device=device,
             )
             result = random_node_search(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..init import init_weights
+from ..init import init_weights, seeded_generator
 from ..proxies import StackedNetworks, evaluate_networks
 from ..topology import Topology
 from ._space import architecture_seed
@@ -31,8 +31,7 @@ def initial_weights(topology, init, seed, device="cpu"):
         Weight ``(fan_out, fan_in)`` and bias ``(fan_out,)`` per linear layer,
         as :func:`sklearn_rcloud.init.init_weights` returns them.
     """
-    generator = torch.Generator(device=device).manual_seed(int(seed))
-    return init_weights(topology, init, generator, device=device)
+    return init_weights(topology, init, seeded_generator(seed, device), device=device)
 
 
 def score_architectures(

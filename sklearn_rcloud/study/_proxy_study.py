@@ -19,10 +19,11 @@ import torch
 from scipy import stats
 
 from .._parallel import torch_threads
+from ..outputs import predict_proba_module
 from ..proxies import StackedNetworks, evaluate_networks, get_proxy
 from ..search import MLPSearchSpace, architecture_seed, initial_weights
 from ..topology import Topology
-from ..training import TrainingConfig, predict_proba_module, train_network
+from ..training import TrainingConfig, train_network
 from ._data import load_study_dataset
 from ._protocols import PaperProtocol, prepared_split
 from ._runner import (

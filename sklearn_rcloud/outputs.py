@@ -1,0 +1,144 @@
+"""From logits to class probabilities, in one place.
+
+The networks of the library output logits; their loss says what the
+probabilities are: the softmax for cross-entropy, the sigmoids normalised to
+sum to one for the paper's squared error. Training (skorch's
+``predict_nonlinearity``), prediction, export and the ensemble's mixture all
+call these functions and modules.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = [
+    "ProbabilityMixture",
+    "ProbabilityNetwork",
+    "logits_to_proba",
+    "normalised_sigmoid",
+    "predict_proba_module",
+]
+
+
+def normalised_sigmoid(logits):
+    """Sigmoids of the logits, normalised to sum to one over the classes."""
+    probabilities = torch.sigmoid(logits)
+    return probabilities / probabilities.sum(dim=1, keepdim=True)
+
+
+def logits_to_proba(logits, loss="cross_entropy"):
+    """Class probabilities from a network's logits, as the loss defines them.
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (n_samples, n_classes)
+    loss : {'cross_entropy', 'mse'}
+        ``'cross_entropy'``: softmax; ``'mse'``: sigmoids normalised to sum to one.
+
+    Returns
+    -------
+    probabilities : torch.Tensor of shape (n_samples, n_classes)
+    """
+    if loss == "mse":
+        return normalised_sigmoid(logits)
+    return torch.softmax(logits, dim=1)
+
+
+def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096, log=False):
+    """Class probabilities of a plain module, evaluated in float64 on the CPU.
+
+    Evaluating in float64 makes every row's output independent of how rows are
+    batched, so predictions on a subset equal the same rows of a full call.
+
+    Parameters
+    ----------
+    module : torch.nn.Sequential
+    X : ndarray of shape (n_samples, n_features)
+    loss : {'cross_entropy', 'mse'}
+        ``'cross_entropy'``: softmax of the logits; ``'mse'``: sigmoid outputs
+        normalised to sum to one.
+    batch_size : int, default=4096
+    log : bool, default=False
+        Return the logarithm of the probabilities, computed without taking
+        the log of a rounded probability (``log_softmax`` for cross-entropy).
+
+    Returns
+    -------
+    probabilities : ndarray of shape (n_samples, n_outputs), float64
+    """
+    parts = []
+    with torch.no_grad():
+        for start in range(0, len(X), batch_size):
+            hidden = torch.as_tensor(X[start : start + batch_size], dtype=torch.float64)
+            for layer in module:
+                if isinstance(layer, nn.Linear):
+                    hidden = nn.functional.linear(
+                        hidden,
+                        layer.weight.detach().cpu().double(),
+                        layer.bias.detach().cpu().double(),
+                    )
+                else:
+                    hidden = layer(hidden)
+            if log and loss == "cross_entropy":
+                parts.append(torch.log_softmax(hidden, dim=1))
+            elif log:
+                parts.append(torch.log(logits_to_proba(hidden, loss)))
+            else:
+                parts.append(logits_to_proba(hidden, loss))
+    return torch.cat(parts).numpy()
+
+
+class ProbabilityNetwork(nn.Module):
+    """A logits network followed by the probabilities its loss defines.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        Outputs logits of shape ``(n_samples, n_classes)``.
+    loss : {'cross_entropy', 'mse'}, default='cross_entropy'
+        Softmax of the logits, or sigmoids normalised to sum to one.
+    """
+
+    def __init__(self, network, loss="cross_entropy"):
+        super().__init__()
+        self.network = network
+        self.loss = loss
+
+    def forward(self, X):
+        return logits_to_proba(self.network(X), self.loss)
+
+
+class ProbabilityMixture(nn.Module):
+    """Networks' class probabilities mixed with fixed weights.
+
+    Parameters
+    ----------
+    members : list of torch.nn.Module
+        Each outputs logits over the classes it was trained on.
+    weights : array-like of shape (n_members,)
+    columns : list of array of int
+        For each member, the ensemble's class index of each of its outputs.
+    n_classes : int
+    loss : {'cross_entropy', 'mse'}
+        How logits become probabilities (softmax, or sigmoids normalised).
+    """
+
+    def __init__(self, members, weights, columns, n_classes, loss="cross_entropy"):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        weights = torch.as_tensor(np.asarray(weights, dtype=np.float32))
+        self.register_buffer("weights", weights / weights.sum())
+        for index, column in enumerate(columns):
+            self.register_buffer(f"columns_{index}", torch.as_tensor(column))
+        self.n_classes = int(n_classes)
+        self.loss = loss
+
+    def forward(self, X):
+        proba = X.new_zeros((X.shape[0], self.n_classes))
+        for index, member in enumerate(self.members):
+            part = logits_to_proba(member(X), self.loss)
+            columns = getattr(self, f"columns_{index}")
+            proba[:, columns] += self.weights[index] * part
+        return proba
