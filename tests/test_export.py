@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from test_common import ESTIMATOR_IDS, ESTIMATORS, make_small
+from small_estimators import ESTIMATOR_IDS, ESTIMATORS, make_small
 
 from sklearn_rcloud import DenseMLPClassifier, RandomCloudClassifier
 from sklearn_rcloud.export import onnx_classes, probability_module, to_onnx

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
-from test_common import SMALL_PARAMS, make_small
+from small_estimators import SMALL_PARAMS, make_small
 
 import sklearn_rcloud
 from sklearn_rcloud import SAEPEnsembleClassifier

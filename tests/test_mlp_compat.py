@@ -18,7 +18,12 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
-from test_common import ESTIMATOR_IDS, ESTIMATORS, SINGLE_NETWORK, SINGLE_NETWORK_IDS
+from small_estimators import (
+    ESTIMATOR_IDS,
+    ESTIMATORS,
+    SINGLE_NETWORK,
+    SINGLE_NETWORK_IDS,
+)
 
 from sklearn_rcloud import (
     DenseMLPClassifier,

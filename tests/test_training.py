@@ -11,6 +11,7 @@ from torch import nn
 from sklearn_rcloud import DenseMLPClassifier, Topology
 from sklearn_rcloud.exceptions import TrainingDivergedError
 from sklearn_rcloud.init import init_weights
+from sklearn_rcloud.outputs import predict_proba_module
 from sklearn_rcloud.training import (
     LBFGS_MAX_SAMPLES,
     SigmoidMSELoss,
@@ -19,7 +20,6 @@ from sklearn_rcloud.training import (
     TrainingConfig,
     _flushes_denormals,
     flushing_denormals,
-    predict_proba_module,
     resolve_batch_size,
     resolve_early_stopping,
     resolve_max_iter,
