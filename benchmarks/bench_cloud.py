@@ -31,9 +31,9 @@ import numpy as np
 import torch
 
 from sklearn_rcloud import Topology
-from sklearn_rcloud.cloud import RandomCloud, reduction_stages
+from sklearn_rcloud.cloud import RandomCloud
 from sklearn_rcloud.proxies import get_proxy
-from sklearn_rcloud.search import progressive_reduction
+from sklearn_rcloud.search import progressive_reduction, reduction_stages
 
 SHAPES = {
     # name: (n_samples, n_features, n_classes, hidden, step)

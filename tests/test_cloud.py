@@ -5,13 +5,19 @@ from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.preprocessing import minmax_scale
 
 from sklearn_rcloud import Topology
-from sklearn_rcloud.cloud import RandomCloud, prefix_accuracy, reduction_stages
+from sklearn_rcloud.cloud import RandomCloud
 from sklearn_rcloud.proxies import (
     ReadoutProxy,
     TrainAccuracyProxy,
     get_proxy,
+    prefix_accuracy,
 )
-from sklearn_rcloud.search import SearchResult, progressive_reduction, select_candidate
+from sklearn_rcloud.search import (
+    SearchResult,
+    progressive_reduction,
+    reduction_stages,
+    select_candidate,
+)
 
 
 def _generator(seed):

@@ -13,6 +13,8 @@ from sklearn_rcloud.proxies import PROXIES, naswot_score
 from sklearn_rcloud.search import (
     MLPSearchSpace,
     architecture_seed,
+    assisted_evolution,
+    best_distinct,
     initial_weights,
     regularized_evolution,
     score_architectures,
@@ -224,3 +226,25 @@ def test_every_registered_proxy_drives_the_search(wine, proxy):
     clf = small(proxy=proxy, max_iter=5).fit(X, y)
     scores = clf.search_history_["score"]
     assert clf.search_score_ == np.nanmax(scores)
+
+
+def test_area_seeds_are_the_best_distinct_architectures():
+    architectures = [(4,), (8,), (4,), (16,), (2,), (32,)]
+    scores = [0.5, np.nan, 0.9, 0.9, 0.1, 0.7]
+    # (4,) scored 0.5 and again 0.9: it counts once, at its first row; ties
+    # go to the earlier row; NaN ranks last.
+    assert best_distinct(architectures, scores, 3) == [2, 3, 5]
+    assert best_distinct(architectures, scores, 10) == [2, 3, 5, 4, 1]
+    seeds, history = assisted_evolution(
+        architectures,
+        scores,
+        fitness=lambda hidden: float(hidden[0]),
+        mutate=lambda hidden, rng: (hidden[0] * 2,),
+        population_size=2,
+        n_cycles=3,
+        tournament_size=2,
+        rng=np.random.default_rng(0),
+    )
+    assert seeds == [2, 3]
+    assert [h["hidden"] for h in history[:2]] == [(4,), (16,)]
+    assert [h["cycle"] for h in history] == [0, 0, 1, 2, 3]

@@ -16,9 +16,10 @@ from ..recipe import Parameter
 from ..search import (
     MLPSearchSpace,
     architecture_seed,
+    assisted_evolution,
+    best_distinct,
     fittest,
     initial_weights,
-    regularized_evolution,
     score_architectures,
 )
 from ..topology import Topology
@@ -240,7 +241,6 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
             topology, self.init, architecture_seed(weight_seed, hidden)
         )
         self._train(topology, weights, X, y, train_seed, sample_weight, progress)
-        self.reduction_ = 1.0 - self.n_params_ / self.initial_topology_.n_params
 
     def _evolve(
         self, space, history, X, y, sample_weight, weight_seed, evolution_seed, progress
@@ -280,25 +280,18 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
             evaluations.append(cycle)
             progress.step(evolution, "fitness", len(evaluations))
 
-        # The best-scoring distinct samples, best first then oldest first.
-        order = np.argsort(
-            -np.nan_to_num(history.rows["score"], nan=-np.inf), kind="stable"
-        )
-        seeds, seen = [], set()
-        for row in order:
-            hidden = history.rows["hidden_layer_sizes"][row]
-            if hidden not in seen:
-                seen.add(hidden)
-                seeds.append(int(row))
-            if len(seeds) == self.population_size:
-                break
         # Every evaluation (the first population's, then one per cycle) is
         # a step of the evolution task.
-        with progress.task("evolution", len(seeds) + self.n_cycles) as evolution:
-            evolved = regularized_evolution(
-                [history.rows["hidden_layer_sizes"][row] for row in seeds],
+        architectures = list(history.rows["hidden_layer_sizes"])
+        scores = list(history.rows["score"])
+        n_seeds = len(best_distinct(architectures, scores, self.population_size))
+        with progress.task("evolution", n_seeds + self.n_cycles) as evolution:
+            seeds, evolved = assisted_evolution(
+                architectures,
+                scores,
                 fitness,
                 space.mutate,
+                self.population_size,
                 self.n_cycles,
                 self.tournament_size,
                 np.random.default_rng(evolution_seed),

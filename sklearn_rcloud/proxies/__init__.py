@@ -52,6 +52,7 @@ from ._gradient import (
     synflow_score,
 )
 from ._naswot import NASWOTProxy, SingularKernelWarning, naswot_score
+from ._prefix import prefix_accuracy
 from ._stack import StackedNetworks, select_batch
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "grad_norm_score",
     "jacob_cov_score",
     "naswot_score",
+    "prefix_accuracy",
     "readout_score",
     "select_batch",
     "snip_score",

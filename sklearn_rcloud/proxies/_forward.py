@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..cloud import prefix_accuracy
+from ._prefix import prefix_accuracy
 from ._stack import StackedNetworks, as_tensors
 
 __all__ = ["ReadoutProxy", "TrainAccuracyProxy", "TrainLossProxy"]

@@ -6,7 +6,12 @@ and regularised evolution of topologies from an MLP search space (NASWOT and
 AREA).
 """
 
-from ._evolution import fittest, regularized_evolution
+from ._evolution import (
+    assisted_evolution,
+    best_distinct,
+    fittest,
+    regularized_evolution,
+)
 from ._node_masks import (
     NodeMaskResult,
     nodes_kept,
@@ -17,12 +22,15 @@ from ._reduction import (
     SearchResult,
     progressive_reduction,
     reduction_candidates,
+    reduction_stages,
     select_candidate,
 )
 from ._sampling import initial_weights, score_architectures
 from ._space import MLPSearchSpace, architecture_seed
 
 __all__ = [
+    "assisted_evolution",
+    "best_distinct",
     "MLPSearchSpace",
     "NodeMaskResult",
     "SearchResult",
@@ -33,6 +41,7 @@ __all__ = [
     "progressive_reduction",
     "random_node_search",
     "reduction_candidates",
+    "reduction_stages",
     "regularized_evolution",
     "sample_node_masks",
     "score_architectures",

@@ -1,4 +1,9 @@
-"""Regularised (aging) evolution over architectures (Real et al., 2019)."""
+"""Regularised (aging) evolution over architectures (Real et al., 2019), and AREA.
+
+AREA (assisted regularised evolution, Mellor et al., 2021) seeds the
+evolution's first population with the architectures a training-free score
+ranks best (:func:`assisted_evolution`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,12 @@ from collections import deque
 
 import numpy as np
 
-__all__ = ["fittest", "regularized_evolution"]
+__all__ = [
+    "assisted_evolution",
+    "best_distinct",
+    "fittest",
+    "regularized_evolution",
+]
 
 
 def regularized_evolution(
@@ -76,3 +86,78 @@ def regularized_evolution(
 def fittest(history):
     """Index of the fittest individual of a history (ties: the earliest)."""
     return int(np.argmax([individual["fitness"] for individual in history]))
+
+
+def best_distinct(architectures, scores, n):
+    """Indices of the ``n`` best-scoring distinct architectures.
+
+    Best first, the earliest first among equal scores; NaN scores rank last
+    and a repeated architecture counts once (its first occurrence).
+
+    Parameters
+    ----------
+    architectures : list of tuple of int
+    scores : array-like of float, one per architecture
+    n : int
+
+    Returns
+    -------
+    rows : list of int
+    """
+    order = np.argsort(
+        -np.nan_to_num(np.asarray(scores, float), nan=-np.inf), kind="stable"
+    )
+    rows, seen = [], set()
+    for row in order:
+        hidden = tuple(architectures[row])
+        if hidden not in seen:
+            seen.add(hidden)
+            rows.append(int(row))
+        if len(rows) == n:
+            break
+    return rows
+
+
+def assisted_evolution(
+    architectures,
+    scores,
+    fitness,
+    mutate,
+    population_size,
+    n_cycles,
+    tournament_size,
+    rng,
+    callback=None,
+):
+    """AREA: regularised evolution seeded with the best-scoring architectures.
+
+    Parameters
+    ----------
+    architectures : list of tuple of int
+        The architectures sampled and scored without training.
+    scores : array-like of float
+        Their training-free scores (higher is better).
+    fitness, mutate, n_cycles, tournament_size, rng, callback
+        As for :func:`regularized_evolution`.
+    population_size : int
+        Architectures of the first population: the best-scoring distinct ones
+        (:func:`best_distinct`).
+
+    Returns
+    -------
+    seed_rows : list of int
+        Indices in ``architectures`` of the first population, oldest first.
+    history : list of dict
+        :func:`regularized_evolution`'s history.
+    """
+    seed_rows = best_distinct(architectures, scores, population_size)
+    history = regularized_evolution(
+        [tuple(architectures[row]) for row in seed_rows],
+        fitness,
+        mutate,
+        n_cycles,
+        tournament_size,
+        rng,
+        callback=callback,
+    )
+    return seed_rows, history

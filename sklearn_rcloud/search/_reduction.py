@@ -9,13 +9,14 @@ import torch
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._parallel import threads_per_job, torch_threads
-from ..cloud import BLOCK_BYTES, reduction_stages
+from ..cloud import BLOCK_BYTES
 from ..proxies import StackedNetworks, score_networks, weight_options
 
 __all__ = [
     "SearchResult",
     "progressive_reduction",
     "reduction_candidates",
+    "reduction_stages",
     "select_candidate",
 ]
 
@@ -85,6 +86,35 @@ def _score_each_candidate(cloud, X, y, scorer, candidates, networks, sample_weig
     return np.stack(columns, axis=1)
 
 
+def reduction_stages(hidden_layer_sizes, step):
+    """The sub-topologies the sequential reduction policy visits, in order.
+
+    The last hidden layer shrinks by ``step`` neurons per step down to one
+    neuron; then it is deleted and the layer before it shrinks the same way, and
+    so on until only the first hidden layer, at its smallest width, is left.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int
+        The maximal hidden widths.
+    step : int
+        Neurons removed per step.
+
+    Returns
+    -------
+    stages : list of (int, ndarray)
+        ``(depth, widths)``: ``depth`` hidden layers are kept, the first
+        ``depth - 1`` at full width, the last one at each of ``widths``
+        (descending).
+    """
+    stages = []
+    for depth in range(len(hidden_layer_sizes), 0, -1):
+        full = hidden_layer_sizes[depth - 1]
+        widths = np.arange(full, 0, -step, dtype=np.int64)
+        stages.append((depth, widths))
+    return stages
+
+
 def reduction_candidates(hidden_layer_sizes, step=1):
     """Hidden widths of every sub-topology the reduction visits, in order.
 
@@ -112,7 +142,7 @@ def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None, sample_weigh
     Every network of the cloud is scored at its full topology, then with its
     last hidden layer truncated by ``step`` neurons at a time down to one
     neuron, then with that layer deleted and the previous one truncated, and so
-    on (see :func:`sklearn_rcloud.cloud.reduction_stages`).
+    on (see :func:`reduction_stages`).
 
     Parameters
     ----------
