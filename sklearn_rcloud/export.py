@@ -18,10 +18,8 @@ import warnings
 
 import numpy as np
 import torch
-from torch import nn
 
 from ._pipeline import final_estimator
-from .outputs import ProbabilityNetwork
 
 __all__ = ["onnx_classes", "probability_module", "to_onnx"]
 
@@ -58,10 +56,12 @@ def probability_module(estimator):
     (2, 3)
     """
     estimator = final_estimator(estimator, "probability_module")
-    module = estimator.to_torch()
-    if not isinstance(module, nn.Sequential):
-        return module  # an ensemble's module already mixes probabilities
-    return ProbabilityNetwork(module, estimator.loss).eval()
+    if not hasattr(estimator, "_export_module"):
+        raise TypeError(
+            f"probability_module exports the estimators of sklearn_rcloud; got "
+            f"{type(estimator).__name__}."
+        )
+    return estimator._export_module()
 
 
 def to_onnx(estimator, path=None, *, opset_version=None):

@@ -116,16 +116,15 @@ class ProbabilityMixture(nn.Module):
     Parameters
     ----------
     members : list of torch.nn.Module
-        Each outputs logits over the classes it was trained on.
+        Each outputs probabilities over the classes it was trained on (e.g.
+        a :class:`ProbabilityNetwork`).
     weights : array-like of shape (n_members,)
     columns : list of array of int
         For each member, the ensemble's class index of each of its outputs.
     n_classes : int
-    loss : {'cross_entropy', 'mse'}
-        How logits become probabilities (softmax, or sigmoids normalised).
     """
 
-    def __init__(self, members, weights, columns, n_classes, loss="cross_entropy"):
+    def __init__(self, members, weights, columns, n_classes):
         super().__init__()
         self.members = nn.ModuleList(members)
         weights = torch.as_tensor(np.asarray(weights, dtype=np.float32))
@@ -133,12 +132,10 @@ class ProbabilityMixture(nn.Module):
         for index, column in enumerate(columns):
             self.register_buffer(f"columns_{index}", torch.as_tensor(column))
         self.n_classes = int(n_classes)
-        self.loss = loss
 
     def forward(self, X):
         proba = X.new_zeros((X.shape[0], self.n_classes))
         for index, member in enumerate(self.members):
-            part = logits_to_proba(member(X), self.loss)
             columns = getattr(self, f"columns_{index}")
-            proba[:, columns] += self.weights[index] * part
+            proba[:, columns] += self.weights[index] * member(X)
         return proba

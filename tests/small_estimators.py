@@ -14,6 +14,7 @@ from sklearn_rcloud import (
     RandomSparseClassifier,
     SAEPEnsembleClassifier,
 )
+from sklearn_rcloud.estimators import BaseNetworkClassifier
 
 _SMALL_PRUNING = dict(
     hidden_layer_sizes=(8,),
@@ -62,13 +63,10 @@ ESTIMATORS = [make_small(cls) for cls in SMALL_PARAMS]
 ESTIMATOR_IDS = [type(est).__name__ for est in ESTIMATORS]
 # Estimators that end with one trained network (``module_``, one ``topology_``);
 # the ensemble's own attributes are tested in test_saep.py.
-SINGLE_NETWORK = [
-    est for est in ESTIMATORS if not isinstance(est, SAEPEnsembleClassifier)
-]
+SINGLE_NETWORK = [est for est in ESTIMATORS if isinstance(est, BaseNetworkClassifier)]
 SINGLE_NETWORK_IDS = [type(est).__name__ for est in SINGLE_NETWORK]
 
 
 def topologies(fitted):
     """Every network a fitted estimator holds: one, or an ensemble's members."""
-    topology = fitted.topology_
-    return list(topology) if isinstance(topology, list) else [topology]
+    return getattr(fitted, "topologies_", None) or [fitted.topology_]

@@ -23,6 +23,7 @@ from small_estimators import (
     ESTIMATORS,
     SINGLE_NETWORK,
     SINGLE_NETWORK_IDS,
+    topologies,
 )
 
 from sklearn_rcloud import (
@@ -383,7 +384,6 @@ def test_verbose_ends_with_one_plain_summary_line(estimator, iris, capsys):
     out = capsys.readouterr()
     lines = out.out.strip().splitlines()
     assert lines[-1].startswith(type(clf).__name__ + ": ")
-    topologies = clf.topology_ if isinstance(clf.topology_, list) else [clf.topology_]
-    assert all(t.layout in lines[-1] for t in topologies)
+    assert all(t.layout in lines[-1] for t in topologies(clf))
     # Not a terminal: no progress line, no escape codes.
     assert "\x1b" not in out.out + out.err and "\r" not in out.err

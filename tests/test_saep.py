@@ -191,8 +191,8 @@ def _check_history(clf):
     assert sizes[-1] == len(clf.estimators_) == len(clf.weights_)
     removed = {r for pruned in history["pruned"] for r in pruned}
     assert set(clf.member_rounds_) == set(history["round"]) - removed
-    assert clf.n_params_ == sum(t.n_params for t in clf.topology_)
-    assert clf.topology_ == [m.topology_ for m in clf.estimators_]
+    assert clf.n_params_ == sum(t.n_params for t in clf.topologies_)
+    assert clf.topologies_ == [m.topology_ for m in clf.estimators_]
     depths = history["added_depth"]
     assert depths[0] in (1, 2)
     assert all(d in (p, p + 1) for p, d in zip(depths, depths[1:]))

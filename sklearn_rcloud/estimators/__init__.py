@@ -1,7 +1,8 @@
 """scikit-learn estimators of the library."""
 
-from ._base import BaseNetworkClassifier
+from ._base import BaseClassifier, BaseNetworkClassifier
 from ._dense import DenseMLPClassifier
+from ._ensemble import BaseEnsembleClassifier
 from ._naswot import NASWOTSearchClassifier
 from ._pruning import (
     BasePruningClassifier,
@@ -17,6 +18,8 @@ from ._sparse import (
 )
 
 __all__ = [
+    "BaseClassifier",
+    "BaseEnsembleClassifier",
     "BaseNetworkClassifier",
     "BasePruningClassifier",
     "BaseSparseSubnetworkClassifier",

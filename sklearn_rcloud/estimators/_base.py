@@ -27,7 +27,7 @@ from sklearn.utils.validation import (
 )
 from torch import nn
 
-from ..outputs import predict_proba_module
+from ..outputs import ProbabilityNetwork, predict_proba_module
 from ..topology import Topology
 from ..training import (
     TrainingConfig,
@@ -42,15 +42,17 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _SHARED_WITH_NET = "<net_.module_>"
 
 
-class BaseNetworkClassifier(
+class BaseClassifier(
     CallbackSupportMixin, ClassifierMixin, BaseEstimator, metaclass=ABCMeta
 ):
-    """Base class of the library's network classifiers.
+    """Base class of every classifier of the library.
 
     One :meth:`fit` for all of them: validate the data and the sample
-    weights, open the callbacks' task tree, then either continue training the
-    fitted network (``warm_start``) or call the subclass's :meth:`_fit`, which
-    selects a network and trains it through :meth:`_train`.
+    weights, open the callbacks' task tree, then either continue training
+    (``warm_start``, where an estimator has it) or call the subclass's
+    :meth:`_fit`. :class:`BaseNetworkClassifier` ends by training one MLP,
+    :class:`~sklearn_rcloud.estimators.BaseEnsembleClassifier` by mixing
+    several.
 
     Warning: this class should not be used directly. Use derived classes
     instead.
@@ -59,10 +61,9 @@ class BaseNetworkClassifier(
     #: The estimator's parameters (see ``_parameters.py``); set by subclasses.
     _parameters: tuple = ()
 
-    # ------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the model to the data: select a network, then train it.
+        """Fit the model to the data: select the network(s), then train.
 
         Parameters
         ----------
@@ -92,6 +93,7 @@ class BaseNetworkClassifier(
             self._continue_training(X, y, sample_weight, progress)
         else:
             self._fit(X, y, sample_weight, progress)
+        self._finish_fit()
         self.fit_time_ = time.perf_counter() - start
         progress.end(self._summary())
         return self
@@ -106,22 +108,20 @@ class BaseNetworkClassifier(
         """
 
     def _continues_training(self):
-        return bool(getattr(self, "warm_start", False)) and hasattr(self, "module_")
+        """Whether this fit continues the previous one (``warm_start``)."""
+        return False
 
-    def _continue_training(self, X, y, sample_weight, progress):
-        """``warm_start``: train the fitted network further, without a search."""
-        (seed,) = self._random_seeds(1)
-        module = self._module_to_continue()
-        net, self.train_time_ = self._fit_module(
-            module, X, y, seed, sample_weight, progress
-        )
-        self._set_network(net, self.topology_, continued=True)
+    def _finish_fit(self):
+        """Attributes recorded after :meth:`_fit`, e.g. from the network's size."""
 
-    def _module_to_continue(self):
-        """A copy of the fitted network to train further (``warm_start``)."""
-        return copy.deepcopy(self.module_)
+    @abstractmethod
+    def _summary(self):
+        """The closing line of ``verbose >= 1``."""
 
-    # ------------------------------------------------------------ validation
+    @abstractmethod
+    def predict_proba(self, X):
+        """Probability estimates, columns ordered as ``classes_``."""
+
     def _validate_fit_data(self, X, y, sample_weight=None, reset=True, classes=None):
         """Validate the data; set ``classes_``; return float32 X, codes, weights.
 
@@ -198,6 +198,85 @@ class BaseNetworkClassifier(
             X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         return _to_float32(X)
 
+    def _random_seeds(self, n_seeds):
+        """``n_seeds`` integers drawn from ``random_state``, one per random task."""
+        rng = check_random_state(self.random_state)
+        return [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=n_seeds)]
+
+    def to_onnx(self, path=None, *, opset_version=None):
+        """Export :meth:`predict_proba` as an ONNX model.
+
+        See :func:`sklearn_rcloud.export.to_onnx`, which this calls; it needs
+        the ``onnx`` extra (``pip install "sklearn-rcloud[onnx]"``).
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Where to save the model; None only returns it.
+        opset_version : int, default=None
+
+        Returns
+        -------
+        model : onnx.ModelProto
+        """
+        from ..export import to_onnx
+
+        return to_onnx(self, path, opset_version=opset_version)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            The predicted classes.
+        """
+        probabilities = self.predict_proba(X)
+        return self.classes_[np.argmax(probabilities, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags
+
+
+class BaseNetworkClassifier(BaseClassifier):
+    """Base class of the classifiers that end by training one MLP.
+
+    A subclass's :meth:`_fit` selects a topology and its initial weights and
+    trains them through :meth:`_train`; this base records the network
+    (``topology_``, ``net_``, ``module_``, MLPClassifier's training
+    attributes), continues training it (``warm_start``), predicts and exports.
+    The split mirrors scikit-learn's ``BaseMultilayerPerceptron``.
+
+    Warning: this class should not be used directly. Use derived classes
+    instead.
+    """
+
+    def _continues_training(self):
+        return bool(getattr(self, "warm_start", False)) and hasattr(self, "module_")
+
+    def _finish_fit(self):
+        self.reduction_ = 1.0 - self.n_params_ / self.initial_topology_.n_params
+
+    def _continue_training(self, X, y, sample_weight, progress):
+        """``warm_start``: train the fitted network further, without a search."""
+        (seed,) = self._random_seeds(1)
+        module = self._module_to_continue()
+        net, self.train_time_ = self._fit_module(
+            module, X, y, seed, sample_weight, progress
+        )
+        self._set_network(net, self.topology_, continued=True)
+
+    def _module_to_continue(self):
+        """A copy of the fitted network to train further (``warm_start``)."""
+        return copy.deepcopy(self.module_)
+
     def _full_topology(self, n_features):
         """The network of ``hidden_layer_sizes`` on this data, before any reduction."""
         return Topology(
@@ -207,12 +286,6 @@ class BaseNetworkClassifier(
             self.activation,
         )
 
-    def _random_seeds(self, n_seeds):
-        """``n_seeds`` integers drawn from ``random_state``, one per random task."""
-        rng = check_random_state(self.random_state)
-        return [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=n_seeds)]
-
-    # -------------------------------------------------------------- training
     def _fit_module(
         self,
         module,
@@ -298,7 +371,6 @@ class BaseNetworkClassifier(
             f"{self.n_iter_} epochs; fit in {self.fit_time_:.2f} s"
         )
 
-    # ------------------------------------------------------------- pickling
     def __getstate__(self):
         state = super().__getstate__()
         # ``module_`` is ``net_.module_``: pickle it once, inside the skorch
@@ -314,7 +386,6 @@ class BaseNetworkClassifier(
         if isinstance(self.__dict__.get("module_"), str):
             self.module_ = self.net_.module_
 
-    # ---------------------------------------------------------------- export
     def to_torch(self):
         """The trained network as a plain ``torch.nn.Sequential``.
 
@@ -334,27 +405,6 @@ class BaseNetworkClassifier(
         check_is_fitted(self)
         return copy.deepcopy(self.module_).cpu().eval()
 
-    def to_onnx(self, path=None, *, opset_version=None):
-        """Export :meth:`predict_proba` as an ONNX model.
-
-        See :func:`sklearn_rcloud.export.to_onnx`, which this calls; it needs
-        the ``onnx`` extra (``pip install "sklearn-rcloud[onnx]"``).
-
-        Parameters
-        ----------
-        path : str or path-like, default=None
-            Where to save the model; None only returns it.
-        opset_version : int, default=None
-
-        Returns
-        -------
-        model : onnx.ModelProto
-        """
-        from ..export import to_onnx
-
-        return to_onnx(self, path, opset_version=opset_version)
-
-    # ------------------------------------------------------------ prediction
     def predict_proba(self, X):
         """Probability estimates.
 
@@ -389,26 +439,9 @@ class BaseNetworkClassifier(
         X = self._validate_predict_data(X)
         return predict_proba_module(self.module_, X, self.loss, log=True)
 
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-            The predicted classes.
-        """
-        probabilities = self.predict_proba(X)
-        return self.classes_[np.argmax(probabilities, axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = True
-        return tags
+    def _export_module(self):
+        """The network with its probabilities, for :mod:`sklearn_rcloud.export`."""
+        return ProbabilityNetwork(self.to_torch(), self.loss).eval()
 
 
 def _check_no_missing_labels(y):

@@ -77,7 +77,6 @@ class DenseMLPClassifier(BaseNetworkClassifier):
         """The full topology and its initial weights; no reduction happens."""
         topology = self._full_topology(n_features)
         self.initial_topology_ = topology
-        self.reduction_ = 0.0
         return topology, init_weights(
             topology, self.init, seeded_generator(seed, "cpu")
         )
@@ -148,5 +147,6 @@ class DenseMLPClassifier(BaseNetworkClassifier):
             self.train_time_ = continue_network(self.net_, X, y, sample_weight)
             # The net's history holds every call's epoch.
             self._set_network(self.net_, self.topology_)
+        self._finish_fit()
         self.fit_time_ = time.perf_counter() - start
         return self

@@ -252,7 +252,6 @@ class BasePruningClassifier(BaseNetworkClassifier):
         self._set_network(net, topology)
         self.kept_neurons_ = [k.numpy() for k in kept] if self.structured else None
         self.train_time_ = self.pretrain_time_ + self.finetune_time_
-        self.reduction_ = 1.0 - self.n_params_ / self.initial_topology_.n_params
 
     def _module_to_continue(self):
         module = super()._module_to_continue()

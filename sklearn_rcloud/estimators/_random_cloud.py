@@ -255,7 +255,6 @@ class RandomCloudClassifier(BaseNetworkClassifier):
             )
         weights = [(w.cpu().float(), b.cpu().float()) for w, b in weights]
         self._train(topology, weights, X, y, train_seed, sample_weight, progress)
-        self.reduction_ = 1.0 - self.n_params_ / self.initial_topology_.n_params
 
     def _select(self, result):
         """``(network, candidate, score)`` chosen, falling back below chance."""

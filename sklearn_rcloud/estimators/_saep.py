@@ -7,7 +7,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from ..ensemble import (
     disagreement,
@@ -18,11 +17,10 @@ from ..ensemble import (
     prune_entropy,
     prune_random,
 )
-from ..outputs import ProbabilityMixture
 from ..recipe import Parameter
 from ..training import validation_split
-from ._base import BaseNetworkClassifier
 from ._dense import DenseMLPClassifier
+from ._ensemble import BaseEnsembleClassifier, member_proba
 from ._parameters import (
     TRAINING_PARAMETERS,
     constraints_of,
@@ -48,7 +46,7 @@ _MEMBER_TRAINING = tuple(
 )
 
 
-class SAEPEnsembleClassifier(BaseNetworkClassifier):
+class SAEPEnsembleClassifier(BaseEnsembleClassifier):
     """Sub-architecture ensemble pruning: an AdaNet-style ensemble of MLPs, pruned.
 
     A ``validation_fraction`` of the training data is held out (stratified).
@@ -84,12 +82,12 @@ class SAEPEnsembleClassifier(BaseNetworkClassifier):
     ----------
     estimators_ : list of fitted classifiers
         The members kept, in the order they were added; each has its
-        ``topology_``.
+        ``topology_`` and training attributes.
     member_rounds_ : ndarray of int
         The round each member of ``estimators_`` was added in.
     weights_ : ndarray of shape (n_members,)
         Mixture weights (uniform for ``mixture='mean'``).
-    topology_ : list of Topology
+    topologies_ : list of Topology
         The members' topologies.
     n_params_ : int
         Parameters of all members.
@@ -259,7 +257,7 @@ class SAEPEnsembleClassifier(BaseNetworkClassifier):
                     )
                     with progress.member(task, member):
                         member.fit(X_fit, y_fit, sample_weight=w_fit)
-                    proba = _member_proba(member, X_valid, n_classes)
+                    proba = member_proba(member, X_valid, n_classes)
                     trial = probas + [proba]
                     mixed = mix(trial, self._weights(trial, y_valid, w_valid))
                     objective = log_loss(
@@ -289,20 +287,9 @@ class SAEPEnsembleClassifier(BaseNetworkClassifier):
                     diversity=disagreement(np.argmax(probas, axis=2)),
                 )
 
-        self.estimators_ = members
+        self._set_members(members, weights)
         self.member_rounds_ = np.asarray(rounds, dtype=np.int64)
-        self.weights_ = weights
-        self.topology_ = [member.topology_ for member in members]
-        self.n_params_ = int(sum(t.n_params for t in self.topology_))
-        self.n_iter_ = max(member.n_iter_ for member in members)
         self.ensemble_history_ = history.as_dict()
-
-    def _summary(self):
-        return (
-            f"kept {len(self.estimators_)} members "
-            f"({', '.join(t.layout for t in self.topology_)}; "
-            f"{self.n_params_:,} parameters); fit in {self.fit_time_:.2f} s"
-        )
 
     def _candidate(self, depth, seed):
         """An unfitted candidate of ``depth`` hidden layers."""
@@ -341,72 +328,6 @@ class SAEPEnsembleClassifier(BaseNetworkClassifier):
                 np.argmax(probas, axis=2), y_valid, self.diversity_weight, rng
             )
         return [int(i) for i in kept]
-
-    def to_torch(self):
-        """The ensemble as one plain ``torch.nn.Module``.
-
-        It holds every member's network (copies, on the CPU, in evaluation
-        mode) and the mixture weights. Input contract as for the members'
-        :meth:`~sklearn_rcloud.DenseMLPClassifier.to_torch`: a float32 tensor
-        of the features as ``fit`` received them. Unlike a single network it
-        outputs *probabilities* (rows summing to one, columns in the order of
-        ``classes_``), the mixture :meth:`predict_proba` returns.
-
-        Returns
-        -------
-        module : torch.nn.Module
-        """
-        check_is_fitted(self)
-        return ProbabilityMixture(
-            [member.to_torch() for member in self.estimators_],
-            self.weights_,
-            [
-                np.asarray(member.classes_, dtype=np.int64)
-                for member in self.estimators_
-            ],
-            len(self.classes_),
-            self.loss,
-        ).eval()
-
-    def predict_proba(self, X):
-        """Probability estimates of the ensemble.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            The members' probabilities mixed by ``weights_``, columns ordered
-            as ``classes_``.
-        """
-        X = self._validate_predict_data(X)
-        n_classes = len(self.classes_)
-        probas = [_member_proba(member, X, n_classes) for member in self.estimators_]
-        return mix(probas, self.weights_)
-
-    def predict_log_proba(self, X):
-        """Logarithm of the ensemble's probability estimates.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-
-def _member_proba(member, X, n_classes):
-    """A member's probabilities over all ``n_classes`` (a member fitted on a
-    split may have seen fewer classes; the missing ones get probability 0)."""
-    proba = np.zeros((len(X), n_classes))
-    proba[:, np.asarray(member.classes_, dtype=np.int64)] = member.predict_proba(X)
-    return proba
 
 
 class _EnsembleHistory:

@@ -85,7 +85,6 @@ class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
         full = [(w[0].cpu().float(), b[0].cpu().float()) for w, b in cloud.weights]
         topology, weights = parent.keep_neurons(full, self.kept_nodes_)
         self._train(topology, weights, X, y, train_seed, sample_weight, progress)
-        self.reduction_ = 1.0 - self.n_params_ / parent.n_params
         self.node_sparsity_ = 1.0 - sum(n_kept) / sum(parent.hidden_layer_sizes)
         self.weight_sparsity_ = 1.0 - topology.n_weights / parent.n_weights
 

@@ -254,7 +254,7 @@ class TopologyDisplay:
             A fitted estimator of this library (any with a ``topology_``), or
             a fitted ``Pipeline`` whose last step is one.
         member : int or None, default=None
-            For an ensemble, whose ``topology_`` is a list
+            For an ensemble, whose members' topologies are ``topologies_``
             (:class:`~sklearn_rcloud.SAEPEnsembleClassifier`): the index of
             the member to draw, as in ``estimator.estimators_[member]``.
             Required for an ensemble, must be None otherwise.
@@ -307,7 +307,8 @@ class TopologyDisplay:
         check_matplotlib_support(method)
         fitted = final_estimator(estimator, method)
         kind = type(fitted).__name__
-        topology = getattr(fitted, "topology_", None)
+        members = getattr(fitted, "topologies_", None)
+        topology = getattr(fitted, "topology_", members)
         if topology is None:
             raise TypeError(
                 f"{method} needs an estimator with a `topology_` (the estimators "
@@ -315,8 +316,8 @@ class TopologyDisplay:
                 f"{cls.__name__}.from_topology."
             )
         label = kind if name is None else name
-        if isinstance(topology, list | tuple):
-            n_members = len(topology)
+        if members is not None:
+            n_members = len(members)
             if member is None:
                 raise ValueError(
                     f"{kind} is an ensemble of {n_members} networks: pass "
@@ -332,7 +333,7 @@ class TopologyDisplay:
                     f"member must be an int in [0, {n_members}) for this "
                     f"ensemble of {n_members} networks, got {member!r}."
                 )
-            topology = topology[member]
+            topology = members[member]
             if name is None:
                 label = f"{kind}, member {member % n_members}"
         elif member is not None:

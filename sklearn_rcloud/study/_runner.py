@@ -312,10 +312,14 @@ def _network_measures(estimator):
     """Topology, parameter counts and fit-time parts of a fitted estimator."""
     measures = {}
     topology = getattr(estimator, "topology_", None)
+    members = getattr(estimator, "topologies_", None)
     initial = getattr(estimator, "initial_topology_", None)
     if topology is not None:
-        measures["topology"] = "-".join(str(s) for s in topology.layer_sizes)
+        measures["topology"] = topology.layout
         measures["n_params"] = float(getattr(estimator, "n_params_", topology.n_params))
+    elif members is not None:  # an ensemble
+        measures["topology"] = " + ".join(t.layout for t in members)
+        measures["n_params"] = float(estimator.n_params_)
     elif hasattr(estimator, "coefs_"):  # scikit-learn's MLPClassifier
         sizes = [c.shape[0] for c in estimator.coefs_] + [estimator.coefs_[-1].shape[1]]
         measures["topology"] = "-".join(str(s) for s in sizes)

@@ -97,7 +97,7 @@ def _run_task(config, dataset, fold, seed, rule, data, *, n_threads):
         "n_params": estimator.n_params_,
         "diversity": disagreement(predictions),
         "validation_accuracy": float(history["validation_accuracy"][-1]),
-        "depths": " ".join(str(t.depth) for t in estimator.topology_),
+        "depths": " ".join(str(t.depth) for t in estimator.topologies_),
         "fit_time": estimator.fit_time_,
         "config": config.key,
         "size_curve": " ".join(str(int(v)) for v in history["ensemble_size"]),
