@@ -52,12 +52,7 @@ RECORD_FIELDS = (
 _INTEGER_FIELDS = ("split", "seed", "n_train", "n_test")
 # Columns later versions added: records written before them read as NaN.
 _OPTIONAL_FIELDS = ("n_iter", "converged")
-_FLOAT_FIELDS = tuple(
-    name
-    for name in RECORD_FIELDS
-    if name
-    not in _INTEGER_FIELDS + ("protocol", "dataset", "method", "topology", "error")
-)
+_TEXT_FIELDS = ("protocol", "dataset", "method", "topology", "error")
 _TIME_PARTS = (
     "search_time",
     "train_time",
@@ -524,13 +519,15 @@ def read_csv_records(path, text_fields):
 
 
 def read_records(path):
-    """Read a study's tidy CSV back into records (numbers as numbers)."""
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    """Read a study's tidy CSV back into records (numbers as numbers).
+
+    The one CSV reader, :func:`read_csv_records`, with the record's integer
+    fields as ints and the columns older files lack as NaN.
+    """
+    rows = read_csv_records(path, _TEXT_FIELDS)
     for row in rows:
         for name in _INTEGER_FIELDS:
             row[name] = int(row[name])
-        for name in _FLOAT_FIELDS:
-            value = row.get(name, "") if name in _OPTIONAL_FIELDS else row[name]
-            row[name] = float(value) if value not in ("", "nan", None) else math.nan
+        for name in _OPTIONAL_FIELDS:
+            row.setdefault(name, math.nan)
     return rows
