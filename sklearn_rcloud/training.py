@@ -455,9 +455,27 @@ def planned_max_iter(config, n_samples):
     early_stopping = resolve_early_stopping(config.early_stopping, n_samples)
     n_train = n_samples
     if early_stopping:
+        # train_test_split holds out ceil(fraction * n) rows.
         n_train = n_samples - int(np.ceil(config.validation_fraction * n_samples))
+    return _batching(config, solver, early_stopping, n_train)[1]
+
+
+def _batching(config, solver, early_stopping, n_train):
+    """``(batch_size, max_iter)`` resolved for ``n_train`` training rows."""
     batch_size = resolve_batch_size(config.batch_size, n_train, solver)
-    return resolve_max_iter(config.max_iter, n_train, batch_size, early_stopping)
+    return batch_size, resolve_max_iter(
+        config.max_iter, n_train, batch_size, early_stopping
+    )
+
+
+def _penalty(alpha, n_rows, sample_weight):
+    """The L2 strength ``alpha / n``, ``n`` the (weighted) number of rows.
+
+    As in MLPClassifier's full-batch objective: every mini-batch estimates
+    the same objective, whatever its size.
+    """
+    n_weighted = n_rows if sample_weight is None else float(np.sum(sample_weight))
+    return alpha / n_weighted
 
 
 def validation_split(X, y, fraction, seed, sample_weight=None):
@@ -578,15 +596,7 @@ def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
         train_split = predefined_split(
             Dataset(_with_weights(X_valid, w_valid), y_valid)
         )
-    n_samples = len(X)
-    # ``alpha`` is divided by the (weighted) number of training rows, as in
-    # MLPClassifier's full-batch objective: every mini-batch estimates the
-    # same objective, whatever its size.
-    n_weighted = n_samples if sample_weight is None else float(np.sum(sample_weight))
-    batch_size = resolve_batch_size(config.batch_size, n_samples, solver)
-    max_epochs = resolve_max_iter(
-        config.max_iter, n_samples, batch_size, early_stopping
-    )
+    batch_size, max_epochs = _batching(config, solver, early_stopping, len(X))
     # A quasi-Newton step has its own scale: the line search sets it.
     lr = 1.0 if solver == "lbfgs" else config.learning_rate_init
     skorch_options, step_options = _optimizer_options(solver, config)
@@ -651,8 +661,9 @@ def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
         verbose=int(verbose_table),
         **skorch_options,
     )
-    net.l2 = config.alpha / n_weighted
-    net.config_ = config
+    net.l2 = _penalty(config.alpha, len(X), sample_weight)
+    # What continue_network needs: the recipe and the solver resolved here.
+    net.config_, net.solver_ = config, solver
     unused_callbacks = {}
     if not verbose_table:
         # PrintLog formats a table every epoch even when it prints nothing.
@@ -700,10 +711,10 @@ def continue_network(net, X, y, sample_weight=None):
         Seconds spent training.
     """
     config = net.config_
-    solver = resolve_solver(config.solver, len(X))
-    n_weighted = len(X) if sample_weight is None else float(np.sum(sample_weight))
-    net.l2 = config.alpha / n_weighted
-    net.batch_size = resolve_batch_size(config.batch_size, len(X), solver)
+    net.l2 = _penalty(config.alpha, len(X), sample_weight)
+    # The net keeps the optimiser it was built with, whatever 'auto' would
+    # pick for these rows.
+    net.batch_size = resolve_batch_size(config.batch_size, len(X), net.solver_)
     if net.fast_step_setting is not None:
         loss, solver_name, lr, _, options = net.fast_step_setting
         net.fast_step_setting = (loss, solver_name, lr, net.l2, options)
@@ -712,7 +723,7 @@ def continue_network(net, X, y, sample_weight=None):
     net.module_.to(net.device)
     start = time.perf_counter()
     with flushing_denormals():
-        net.partial_fit(_with_weights(X, sample_weight), y)
+        net.partial_fit(_with_weights(X, sample_weight), y, epochs=1)
     train_time = time.perf_counter() - start
     net.module_.cpu()
     return train_time

@@ -19,6 +19,7 @@ from sklearn_rcloud.training import (
     TensorBatchIterator,
     TrainingConfig,
     _flushes_denormals,
+    continue_network,
     flushing_denormals,
     resolve_batch_size,
     resolve_early_stopping,
@@ -329,3 +330,23 @@ def test_a_line_search_out_of_range_stops_at_the_last_finite_weights():
     Net.history.append({"epoch": 3, "train_loss": float("nan")})
     with pytest.raises(TrainingDivergedError):
         StopOnDivergence().on_epoch_end(Net)
+
+
+def test_continued_training_keeps_the_solver_the_net_was_built_with():
+    # 'auto' picked L-BFGS for 100 rows; 2,500 more rows would make 'auto'
+    # pick Adam, but the net's optimiser is L-BFGS, which takes every row.
+    rng = np.random.RandomState(0)
+    X = rng.rand(2500, 4).astype(np.float32)
+    y = (X[:, 0] > 0.5).astype(np.int64)
+    topology = Topology(4, (3,), 2)
+    net, _ = train_network(
+        topology.to_module(_weights(topology)),
+        X[:100],
+        y[:100],
+        TrainingConfig(max_iter=3, n_iter_no_change=None),
+        seed=0,
+    )
+    continue_network(net, X, y)
+    assert net.solver_ == "lbfgs"
+    assert net.batch_size == len(X)
+    assert len(net.history) == 4
