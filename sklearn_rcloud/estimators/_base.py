@@ -314,7 +314,7 @@ class BaseNetworkClassifier(BaseClassifier):
                 config,
                 seed,
                 sample_weight,
-                callbacks=progress.training_callbacks(context, n_epochs),
+                callbacks=progress.training_callbacks(context),
             )
 
     def _train(self, topology, weights, X, y, seed, sample_weight, progress):

@@ -50,7 +50,7 @@ HIDDEN_LAYER_SIZES = Parameter(
 PROXY = Parameter(
     "proxy",
     "readout",
-    (set(PROXIES), callable),
+    (StrOptions(set(PROXIES)), callable),
     "str or callable",
     "Training-free score of a candidate network, higher is better: a name "
     "from :data:`sklearn_rcloud.proxies.PROXIES` or a callable "
@@ -138,16 +138,7 @@ def replaced(parameters, name, **changes):
 
 def constraints_of(parameters):
     """scikit-learn's ``_parameter_constraints`` of the table."""
-    constraints = {}
-    for parameter in parameters:
-        entries = []
-        for constraint in parameter.constraints:
-            # A set of names stands for StrOptions of them.
-            entries.append(
-                StrOptions(constraint) if isinstance(constraint, set) else constraint
-            )
-        constraints[parameter.name] = entries
-    return constraints
+    return {p.name: list(p.constraints) for p in parameters}
 
 
 def init_from(parameters):

@@ -74,15 +74,11 @@ class FitProgress:
                 **self._data(),
             )
 
-    def step(self, context, name, done, reconstruction=None):
+    def step(self, context, name, done):
         """One leaf of ``context`` just finished; True asks to stop its level."""
         leaf = context.subcontext(task_name=name)
         leaf.call_on_fit_task_begin(estimator=self.estimator, **self._data())
-        stop = leaf.call_on_fit_task_end(
-            estimator=self.estimator,
-            reconstruction_attributes=reconstruction,
-            **self._data(),
-        )
+        stop = leaf.call_on_fit_task_end(estimator=self.estimator, **self._data())
         if self.display:
             self.display.step(done)
         return stop
@@ -94,11 +90,11 @@ class FitProgress:
             self.display
         )
 
-    def training_callbacks(self, context, max_iter):
+    def training_callbacks(self, context):
         """skorch callbacks making every epoch a leaf of ``context`` (if watched)."""
         if not self.watches_epochs:
             return []
-        return [("sklearn_callbacks", _EpochTasks(self, context, max_iter))]
+        return [("sklearn_callbacks", _EpochTasks(self, context))]
 
     @contextlib.contextmanager
     def member(self, context, member):
@@ -125,10 +121,9 @@ class FitProgress:
 class _EpochTasks(Callback):
     """Every training epoch as a leaf task; a callback's stop request ends training."""
 
-    def __init__(self, progress, context, max_iter):
+    def __init__(self, progress, context):
         self.progress = progress
         self.context = context
-        self.max_iter = max_iter
         self.leaf = None
 
     def on_epoch_begin(self, net, **kwargs):
