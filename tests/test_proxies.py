@@ -1,5 +1,6 @@
 """The training-free scores against direct, unvectorised computations."""
 
+import functools
 import itertools
 
 import numpy as np
@@ -9,7 +10,12 @@ from sklearn.datasets import load_wine
 from sklearn.preprocessing import MinMaxScaler
 from torch import nn
 
-from sklearn_rcloud import RandomCloudClassifier, Topology
+from sklearn_rcloud import (
+    NASWOTSearchClassifier,
+    RandomCloudClassifier,
+    RandomSearchSparseClassifier,
+    Topology,
+)
 from sklearn_rcloud.init import init_weights
 from sklearn_rcloud.proxies import (
     PROXIES,
@@ -142,6 +148,59 @@ def test_naswot_batch_follows_random_state():
     same = naswot_score(module, X, random_state=3)
     assert naswot_score(module, X, random_state=3) == same
     assert naswot_score(module, X, random_state=4) != same
+
+
+def test_unknown_proxy_names_are_rejected():
+    with pytest.raises(ValueError, match="Unknown proxy 'magic'"):
+        get_proxy("magic")
+    with pytest.raises(TypeError, match="string or a callable"):
+        get_proxy(3)
+
+
+def test_get_proxy_passes_each_option_to_the_proxies_that_take_it():
+    naswot = get_proxy("naswot", batch_size=32, random_state=7)
+    assert (naswot.batch_size, naswot.random_state) == (32, 7)
+    snip = get_proxy("snip", random_state=5)
+    assert (snip.batch_size, snip.random_state) == (128, 5)
+    # The forward proxies score every row: nothing to seed, no error.
+    assert repr(get_proxy("train_accuracy", random_state=3)) == "TrainAccuracyProxy()"
+
+    def custom(module, X, y):
+        return 0.0
+
+    assert get_proxy(custom, random_state=3) is custom
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        RandomCloudClassifier(hidden_layer_sizes=(8,), n_networks=3, max_iter=3),
+        NASWOTSearchClassifier(n_candidates=4, max_iter=3),
+        RandomSearchSparseClassifier(
+            hidden_layer_sizes=(8,), n_candidates=4, max_iter=3
+        ),
+    ],
+    ids=lambda estimator: type(estimator).__name__,
+)
+def test_the_estimators_random_state_draws_the_proxys_batch(estimator, monkeypatch):
+    # More rows than the scoring batch: which rows are scored depends on the
+    # seed the proxy receives, which must come from the estimator's
+    # random_state (it was always 0).
+    seeds = []
+    original = NASWOTProxy.__init__
+
+    @functools.wraps(original)
+    def recording(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        seeds.append(self.random_state)
+
+    monkeypatch.setattr(NASWOTProxy, "__init__", recording)
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(300, 4))
+    y = (X[:, 0] > 0.5).astype(int)
+    for random_state in (0, 0, 1):
+        estimator.set_params(proxy="naswot", random_state=random_state).fit(X, y)
+    assert seeds[0] == seeds[1] != seeds[2]
 
 
 def _batch_loss_gradients(module, X, y):

@@ -185,7 +185,13 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
 
     def _fit(self, X, y, sample_weight, progress):
         space = MLPSearchSpace(tuple(self.depth_range), tuple(self.width_choices))
-        sample_seed, weight_seed, evolution_seed, train_seed = self._random_seeds(4)
+        (
+            sample_seed,
+            weight_seed,
+            evolution_seed,
+            train_seed,
+            proxy_seed,
+        ) = self._random_seeds(5)
         device = resolve_device(self.device)
         n_features, n_outputs = X.shape[1], len(self.classes_)
         self.initial_topology_ = Topology(
@@ -202,7 +208,7 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
                 self.activation,
                 self.init,
                 weight_seed,
-                get_proxy(self.proxy),
+                get_proxy(self.proxy, random_state=proxy_seed),
                 torch.as_tensor(X, device=device),
                 torch.as_tensor(y, device=device),
                 sample_weight=sample_weight,

@@ -56,7 +56,9 @@ PROXY = Parameter(
     "from :data:`sklearn_rcloud.proxies.PROXIES` or a callable "
     "``proxy(module, X, y) -> float`` that receives the candidate as a "
     "``torch.nn.Sequential`` with the float32 training data and class "
-    "indices (slower: one call per candidate). See :ref:`proxies`.",
+    "indices (slower: one call per candidate). The proxies that score a "
+    "batch of rows (NASWOT, the gradient proxies) draw it from "
+    "``random_state``. See :ref:`proxies`.",
 )
 
 

@@ -211,12 +211,12 @@ class RandomCloudClassifier(BaseNetworkClassifier):
     __doc__ = documented(__doc__, _parameters)
 
     def _fit(self, X, y, sample_weight, progress):
-        cloud_seed, init_seed, train_seed = self._random_seeds(3)
+        cloud_seed, init_seed, train_seed, proxy_seed = self._random_seeds(4)
         device = resolve_device(self.device)
         self.initial_topology_ = self._full_topology(X.shape[1])
         self._check_parameter_window()
         search_start = time.perf_counter()
-        proxy = get_proxy(self.proxy)
+        proxy = get_proxy(self.proxy, random_state=proxy_seed)
         if self.threshold is not None:
             self.threshold_ = float(self.threshold)
         elif hasattr(proxy, "chance_level"):

@@ -41,7 +41,7 @@ class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
         raise NotImplementedError
 
     def _fit(self, X, y, sample_weight, progress):
-        parent_seed, mask_seed, train_seed = self._random_seeds(3)
+        parent_seed, mask_seed, train_seed, proxy_seed = self._random_seeds(4)
         device = resolve_device(self.device)
         parent = self._full_topology(X.shape[1])
         self.initial_topology_ = parent
@@ -60,7 +60,7 @@ class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
                 cloud,
                 n_kept,
                 n_candidates,
-                None if proxy is None else get_proxy(proxy),
+                None if proxy is None else get_proxy(proxy, random_state=proxy_seed),
                 torch.as_tensor(X, device=device),
                 torch.as_tensor(y, device=device),
                 mask_seed,

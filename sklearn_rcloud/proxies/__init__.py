@@ -36,6 +36,7 @@ name                labels  score
 
 from __future__ import annotations
 
+import inspect
 from functools import partial
 
 import numpy as np
@@ -99,29 +100,36 @@ PROXIES = {
 }
 
 
-def get_proxy(scorer):
-    """A scorer object from a registry name or a callable.
+def get_proxy(proxy, **options):
+    """A proxy object from a registry name or a callable.
 
     Parameters
     ----------
-    scorer : str or callable
+    proxy : str or callable
         A name in :data:`PROXIES`, or ``callable(module, X, y) -> float``.
+    **options
+        Keyword arguments for a named proxy's constructor, each passed only
+        to the proxies that take it: e.g. ``random_state`` (the batch the
+        NASWOT and gradient proxies draw) and ``batch_size``. A callable is
+        returned unchanged.
 
     Returns
     -------
-    scorer
-        A built-in scorer instance, or the callable unchanged.
+    proxy
+        A built-in proxy instance, or the callable unchanged.
     """
-    if isinstance(scorer, str):
-        if scorer not in PROXIES:
+    if isinstance(proxy, str):
+        if proxy not in PROXIES:
             raise ValueError(
-                f"Unknown scorer {scorer!r}; choose one of {sorted(PROXIES)} "
+                f"Unknown proxy {proxy!r}; choose one of {sorted(PROXIES)} "
                 "or pass a callable(module, X, y) -> float."
             )
-        return PROXIES[scorer]()
-    if callable(scorer):
-        return scorer
-    raise TypeError(f"scorer must be a string or a callable, got {type(scorer)}.")
+        factory = PROXIES[proxy]
+        accepted = inspect.signature(factory).parameters
+        return factory(**{k: v for k, v in options.items() if k in accepted})
+    if callable(proxy):
+        return proxy
+    raise TypeError(f"proxy must be a string or a callable, got {type(proxy)}.")
 
 
 def weight_options(proxy, sample_weight):

@@ -73,7 +73,8 @@ class ProxyStudyConfig(CachedStudyConfig):
     activation, init : str
         Hidden activation and initial weights (per topology, from ``seed``).
     seed : int
-        Seeds the sampling and every topology's weights.
+        Seeds the sampling, every topology's weights and the rows of the
+        proxies' scoring batch.
     learning_rate_init, max_iter, n_iter_no_change, batch_size :
         The one training recipe (Adam, cross-entropy): train until the
         training loss stops improving by ``1e-4`` for ``n_iter_no_change``
@@ -133,7 +134,7 @@ def _evaluate_topology(config, dataset_name, index, hidden, data, *, n_threads):
         stack = StackedNetworks.from_network(weights, config.activation)
         X, y = torch.as_tensor(X_train), torch.as_tensor(y_train)
         for name in config.proxies:
-            scorer = _configured(get_proxy(name), config)
+            scorer = get_proxy(name, batch_size=config.batch, random_state=config.seed)
             with torch.no_grad():
                 scores, singular = evaluate_networks(scorer, stack, X, y)
             record[name] = float(scores[0])
@@ -159,13 +160,6 @@ def _evaluate_topology(config, dataset_name, index, hidden, data, *, n_threads):
         record["epochs"] = len(net.history)
         record["train_time"] = train_time
     return record
-
-
-def _configured(scorer, config):
-    """Give batch-based scorers the study's batch size."""
-    if hasattr(scorer, "batch_size"):
-        scorer.batch_size = config.batch
-    return scorer
 
 
 @dataclass
