@@ -32,7 +32,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
-from skorch.utils import to_tensor
+from skorch.utils import to_numpy, to_tensor
 from torch import nn
 
 from .exceptions import TrainingDivergedError
@@ -105,6 +105,11 @@ class TensorBatchIterator:
 
     skorch builds one iterator per epoch as ``iterator(dataset, **kwargs)``.
 
+    The batches are slices of ``dataset``'s tensors on their own device, so
+    data that :func:`train_network` put on the training device stays there:
+    no epoch copies it (only the permutation of a shuffle is drawn on the
+    CPU, from ``generator``, so that a seed shuffles alike on every device).
+
     Parameters
     ----------
     dataset : skorch.dataset.Dataset
@@ -123,10 +128,17 @@ class TensorBatchIterator:
         if isinstance(X, dict):
             X, weights = X["X"], X["sample_weight"]
         self.X = torch.as_tensor(X)
-        self.sample_weight = None if weights is None else torch.as_tensor(weights)
+        device = self.X.device
+        self.sample_weight = (
+            None if weights is None else torch.as_tensor(weights, device=device)
+        )
         y = dataset.y
         self.y = (
-            torch.zeros(len(self.X)) if y is None else torch.as_tensor(np.asarray(y))
+            torch.zeros(len(self.X), device=device)
+            if y is None
+            else torch.as_tensor(
+                y if torch.is_tensor(y) else np.asarray(y), device=device
+            )
         )
         self.batch_size = max(1, int(batch_size))
         self.shuffle = shuffle
@@ -140,6 +152,7 @@ class TensorBatchIterator:
         X, y, weights = self.X, self.y, self.sample_weight
         if self.shuffle and self.batch_size < n_samples:
             order = torch.randperm(n_samples, generator=self.generator)
+            order = order.to(X.device)
             X, y = X[order], y[order]
             weights = None if weights is None else weights[order]
         for start in range(0, n_samples, self.batch_size):
@@ -478,19 +491,39 @@ def _penalty(alpha, n_rows, sample_weight):
     return alpha / n_weighted
 
 
+def to_device(X, y, device):
+    """``X`` and ``y`` as tensors on ``device``, copied only if they are not there.
+
+    On the CPU a float32 array becomes a tensor that shares its memory. An
+    estimator converts its data once per ``fit`` and hands the tensors to the
+    search and to :func:`train_network` alike.
+    """
+    return torch.as_tensor(X, device=device), torch.as_tensor(y, device=device)
+
+
+def _take(values, rows):
+    """``values[rows]`` for an array or a tensor (indexed on its own device)."""
+    if torch.is_tensor(values):
+        return values[torch.as_tensor(rows, device=values.device)]
+    return values[rows]
+
+
 def validation_split(X, y, fraction, seed, sample_weight=None):
     """Hold out ``fraction`` of the rows, stratified by ``y`` where it can be.
 
+    ``X`` and ``y`` may be arrays or tensors; each part keeps their type and
+    device (the split itself is drawn on the CPU, the same on every device).
+
     Returns
     -------
-    X_fit, X_valid, y_fit, y_valid : ndarray
+    X_fit, X_valid, y_fit, y_valid : ndarray or Tensor
     w_fit, w_valid : ndarray or None
         The sample weights of either part (None when ``sample_weight`` is).
     """
     rows = np.arange(len(y))
     try:
         fit, valid = train_test_split(
-            rows, test_size=fraction, stratify=y, random_state=seed
+            rows, test_size=fraction, stratify=to_numpy(y), random_state=seed
         )
     except ValueError:
         # Too few samples per class to stratify: split without stratification.
@@ -499,7 +532,14 @@ def validation_split(X, y, fraction, seed, sample_weight=None):
         w_fit = w_valid = None
     else:
         w_fit, w_valid = sample_weight[fit], sample_weight[valid]
-    return X[fit], X[valid], y[fit], y[valid], w_fit, w_valid
+    return (
+        _take(X, fit),
+        _take(X, valid),
+        _take(y, fit),
+        _take(y, valid),
+        w_fit,
+        w_valid,
+    )
 
 
 def _with_weights(X, weights):
@@ -515,17 +555,20 @@ def _with_weights(X, weights):
     weights = weights * (len(weights) / weights.sum(dtype=np.float64))
     if np.all(weights == 1.0):
         return X
-    return {"X": X, "sample_weight": weights.astype(np.float32)}
+    weights = weights.astype(np.float32)
+    if torch.is_tensor(X):
+        weights = torch.as_tensor(weights, device=X.device)
+    return {"X": X, "sample_weight": weights}
 
 
 def _weighted_accuracy(net, dataset, y):
     """Validation accuracy, weighted by the validation rows' sample weights."""
     predicted = net.predict(dataset)
-    correct = (predicted == np.asarray(y)).astype(np.float64)
+    correct = (predicted == to_numpy(y)).astype(np.float64)
     _, weights = _split_batch(dataset.X)
     if weights is None:
         return float(correct.mean())
-    return float(np.average(correct, weights=np.asarray(weights, dtype=np.float64)))
+    return float(np.average(correct, weights=to_numpy(weights).astype(np.float64)))
 
 
 def _optimizer_options(solver, config):
@@ -567,8 +610,10 @@ def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
         The network with its initial weights, e.g.
         ``topology.to_module(weights)``; it may carry
         :mod:`torch.nn.utils.prune` masks, which stay in force.
-    X : ndarray of shape (n_samples, n_features), float32
-    y : ndarray of shape (n_samples,), int64 class indices
+    X : ndarray or Tensor of shape (n_samples, n_features), float32
+        Moved to the training device once (:func:`to_device`; no copy when
+        it is already there), where every epoch reads it.
+    y : ndarray or Tensor of shape (n_samples,), int64 class indices
     config : TrainingConfig
     seed : int
         Seeds the shuffling generator and the validation split.
@@ -586,6 +631,7 @@ def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
         Seconds spent in ``net.fit``.
     """
     device = resolve_device(config.device)
+    X, y = to_device(X, y, device)
     solver = resolve_solver(config.solver, len(X))
     early_stopping = resolve_early_stopping(config.early_stopping, len(X))
     train_split = None
@@ -721,6 +767,7 @@ def continue_network(net, X, y, sample_weight=None):
         if getattr(net, "mlp_step_", None) is not None:
             net.mlp_step_.l2 = net.l2
     net.module_.to(net.device)
+    X, y = to_device(X, y, net.device)
     start = time.perf_counter()
     with flushing_denormals():
         net.partial_fit(_with_weights(X, sample_weight), y, epochs=1)

@@ -7,7 +7,6 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..outputs import predict_proba_module
@@ -23,7 +22,7 @@ from ..search import (
     score_architectures,
 )
 from ..topology import Topology
-from ..training import resolve_device, validation_split
+from ..training import resolve_device, to_device, validation_split
 from ._base import BaseNetworkClassifier
 from ._parameters import (
     N_CANDIDATES,
@@ -193,6 +192,8 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
             proxy_seed,
         ) = self._random_seeds(5)
         device = resolve_device(self.device)
+        # One conversion per fit: the search and the training read these.
+        X_device, y_device = to_device(X, y, device)
         n_features, n_outputs = X.shape[1], len(self.classes_)
         self.initial_topology_ = Topology(
             n_features, space.largest, n_outputs, self.activation
@@ -209,8 +210,8 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
                 self.init,
                 weight_seed,
                 get_proxy(self.proxy, random_state=proxy_seed),
-                torch.as_tensor(X, device=device),
-                torch.as_tensor(y, device=device),
+                X_device,
+                y_device,
                 sample_weight=sample_weight,
             )
             progress.step(search, "score", self.n_candidates)
@@ -246,7 +247,9 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
         weights = initial_weights(
             topology, self.init, architecture_seed(weight_seed, hidden)
         )
-        self._train(topology, weights, X, y, train_seed, sample_weight, progress)
+        self._train(
+            topology, weights, X_device, y_device, train_seed, sample_weight, progress
+        )
 
     def _evolve(
         self, space, history, X, y, sample_weight, weight_seed, evolution_seed, progress
@@ -255,6 +258,8 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
         X_fit, X_valid, y_fit, y_valid, w_fit, w_valid = validation_split(
             X, y, self.validation_fraction, evolution_seed, sample_weight
         )
+        # Every fitness training reads the same rows: put them on the device once.
+        X_fit, y_fit = to_device(X_fit, y_fit, resolve_device(self.device))
         n_outputs = len(self.classes_)
         fitness_cache = {}
 

@@ -23,6 +23,7 @@ from ..pruning import (
 )
 from ..recipe import Parameter
 from ..topology import module_weights
+from ..training import resolve_device, to_device
 from ._base import BaseNetworkClassifier, check_hidden_layer_sizes
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
@@ -185,6 +186,8 @@ class BasePruningClassifier(BaseNetworkClassifier):
 
     def _fit(self, X, y, sample_weight, progress):
         init_seed, pretrain_seed, prune_seed, finetune_seed = self._random_seeds(4)
+        # Every phase trains on the same rows: put them on the device once.
+        X, y = to_device(X, y, resolve_device(self.device))
         topology = self._full_topology(X.shape[1])
         self.initial_topology_ = topology
         target_hidden, target_params = self._targets(topology)

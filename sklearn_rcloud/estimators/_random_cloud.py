@@ -8,7 +8,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..cloud import RandomCloud
@@ -16,7 +15,7 @@ from ..init import init_weights, seeded_generator
 from ..proxies import get_proxy
 from ..recipe import Parameter
 from ..search import progressive_reduction, reduction_candidates, select_candidate
-from ..training import resolve_device
+from ..training import resolve_device, to_device
 from ._base import BaseNetworkClassifier
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
@@ -213,6 +212,8 @@ class RandomCloudClassifier(BaseNetworkClassifier):
     def _fit(self, X, y, sample_weight, progress):
         cloud_seed, init_seed, train_seed, proxy_seed = self._random_seeds(4)
         device = resolve_device(self.device)
+        # One conversion per fit: the search and the training read these.
+        X_device, y_device = to_device(X, y, device)
         self.initial_topology_ = self._full_topology(X.shape[1])
         self._check_parameter_window()
         search_start = time.perf_counter()
@@ -234,8 +235,8 @@ class RandomCloudClassifier(BaseNetworkClassifier):
             )
             result = progressive_reduction(
                 cloud,
-                torch.as_tensor(X, device=device),
-                torch.as_tensor(y, device=device),
+                X_device,
+                y_device,
                 proxy,
                 step=self.step,
                 n_jobs=self.n_jobs,
@@ -254,7 +255,9 @@ class RandomCloudClassifier(BaseNetworkClassifier):
                 topology, self.init, seeded_generator(init_seed, "cpu")
             )
         weights = [(w.cpu().float(), b.cpu().float()) for w, b in weights]
-        self._train(topology, weights, X, y, train_seed, sample_weight, progress)
+        self._train(
+            topology, weights, X_device, y_device, train_seed, sample_weight, progress
+        )
 
     def _select(self, result):
         """``(network, candidate, score)`` chosen, falling back below chance."""

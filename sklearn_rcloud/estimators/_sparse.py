@@ -6,7 +6,6 @@ import time
 from numbers import Real
 
 import numpy as np
-import torch
 from sklearn.utils._param_validation import Interval
 
 from ..cloud import RandomCloud
@@ -14,7 +13,7 @@ from ..init import seeded_generator
 from ..proxies import get_proxy
 from ..recipe import Parameter
 from ..search import nodes_kept, random_node_search
-from ..training import resolve_device
+from ..training import resolve_device, to_device
 from ._base import BaseNetworkClassifier
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
@@ -43,6 +42,8 @@ class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
     def _fit(self, X, y, sample_weight, progress):
         parent_seed, mask_seed, train_seed, proxy_seed = self._random_seeds(4)
         device = resolve_device(self.device)
+        # One conversion per fit: the search and the training read these.
+        X_device, y_device = to_device(X, y, device)
         parent = self._full_topology(X.shape[1])
         self.initial_topology_ = parent
         n_kept = nodes_kept(parent.hidden_layer_sizes, self.sparsity)
@@ -61,8 +62,8 @@ class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
                 n_kept,
                 n_candidates,
                 None if proxy is None else get_proxy(proxy, random_state=proxy_seed),
-                torch.as_tensor(X, device=device),
-                torch.as_tensor(y, device=device),
+                X_device,
+                y_device,
                 mask_seed,
                 sample_weight=sample_weight,
             )
@@ -84,7 +85,9 @@ class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
 
         full = [(w[0].cpu().float(), b[0].cpu().float()) for w, b in cloud.weights]
         topology, weights = parent.keep_neurons(full, self.kept_nodes_)
-        self._train(topology, weights, X, y, train_seed, sample_weight, progress)
+        self._train(
+            topology, weights, X_device, y_device, train_seed, sample_weight, progress
+        )
         self.node_sparsity_ = 1.0 - sum(n_kept) / sum(parent.hidden_layer_sizes)
         self.weight_sparsity_ = 1.0 - topology.n_weights / parent.n_weights
 
