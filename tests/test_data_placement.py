@@ -58,32 +58,27 @@ def _data(n_samples=120, seed=0):
     return X, (X[:, 0] + X[:, 1] > 0).astype(np.int64)
 
 
-def test_every_epoch_reads_the_tensor_the_fit_made(iterators):
-    X, y = _data()
-    DenseMLPClassifier(
+def _fixed_epochs(max_iter, **params):
+    """A small dense network trained exactly ``max_iter`` epochs of Adam."""
+    return DenseMLPClassifier(
         hidden_layer_sizes=(4,),
         solver="adam",
-        max_iter=6,
+        max_iter=max_iter,
         n_iter_no_change=None,
-        early_stopping=False,
-        batch_size=32,
         random_state=0,
-    ).fit(X, y)
+        **params,
+    )
+
+
+def test_every_epoch_reads_the_tensor_the_fit_made(iterators):
+    _fixed_epochs(6, early_stopping=False, batch_size=32).fit(*_data())
     assert len(iterators) == 6
     assert all(is_tensor for is_tensor, *_ in iterators)
     assert len({storage for *_, storage in iterators}) == 1
 
 
 def test_a_validation_split_is_made_once_not_per_epoch(iterators):
-    X, y = _data()
-    DenseMLPClassifier(
-        hidden_layer_sizes=(4,),
-        solver="adam",
-        max_iter=5,
-        n_iter_no_change=None,
-        early_stopping=True,
-        random_state=0,
-    ).fit(X, y)
+    _fixed_epochs(5, early_stopping=True).fit(*_data())
     # Five epochs, each with a training and a validation pass: two storages.
     assert len(iterators) >= 10
     assert all(is_tensor for is_tensor, *_ in iterators)
