@@ -55,7 +55,7 @@ def test_every_topology_gets_every_score_and_a_trained_accuracy(tiny_study):
 
 def test_cached_records_are_reused_and_a_new_config_is_not(tiny_study, monkeypatch):
     result, path = tiny_study
-    from sklearn_rcloud.study import _proxy_study
+    from sklearn_rcloud.study._experiments import _proxies as _proxy_study
 
     def refuse(*args, **kwargs):
         raise AssertionError("a cached topology was trained again")
@@ -119,7 +119,7 @@ def test_table_and_figure(tiny_study):
 
 
 def test_cli_runs_the_proxy_study(tmp_path, capsys, monkeypatch):
-    from sklearn_rcloud.study import _proxy_study
+    from sklearn_rcloud.study._experiments import _proxies as _proxy_study
 
     monkeypatch.setattr(
         _proxy_study,

@@ -44,7 +44,7 @@ def test_every_rule_runs_on_every_fold_with_the_fold_seed(tiny_study):
 
 def test_cached_records_are_reused(tiny_study, monkeypatch):
     result, path = tiny_study
-    from sklearn_rcloud.study import _saep_study
+    from sklearn_rcloud.study._experiments import _saep as _saep_study
 
     def refuse(*args, **kwargs):
         raise AssertionError("a cached ensemble was fitted again")
@@ -104,7 +104,7 @@ def test_table_figures_and_cli(tiny_study, tmp_path, capsys, monkeypatch):
         assert [ax.get_title() for ax in figure.axes if ax.get_visible()] == ["iris"]
         assert len(figure.axes[0].get_lines()) == len(SAEP_RULES)
 
-    from sklearn_rcloud.study import _saep_study
+    from sklearn_rcloud.study._experiments import _saep as _saep_study
 
     monkeypatch.setattr(_saep_study, "SAEPStudyConfig", lambda **kwargs: TINY)
     argv = ["--protocol", "saep", "--datasets", "iris", "--out", str(tmp_path)]

@@ -101,7 +101,7 @@ def test_records_pair_the_methods_on_each_fold(tiny_study):
 
 def test_cached_records_are_reused_and_a_new_config_is_not(tiny_study, monkeypatch):
     result, path = tiny_study
-    from sklearn_rcloud.study import _sparsity_study
+    from sklearn_rcloud.study._experiments import _sparsity as _sparsity_study
 
     def refuse(*args, **kwargs):
         raise AssertionError("a cached network was trained again")
@@ -223,7 +223,7 @@ def test_table_and_figures(tiny_study):
 
 
 def test_cli_runs_the_sparsity_study(tmp_path, capsys, monkeypatch):
-    from sklearn_rcloud.study import _sparsity_study
+    from sklearn_rcloud.study._experiments import _sparsity as _sparsity_study
 
     monkeypatch.setattr(_sparsity_study, "SparsityStudyConfig", lambda **kwargs: TINY)
     argv = ["--protocol", "sparsity", "--datasets", "iris", "--out", str(tmp_path)]

@@ -255,6 +255,19 @@ def test_interrupted_study_resumes_from_its_csv(iris, tmp_path):
     assert calls == {"full": 1, "random_cloud": 1, "magnitude": 1}
 
 
+def test_a_records_file_of_an_older_layout_is_refused_not_shifted(iris, tmp_path):
+    path = tmp_path / "runs.csv"
+    protocol = PaperProtocol(seeds=(42,))
+    run_study([iris], small_methods()[:1], protocol, records_path=path, verbose=0)
+    # An older version wrote the file without its last columns.
+    header, *rows = path.read_text().splitlines()
+    path.write_text(
+        "\n".join([header.replace(",n_iter,converged", "")] + rows[:0]) + "\n"
+    )
+    with pytest.raises(ValueError, match=r"no columns \['converged', 'n_iter'\]"):
+        run_study([iris], small_methods()[:1], protocol, records_path=path, verbose=0)
+
+
 def test_baselines_without_their_reference_method_are_refused(iris):
     with pytest.raises(ValueError, match="include it"):
         run_study([iris], small_methods()[2:], PaperProtocol(seeds=(1,)), verbose=0)

@@ -9,6 +9,29 @@ from Python::
 """
 
 from ._data import STUDY_DATASETS, StudyDataset, load_study_dataset
+from ._experiments._proxies import (
+    PROXY_STUDY_PROXIES,
+    ProxyStudyConfig,
+    ProxyStudyResult,
+    read_proxy_records,
+    run_proxy_study,
+)
+from ._experiments._saep import (
+    SAEP_RULES,
+    SAEPStudyConfig,
+    SAEPStudyResult,
+    read_saep_records,
+    run_saep_study,
+)
+from ._experiments._sparsity import (
+    SPARSITY_METHODS,
+    SparsityStudyConfig,
+    SparsityStudyResult,
+    candidate_window,
+    convergence_epoch,
+    read_sparsity_records,
+    run_sparsity_study,
+)
 from ._methods import (
     PAPER_METHOD_NAMES,
     SEARCH_METHOD_NAMES,
@@ -28,31 +51,8 @@ from ._plots import (
     plot_validation_curves,
 )
 from ._protocols import PAPER_SEEDS, CVProtocol, PaperProtocol
-from ._proxy_study import (
-    PROXY_STUDY_PROXIES,
-    ProxyStudyConfig,
-    ProxyStudyResult,
-    read_proxy_records,
-    run_proxy_study,
-)
 from ._report import markdown_table, summarize
 from ._runner import RECORD_FIELDS, StudyResult, read_records, run_study
-from ._saep_study import (
-    SAEP_RULES,
-    SAEPStudyConfig,
-    SAEPStudyResult,
-    read_saep_records,
-    run_saep_study,
-)
-from ._sparsity_study import (
-    SPARSITY_METHODS,
-    SparsityStudyConfig,
-    SparsityStudyResult,
-    candidate_window,
-    convergence_epoch,
-    read_sparsity_records,
-    run_sparsity_study,
-)
 from ._stats import corrected_resampled_ttest, holm, wilcoxon_signed_rank
 
 __all__ = [

@@ -174,8 +174,8 @@ SAEP_STUDY_DATASETS = tuple(d for d in PROXY_STUDY_DATASETS if d != "optdigits")
 
 
 def _proxy_study(args):
+    from ._experiments._proxies import ProxyStudyConfig, run_proxy_study
     from ._plots import plot_proxy_scatter
-    from ._proxy_study import ProxyStudyConfig, run_proxy_study
 
     n_topologies = 40 if args.quick else args.n_topologies
 
@@ -194,12 +194,12 @@ def _proxy_study(args):
 
 
 def _sparsity_study(args):
+    from ._experiments._sparsity import SparsityStudyConfig, run_sparsity_study
     from ._plots import (
         plot_sparsity_accuracy,
         plot_sparsity_convergence,
         plot_validation_curves,
     )
-    from ._sparsity_study import SparsityStudyConfig, run_sparsity_study
 
     config = SparsityStudyConfig()
     if args.quick:
@@ -218,8 +218,8 @@ def _sparsity_study(args):
 
 
 def _saep_study(args):
+    from ._experiments._saep import SAEPStudyConfig, run_saep_study
     from ._plots import plot_saep_rounds
-    from ._saep_study import SAEPStudyConfig, run_saep_study
 
     config = SAEPStudyConfig()
     if args.quick:

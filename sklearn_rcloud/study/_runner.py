@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
-import gzip
-import hashlib
-import json
 import math
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -21,6 +16,7 @@ from .._parallel import threads_per_job, torch_threads
 from ._data import StudyDataset, load_study_dataset
 from ._methods import REFERENCE_METHOD, MethodContext, as_method
 from ._protocols import CVProtocol, get_protocol, make_pipeline, prepared_split
+from ._records import CachedStudyConfig, RecordsCache, read_csv_records
 
 __all__ = ["RECORD_FIELDS", "StudyResult", "read_records", "run_study"]
 
@@ -166,25 +162,24 @@ def run_study(
     datasets = [
         d if isinstance(d, StudyDataset) else load_study_dataset(d) for d in datasets
     ]
-    done = {}
-    if records_path is not None and Path(records_path).exists():
-        done = {
-            (r["dataset"], r["method"], r["split"], r["seed"]): r
-            for r in read_records(records_path)
-            if r["protocol"] == protocol.name
-        }
+    records = RecordsCache(
+        records_path,
+        read_records,
+        identity=lambda r: (r["dataset"], r["method"], r["split"], r["seed"]),
+        belongs=lambda r: r["protocol"] == protocol.name,
+        fields=RECORD_FIELDS,
+    )
     plan = [(d, run) for d in datasets for run in protocol.runs(d)]
     n_threads = threads_per_job(n_jobs)
 
-    records = dict(done)
     progress = _progress(
         total=len(plan) * len(methods),
-        initial=sum(_key(d, m, run) in done for d, run in plan for m in methods),
+        initial=sum(_key(d, m, run) in records for d, run in plan for m in methods),
         disable=not verbose,
     )
     with progress:
         for needs_reference in (False, True):
-            tasks, keys = [], []
+            tasks = []
             for dataset, run in plan:
                 for method in methods:
                     key = _key(dataset, method, run)
@@ -193,13 +188,10 @@ def run_study(
                     tasks.append(
                         _task(dataset, method, run, protocol, records, n_threads)
                     )
-                    keys.append(key)
             outputs = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-            for key, record in zip(keys, outputs, strict=True):
+            for record in outputs:
                 record["protocol"] = protocol.name
-                records[key] = record
-                if records_path is not None:
-                    append_csv(records_path, [record], RECORD_FIELDS)
+                records.add(record)
                 progress.update()
 
     ordered = [records[_key(d, m, run)] for d, run in plan for m in methods]
@@ -359,32 +351,6 @@ def _progress(total, initial, disable):
     )
 
 
-def append_csv(path, rows, fieldnames):
-    """Append dict ``rows`` to a CSV, writing the header when the file is new."""
-    path = Path(path)
-    new = not path.exists() or path.stat().st_size == 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fieldnames)
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
-
-
-class CachedStudyConfig:
-    """Base of the study configurations (frozen dataclasses).
-
-    A hash of every field keys the study's cache: records made under another
-    configuration are never reused.
-    """
-
-    @property
-    def key(self):
-        """A short hash of the configuration: cached records must match it."""
-        text = json.dumps(dataclasses.asdict(self), sort_keys=True, default=list)
-        return hashlib.sha1(text.encode()).hexdigest()[:12]
-
-
 class FoldedStudyConfig(CachedStudyConfig):
     """A configuration whose runs are ``n_repeats`` x ``n_folds`` stratified folds."""
 
@@ -395,12 +361,13 @@ class FoldedStudyConfig(CachedStudyConfig):
         )
 
 
-def run_record_tasks(function, tasks, n_jobs, records_path, verbose, n_cached=0):
+def run_record_tasks(function, tasks, n_jobs, records, verbose):
     """Run ``function(*task, n_threads=...)`` for every task, one record each.
 
     Tasks run in parallel processes (joblib), torch threads capped at
-    cores / ``n_jobs`` in each; every record is appended to ``records_path``
-    as it finishes, so an interrupted study resumes.
+    cores / ``n_jobs`` in each; every record is added to the cache
+    ``records`` (:class:`RecordsCache`), and so to its file, as it finishes,
+    so that an interrupted study resumes.
 
     Returns
     -------
@@ -408,19 +375,18 @@ def run_record_tasks(function, tasks, n_jobs, records_path, verbose, n_cached=0)
         In completion order.
     """
     n_threads = threads_per_job(n_jobs)
-    progress = _progress(n_cached + len(tasks), n_cached, not verbose)
+    progress = _progress(len(records) + len(tasks), len(records), not verbose)
     jobs = (delayed(function)(*task, n_threads=n_threads) for task in tasks)
     tic = time.perf_counter()
-    records = []
+    finished = []
     for record in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
-        records.append(record)
-        if records_path is not None:
-            append_records(records_path, [record])
+        finished.append(record)
+        records.add(record)
         progress.update()
     progress.close()
     if verbose and tasks:
         print(f"{len(tasks)} networks trained in {time.perf_counter() - tic:.0f} s")
-    return records
+    return finished
 
 
 def run_folded_study(
@@ -449,19 +415,22 @@ def run_folded_study(
         ``record_variant(record)`` is the variant tuple a record was made for.
     read : callable
         Reads the study's records CSV.
-    n_jobs, records_path, verbose :
+    n_jobs : int or None
         As :func:`run_record_tasks`.
+    records_path : path or None
+        The records' CSV (:class:`RecordsCache`).
+    verbose : bool
 
     Returns
     -------
     records : list of dict
         The cached ones first, then the new ones in completion order.
     """
-    cached = cached_records(
+    cached = RecordsCache(
         records_path,
         read,
-        config.key,
-        lambda r: (r["dataset"], int(r["fold"]), *record_variant(r)),
+        identity=lambda r: (r["dataset"], int(r["fold"]), *record_variant(r)),
+        belongs=lambda r: r["config"] == config.key,
     )
     records, tasks = [], []
     for name in datasets:
@@ -474,54 +443,13 @@ def run_folded_study(
                     records.append(cached[key])
                 else:
                     tasks.append((config, name, fold, run.seed, *variant, data))
-    return records + run_record_tasks(
-        function, tasks, n_jobs, records_path, verbose, len(records)
-    )
-
-
-def cached_records(path, read, config_key, key):
-    """The records of ``path`` made under ``config_key``, by ``key(record)``."""
-    if path is None or not Path(path).exists():
-        return {}
-    return {
-        key(record): record for record in read(path) if record["config"] == config_key
-    }
-
-
-def append_records(path, records):
-    """Append records under the file's existing header (or their own keys)."""
-    path = Path(path)
-    if path.exists() and path.stat().st_size:
-        with open(path, newline="") as handle:
-            fields = next(csv.reader(handle))
-    else:
-        fields = list(dict.fromkeys(key for record in records for key in record))
-    append_csv(path, records, fields)
-
-
-def read_csv_records(path, text_fields):
-    """Read a CSV of records: booleans and numbers parsed, ``text_fields`` kept.
-
-    A path ending in ``.gz`` is read through gzip.
-    """
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
-        for key, value in row.items():
-            if key in text_fields:
-                continue
-            if value in ("True", "False"):
-                row[key] = value == "True"
-            else:
-                row[key] = float(value) if value not in ("", "nan") else math.nan
-    return rows
+    return records + run_record_tasks(function, tasks, n_jobs, cached, verbose)
 
 
 def read_records(path):
     """Read a study's tidy CSV back into records (numbers as numbers).
 
-    The one CSV reader, :func:`read_csv_records`, with the record's integer
+    The one CSV reader, :func:`~._records.read_csv_records`, with the record's integer
     fields as ints and the columns older files lack as NaN.
     """
     rows = read_csv_records(path, _TEXT_FIELDS)

@@ -14,16 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .._parallel import torch_threads
-from ..ensemble import disagreement
-from ..estimators import SAEPEnsembleClassifier
-from ._runner import (
-    FoldedStudyConfig,
-    append_records,
-    read_csv_records,
-    run_folded_study,
-)
-from ._stats import holm, wilcoxon_signed_rank
+from ..._parallel import torch_threads
+from ...ensemble import disagreement
+from ...estimators import SAEPEnsembleClassifier
+from .._records import append_records, read_csv_records
+from .._runner import FoldedStudyConfig, run_folded_study
+from .._stats import holm, wilcoxon_signed_rank
 
 __all__ = [
     "SAEP_RULES",

@@ -27,21 +27,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .._parallel import torch_threads
-from ..estimators import (
+from ..._parallel import torch_threads
+from ...estimators import (
     RandomCloudClassifier,
     RandomSearchSparseClassifier,
     RandomSparseClassifier,
 )
-from ..search import nodes_kept, reduction_candidates
-from ..topology import Topology
-from ._runner import (
-    FoldedStudyConfig,
-    append_records,
-    read_csv_records,
-    run_folded_study,
-)
-from ._stats import holm, wilcoxon_signed_rank
+from ...search import nodes_kept, reduction_candidates
+from ...topology import Topology
+from .._records import append_records, read_csv_records
+from .._runner import FoldedStudyConfig, run_folded_study
+from .._stats import holm, wilcoxon_signed_rank
 
 __all__ = [
     "SPARSITY_METHODS",

@@ -18,22 +18,17 @@ import numpy as np
 import torch
 from scipy import stats
 
-from .._parallel import torch_threads
-from ..outputs import predict_proba_module
-from ..proxies import StackedNetworks, evaluate_networks, get_proxy
-from ..search import MLPSearchSpace, architecture_seed, initial_weights
-from ..topology import Topology
-from ..training import TrainingConfig, train_network
-from ._data import load_study_dataset
-from ._protocols import PaperProtocol, prepared_split
-from ._runner import (
-    CachedStudyConfig,
-    append_records,
-    cached_records,
-    read_csv_records,
-    run_record_tasks,
-)
-from ._stats import wilcoxon_signed_rank
+from ..._parallel import torch_threads
+from ...outputs import predict_proba_module
+from ...proxies import StackedNetworks, evaluate_networks, get_proxy
+from ...search import MLPSearchSpace, architecture_seed, initial_weights
+from ...topology import Topology
+from ...training import TrainingConfig, train_network
+from .._data import load_study_dataset
+from .._protocols import PaperProtocol, prepared_split
+from .._records import CachedStudyConfig, RecordsCache, append_records, read_csv_records
+from .._runner import run_record_tasks
+from .._stats import wilcoxon_signed_rank
 
 __all__ = [
     "PROXY_STUDY_PROXIES",
@@ -385,11 +380,11 @@ def run_proxy_study(
     """
     config = config or ProxyStudyConfig()
     topologies = config.topologies()
-    cached = cached_records(
+    cached = RecordsCache(
         records_path,
         read_proxy_records,
-        config.key,
-        lambda record: (record["dataset"], int(record["index"])),
+        identity=lambda record: (record["dataset"], int(record["index"])),
+        belongs=lambda record: record["config"] == config.key,
     )
     records, tasks = [], []
     for name in datasets:
@@ -400,9 +395,7 @@ def run_proxy_study(
                 records.append(cached[(name, index)])
             else:
                 tasks.append((config, name, index, hidden, data))
-    records += run_record_tasks(
-        _evaluate_topology, tasks, n_jobs, records_path, verbose, len(records)
-    )
+    records += run_record_tasks(_evaluate_topology, tasks, n_jobs, cached, verbose)
     order = {name: i for i, name in enumerate(datasets)}
     records.sort(key=lambda r: (order[r["dataset"]], int(r["index"])))
     return ProxyStudyResult(records, config)
