@@ -8,15 +8,6 @@ from importlib import resources
 import numpy as np
 from sklearn.utils import Bunch
 
-__all__ = [
-    "load_adult",
-    "load_banknote",
-    "load_ionosphere",
-    "load_optdigits",
-    "load_pima_diabetes",
-    "load_sonar",
-]
-
 _PACKAGE = "sklearn_rcloud.datasets"
 _SUBSETS = ("train", "test", "all")
 ADULT_CATEGORICAL = (

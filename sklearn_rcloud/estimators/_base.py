@@ -27,6 +27,8 @@ from sklearn.utils.validation import (
 )
 from torch import nn
 
+from ..cloud import RandomCloud
+from ..init import seeded_generator
 from ..outputs import ProbabilityNetwork, predict_proba_module
 from ..topology import Topology
 from ..training import (
@@ -35,6 +37,7 @@ from ..training import (
     train_network,
     training_curve,
 )
+from ._parameters import constraints_of, documented, init_from
 from ._progress import FitProgress
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -60,6 +63,17 @@ class BaseClassifier(
 
     #: The estimator's parameters (see ``_parameters.py``); set by subclasses.
     _parameters: tuple = ()
+
+    def __init_subclass__(cls, **kwargs):
+        # An estimator declares its parameters once, in ``_parameters``:
+        # its __init__, constraints and docs follow (``_parameters.py``).
+        super().__init_subclass__(**kwargs)
+        parameters = cls.__dict__.get("_parameters")
+        if parameters is not None:
+            cls._parameter_constraints = constraints_of(parameters)
+            cls.__init__ = init_from(parameters)
+            docs = cls.__dict__.get("_attribute_docs", {})
+            cls.__doc__ = documented(cls.__doc__, parameters, **docs)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -119,8 +133,8 @@ class BaseClassifier(
         """The closing line of ``verbose >= 1``."""
 
     @abstractmethod
-    def predict_proba(self, X):
-        """Probability estimates, columns ordered as ``classes_``."""
+    def _probabilities(self, X, log):
+        """Probabilities (or their log, ``log=True``) of validated float32 ``X``."""
 
     def _validate_fit_data(self, X, y, sample_weight=None, reset=True, classes=None):
         """Validate the data; set ``classes_``; return float32 X, codes, weights.
@@ -223,8 +237,44 @@ class BaseClassifier(
 
         return to_onnx(self, path, opset_version=opset_version)
 
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The class probabilities, columns ordered as ``classes_`` (an
+            ensemble's: its members' mixed by ``weights_``).
+        """
+        return self._probabilities(self._validate_predict_data(X), log=False)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, without rounding to zero first.
+
+        A single network's log-probabilities come from its logits
+        (``log_softmax``), so a probability too small for float64 keeps its
+        rank; an ensemble's are the log of its mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self._probabilities(self._validate_predict_data(X), log=True)
+
     def predict(self, X):
         """Predict class labels.
+
+        Each row gets the class of its largest :meth:`predict_proba`, ties
+        to the first in ``classes_``.
 
         Parameters
         ----------
@@ -284,6 +334,16 @@ class BaseNetworkClassifier(BaseClassifier):
             check_hidden_layer_sizes(self.hidden_layer_sizes),
             len(self.classes_),
             self.activation,
+        )
+
+    def _random_cloud(self, topology, n_networks, seed, device):
+        """``n_networks`` networks of ``topology`` drawn by ``init`` from ``seed``."""
+        return RandomCloud(
+            topology,
+            n_networks,
+            init=self.init,
+            generator=seeded_generator(seed, device),
+            device=device,
         )
 
     def _fit_module(
@@ -405,39 +465,8 @@ class BaseNetworkClassifier(BaseClassifier):
         check_is_fitted(self)
         return copy.deepcopy(self.module_).cpu().eval()
 
-    def predict_proba(self, X):
-        """Probability estimates.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            The class probabilities, columns ordered as ``classes_``.
-        """
-        X = self._validate_predict_data(X)
-        return predict_proba_module(self.module_, X, self.loss)
-
-    def predict_log_proba(self, X):
-        """Logarithm of the probability estimates.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            The log of the class probabilities, columns ordered as
-            ``classes_``, computed without rounding a probability to zero
-            first.
-        """
-        X = self._validate_predict_data(X)
-        return predict_proba_module(self.module_, X, self.loss, log=True)
+    def _probabilities(self, X, log):
+        return predict_proba_module(self.module_, X, self.loss, log=log)
 
     def _export_module(self):
         """The network with its probabilities, for :mod:`sklearn_rcloud.export`."""

@@ -14,9 +14,6 @@ from ._base import BaseNetworkClassifier
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
     TRAINING_PARAMETERS,
-    constraints_of,
-    documented,
-    init_from,
 )
 
 __all__ = ["DenseMLPClassifier"]
@@ -29,25 +26,13 @@ class DenseMLPClassifier(BaseNetworkClassifier):
     initialisation schemes, loss, optimiser, batching and stopping rule as the
     network a search selects, applied to the whole topology.
 
-    Parameters
-    ----------
     {parameters}
 
-    Attributes
-    ----------
-    topology_ : Topology
-        The trained topology.
-    initial_topology_ : Topology
-        The same as ``topology_`` (no reduction happens).
-    n_params_ : int
-    reduction_ : float
-        Always 0.0.
+    {network_attributes}
     train_time_, fit_time_ : float
         Seconds in training and in the whole ``fit``.
     {training_attributes}
-    classes_ : ndarray of shape (n_classes,)
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    {data_attributes}
 
     See Also
     --------
@@ -64,9 +49,11 @@ class DenseMLPClassifier(BaseNetworkClassifier):
     """
 
     _parameters = (HIDDEN_LAYER_SIZES, *TRAINING_PARAMETERS)
-    _parameter_constraints = constraints_of(_parameters)
-    __init__ = init_from(_parameters)
-    __doc__ = documented(__doc__, _parameters)
+    _attribute_docs = dict(
+        topology="The trained topology.",
+        initial_topology="The same as ``topology_``: no reduction happens "
+        "(``reduction_`` is 0).",
+    )
 
     def _fit(self, X, y, sample_weight, progress):
         init_seed, train_seed = self._random_seeds(2)

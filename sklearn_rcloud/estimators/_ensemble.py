@@ -40,37 +40,14 @@ class BaseEnsembleClassifier(BaseClassifier):
             f"{self.n_params_:,} parameters); fit in {self.fit_time_:.2f} s"
         )
 
-    def predict_proba(self, X):
-        """Probability estimates of the ensemble.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            The members' probabilities mixed by ``weights_``, columns ordered
-            as ``classes_``.
-        """
-        X = self._validate_predict_data(X)
+    def _probabilities(self, X, log):
         n_classes = len(self.classes_)
         probas = [member_proba(member, X, n_classes) for member in self.estimators_]
-        return mix(probas, self.weights_)
-
-    def predict_log_proba(self, X):
-        """Logarithm of the ensemble's probability estimates.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
+        proba = mix(probas, self.weights_)
+        if not log:
+            return proba
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return np.log(proba)
 
     def to_torch(self):
         """The ensemble as one plain ``torch.nn.Module``.

@@ -28,9 +28,6 @@ from ._parameters import (
     N_CANDIDATES,
     PROXY,
     TRAINING_PARAMETERS,
-    constraints_of,
-    documented,
-    init_from,
 )
 
 __all__ = ["NASWOTSearchClassifier"]
@@ -61,20 +58,9 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
 
     Read more in the :ref:`User Guide <naswot>`.
 
-    Parameters
-    ----------
     {parameters}
 
-    Attributes
-    ----------
-    topology_ : Topology
-        The selected (and trained) topology.
-    initial_topology_ : Topology
-        The largest topology of the search space (the reference for
-        ``reduction_``).
-    n_params_ : int
-    reduction_ : float
-        ``1 - n_params_ / initial_topology_.n_params``.
+    {network_attributes}
     search_score_ : float
         Training-free score of the selected topology (its fitness for AREA).
     search_history_ : dict of ndarray
@@ -91,9 +77,7 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
         Seconds searching (scoring, and fitness training for AREA), in the
         final training, and in the whole ``fit``.
     {training_attributes}
-    classes_ : ndarray of shape (n_classes,)
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    {data_attributes}
 
     See Also
     --------
@@ -111,13 +95,11 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from sklearn.model_selection import cross_val_score
     >>> from sklearn_rcloud import NASWOTSearchClassifier
     >>> X, y = load_iris(return_X_y=True)
     >>> search = NASWOTSearchClassifier(n_candidates=20, random_state=0)
-    >>> clf = make_pipeline(MinMaxScaler(), search).fit(X, y)
-    >>> clf.score(X, y) > 0.9
+    >>> bool(cross_val_score(search, X, y, cv=3).mean() > 0.9)
     True
     """
 
@@ -178,9 +160,11 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
         ),
         *TRAINING_PARAMETERS,
     )
-    _parameter_constraints = constraints_of(_parameters)
-    __init__ = init_from(_parameters)
-    __doc__ = documented(__doc__, _parameters)
+    _attribute_docs = dict(
+        topology="The topology the search chose, trained.",
+        initial_topology="The largest topology of the search space (the "
+        "reference for ``reduction_``).",
+    )
 
     def _fit(self, X, y, sample_weight, progress):
         space = MLPSearchSpace(tuple(self.depth_range), tuple(self.width_choices))

@@ -1,13 +1,13 @@
 """An estimator's parameters from one table: ``__init__``, constraints, docs.
 
 Each estimator lists its :class:`~sklearn_rcloud.recipe.Parameter` entries
-(its own, then the shared training recipe's) once, and this module turns the
-list into the three places scikit-learn looks for them::
+(its own, then the shared training recipe's) once, as ``_parameters``, and
+the base class turns the list into the three places scikit-learn looks for
+them when the class is defined (``BaseClassifier.__init_subclass__``)::
 
-    _parameters = (HIDDEN_LAYER_SIZES, *TRAINING_PARAMETERS)
     _parameter_constraints = constraints_of(_parameters)
     __init__ = init_from(_parameters)
-    __doc__ = documented(__doc__, _parameters)
+    __doc__ = documented(__doc__, _parameters, **_attribute_docs)
 
 The generated ``__init__`` is an ordinary keyword-only constructor (its
 signature, which ``get_params``, ``clone`` and ``help`` read, lists every
@@ -22,6 +22,7 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._docstrings import DATA_ATTRIBUTES, fill
 from ..proxies import PROXIES
 from ..recipe import TRAINING_PARAMETERS, Parameter
 
@@ -82,7 +83,7 @@ SELECTION_TOLERANCE = Parameter(
 
 
 #: The fitted attributes of every single-network estimator, MLPClassifier's
-#: among them; ``{training_attributes}`` in a docstring stands for them.
+#: among them; a line ``{training_attributes}`` in a docstring stands for them.
 TRAINING_ATTRIBUTES = """\
 net_ : skorch.NeuralNetClassifier
     The skorch net that trained the network (its ``history`` holds every
@@ -166,38 +167,57 @@ def init_from(parameters):
     return __init__
 
 
-def documented(docstring, parameters, placeholder="{parameters}"):
-    """``docstring`` with ``placeholder`` replaced by the numpydoc entries.
+def documented(docstring, parameters, **network):
+    """``docstring`` with its shared sections filled in (:func:`~.._docstrings.fill`).
 
-    ``{training_attributes}``, where present, becomes
-    :data:`TRAINING_ATTRIBUTES`.
+    ``{parameters}`` becomes the numpydoc Parameters section of the table;
+    ``{training_attributes}`` :data:`TRAINING_ATTRIBUTES`; ``{data_attributes}``
+    :data:`~.._docstrings.DATA_ATTRIBUTES`; ``{network_attributes}`` the
+    Attributes heading and the entries every network estimator shares
+    (``topology_``, ``initial_topology_``, ``n_params_``, ``reduction_``),
+    described by the keywords ``topology``, ``initial_topology`` and
+    optionally ``n_params``.
     """
-    if placeholder not in docstring:
-        raise ValueError(f"The docstring has no {placeholder} to fill.")
-    indent = _indent_of(docstring, placeholder)
-    entries = "\n".join(_entry(p, indent) for p in parameters)
-    docstring = docstring.replace(indent + placeholder, entries)
-    if "{training_attributes}" in docstring:
-        indent = _indent_of(docstring, "{training_attributes}")
-        block = textwrap.indent(TRAINING_ATTRIBUTES, indent)
-        docstring = docstring.replace(indent + "{training_attributes}", block)
-    return docstring
+    entries = "\n".join(_entry(p) for p in parameters)
+    sections = {"parameters": f"Parameters\n----------\n{entries}"}
+    for name, text in (
+        ("training_attributes", TRAINING_ATTRIBUTES),
+        ("data_attributes", DATA_ATTRIBUTES),
+    ):
+        if "{" + name + "}" in docstring:
+            sections[name] = text
+    if network:
+        sections["network_attributes"] = _network_attributes(**network)
+    return fill(docstring, **sections)
 
 
-def _indent_of(docstring, placeholder):
-    line = next(line for line in docstring.splitlines() if line.strip() == placeholder)
-    return line[: len(line) - len(line.lstrip())]
+def _network_attributes(
+    topology, initial_topology, n_params="Parameters of ``topology_``."
+):
+    entries = [
+        ("topology_ : Topology", topology),
+        ("initial_topology_ : Topology", initial_topology),
+        ("n_params_ : int", n_params),
+        ("reduction_ : float", "``1 - n_params_ / initial_topology_.n_params``."),
+    ]
+    lines = ["Attributes", "----------"]
+    for header, text in entries:
+        lines.append(header)
+        lines.append(
+            textwrap.fill(
+                text, width=75, initial_indent="    ", subsequent_indent="    "
+            )
+        )
+    return "\n".join(lines)
 
 
-def _entry(parameter, indent):
-    header = (
-        f"{indent}{parameter.name} : {parameter.kind}, default={parameter.default!r}"
-    )
+def _entry(parameter):
+    header = f"{parameter.name} : {parameter.kind}, default={parameter.default!r}"
     body = textwrap.fill(
         parameter.doc,
-        width=79,
-        initial_indent=indent + "    ",
-        subsequent_indent=indent + "    ",
+        width=75,
+        initial_indent="    ",
+        subsequent_indent="    ",
         break_on_hyphens=False,
         break_long_words=False,
     )

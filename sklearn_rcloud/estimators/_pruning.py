@@ -28,9 +28,6 @@ from ._base import BaseNetworkClassifier, check_hidden_layer_sizes
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
     TRAINING_PARAMETERS,
-    constraints_of,
-    documented,
-    init_from,
     replaced,
 )
 
@@ -44,21 +41,9 @@ __all__ = [
 DEFAULT_SPARSITY = 0.5
 
 _SHARED_DOC = """
-    Parameters
-    ----------
     {parameters}
 
-    Attributes
-    ----------
-    topology_ : Topology
-        The pruned topology (the full one when ``structured=False``).
-    initial_topology_ : Topology
-        The full topology trained first.
-    n_params_ : int
-        Parameters of the pruned network (non-zero weights plus biases when
-        ``structured=False``).
-    reduction_ : float
-        ``1 - n_params_ / initial_topology_.n_params``.
+    {network_attributes}
     kept_neurons_ : list of ndarray or None
         Per hidden layer, the indices (in the full network) of the surviving
         neurons; None when ``structured=False``.
@@ -66,10 +51,14 @@ _SHARED_DOC = """
         Seconds spent pre-training, selecting and removing, fine-tuning,
         training in total (pre-training plus fine-tuning), and in ``fit``.
     {training_attributes}
-    classes_ : ndarray of shape (n_classes,)
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    {data_attributes}
 """
+_NETWORK_DOCS = dict(
+    topology="The pruned topology (the full one when ``structured=False``).",
+    initial_topology="The full topology trained first.",
+    n_params="Parameters of the pruned network (non-zero weights plus biases "
+    "when ``structured=False``).",
+)
 
 
 _PRUNING_PARAMETERS = (
@@ -318,9 +307,7 @@ class MagnitudePruningClassifier(BasePruningClassifier):
         *_SCHEDULE_PARAMETERS,
         *_PRUNING_TRAINING,
     )
-    _parameter_constraints = constraints_of(_parameters)
-    __init__ = init_from(_parameters)
-    __doc__ = documented(__doc__, _parameters)
+    _attribute_docs = _NETWORK_DOCS
     _weight_method = "magnitude"
 
     def _keep_neurons(self, weights, topology, target_hidden, generator):
@@ -345,19 +332,14 @@ class RandomPruningClassifier(BasePruningClassifier):
     --------
     >>> from sklearn.datasets import load_iris
     >>> from sklearn_rcloud import RandomPruningClassifier
-    >>> X, y = load_iris(return_X_y=True)
-    >>> clf = RandomPruningClassifier(
-    ...     hidden_layer_sizes=(16,), sparsity=0.5, random_state=0
-    ... ).fit(X, y)
-    >>> clf.topology_.hidden_layer_sizes
+    >>> clf = RandomPruningClassifier(hidden_layer_sizes=(16,), sparsity=0.5)
+    >>> clf.fit(*load_iris(return_X_y=True)).topology_.hidden_layer_sizes
     (8,)
     """
     )
 
     _parameters = (*_PRUNING_PARAMETERS, *_SCHEDULE_PARAMETERS, *_PRUNING_TRAINING)
-    _parameter_constraints = constraints_of(_parameters)
-    __init__ = init_from(_parameters)
-    __doc__ = documented(__doc__, _parameters)
+    _attribute_docs = _NETWORK_DOCS
     _weight_method = "random"
 
     def _keep_neurons(self, weights, topology, target_hidden, generator):

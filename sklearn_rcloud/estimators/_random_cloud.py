@@ -10,7 +10,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..cloud import RandomCloud
 from ..init import init_weights, seeded_generator
 from ..proxies import get_proxy
 from ..recipe import Parameter
@@ -22,9 +21,6 @@ from ._parameters import (
     PROXY,
     SELECTION_TOLERANCE,
     TRAINING_PARAMETERS,
-    constraints_of,
-    documented,
-    init_from,
 )
 
 __all__ = ["RandomCloudClassifier"]
@@ -47,20 +43,9 @@ class RandomCloudClassifier(BaseNetworkClassifier):
 
     Read more in the :ref:`User Guide <random_cloud>`.
 
-    Parameters
-    ----------
     {parameters}
 
-    Attributes
-    ----------
-    topology_ : Topology
-        The selected (and trained) topology.
-    initial_topology_ : Topology
-        The maximal topology the reduction started from.
-    n_params_ : int
-        Parameters of ``topology_``.
-    reduction_ : float
-        ``1 - n_params_ / initial_topology_.n_params``.
+    {network_attributes}
     search_score_ : float
         Search score of the selected candidate.
     threshold_ : float
@@ -73,12 +58,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
     search_time_, train_time_, fit_time_ : float
         Seconds spent searching, training, and in the whole ``fit``.
     {training_attributes}
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when ``X`` has string column names.
+    {data_attributes}
 
     See Also
     --------
@@ -205,9 +185,10 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         ),
         *TRAINING_PARAMETERS,
     )
-    _parameter_constraints = constraints_of(_parameters)
-    __init__ = init_from(_parameters)
-    __doc__ = documented(__doc__, _parameters)
+    _attribute_docs = dict(
+        topology="The selected (and trained) topology.",
+        initial_topology="The maximal topology the reduction started from.",
+    )
 
     def _fit(self, X, y, sample_weight, progress):
         cloud_seed, init_seed, train_seed, proxy_seed = self._random_seeds(4)
@@ -226,12 +207,8 @@ class RandomCloudClassifier(BaseNetworkClassifier):
             self.threshold_ = -np.inf
 
         with progress.task("search", 1) as search:
-            cloud = RandomCloud(
-                self.initial_topology_,
-                self.n_networks,
-                init=self.init,
-                generator=seeded_generator(cloud_seed, device),
-                device=device,
+            cloud = self._random_cloud(
+                self.initial_topology_, self.n_networks, cloud_seed, device
             )
             result = progressive_reduction(
                 cloud,

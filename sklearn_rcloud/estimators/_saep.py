@@ -23,9 +23,6 @@ from ._dense import DenseMLPClassifier
 from ._ensemble import BaseEnsembleClassifier, member_proba
 from ._parameters import (
     TRAINING_PARAMETERS,
-    constraints_of,
-    documented,
-    init_from,
     replaced,
     without,
 )
@@ -74,8 +71,6 @@ class SAEPEnsembleClassifier(BaseEnsembleClassifier):
 
     Read more in the :ref:`User Guide <saep>`.
 
-    Parameters
-    ----------
     {parameters}
 
     Attributes
@@ -103,9 +98,7 @@ class SAEPEnsembleClassifier(BaseEnsembleClassifier):
         own ``n_iter_``, ``loss_curve_`` and the other training attributes).
     fit_time_ : float
         Seconds in ``fit``.
-    classes_ : ndarray of shape (n_classes,)
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    {data_attributes}
 
     See Also
     --------
@@ -123,15 +116,12 @@ class SAEPEnsembleClassifier(BaseEnsembleClassifier):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import MinMaxScaler
     >>> from sklearn_rcloud import SAEPEnsembleClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> saep = SAEPEnsembleClassifier(n_rounds=4, random_state=0)
-    >>> clf = make_pipeline(MinMaxScaler(), saep).fit(X, y)
-    >>> len(clf[-1].estimators_) <= 4
-    True
-    >>> clf.score(X, y) > 0.9
+    >>> saep = SAEPEnsembleClassifier(n_rounds=4, pruning="pie", random_state=0)
+    >>> saep.fit(X, y).ensemble_history_["round"]
+    array([0, 1, 2, 3])
+    >>> len(saep.estimators_) <= 4 and saep.score(X, y) > 0.9
     True
     """
 
@@ -213,9 +203,6 @@ class SAEPEnsembleClassifier(BaseEnsembleClassifier):
             "default candidates; a ``candidate_search`` keeps its own).",
         ),
     )
-    _parameter_constraints = constraints_of(_parameters)
-    __init__ = init_from(_parameters)
-    __doc__ = documented(__doc__, _parameters)
 
     def _fit(self, X, y, sample_weight, progress):
         split_seed, prune_seed, *member_seeds = self._random_seeds(

@@ -8,8 +8,6 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ..cloud import RandomCloud
-from ..init import seeded_generator
 from ..proxies import get_proxy
 from ..recipe import Parameter
 from ..search import nodes_kept, random_node_search
@@ -20,9 +18,6 @@ from ._parameters import (
     N_CANDIDATES,
     PROXY,
     TRAINING_PARAMETERS,
-    constraints_of,
-    documented,
-    init_from,
 )
 
 __all__ = ["RandomSearchSparseClassifier", "RandomSparseClassifier"]
@@ -50,13 +45,7 @@ class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
         n_candidates, proxy = self._search_settings()
         search_start = time.perf_counter()
         with progress.task("search", 1) as search:
-            cloud = RandomCloud(
-                parent,
-                1,
-                init=self.init,
-                generator=seeded_generator(parent_seed, device),
-                device=device,
-            )
+            cloud = self._random_cloud(parent, 1, parent_seed, device)
             result = random_node_search(
                 cloud,
                 n_kept,
@@ -106,19 +95,9 @@ _SPARSITY = Parameter(
 )
 
 _SHARED_DOC = """
-    Parameters
-    ----------
     {{parameters}}
 
-    Attributes
-    ----------
-    topology_ : Topology
-        The trained sub-network, physically compacted.
-    initial_topology_ : Topology
-        The dense parent.
-    n_params_ : int
-    reduction_ : float
-        ``1 - n_params_ / initial_topology_.n_params``.
+    {{network_attributes}}
     node_sparsity_ : float
         Fraction of the parent's hidden nodes removed.
     weight_sparsity_ : float
@@ -138,10 +117,12 @@ _SHARED_DOC = """
     {{training_attributes}}
     search_time_, train_time_, fit_time_ : float
         Seconds drawing and scoring the masks, training, and in ``fit``.
-    classes_ : ndarray of shape (n_classes,)
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    {{data_attributes}}
 """
+_NETWORK_DOCS = dict(
+    topology="The trained sub-network, physically compacted.",
+    initial_topology="The dense parent.",
+)
 
 
 _RECONSTRUCTION_NOTE = """
@@ -184,17 +165,14 @@ class RandomSearchSparseClassifier(BaseSparseSubnetworkClassifier):
         + """
     Examples
     --------
-    >>> from sklearn.datasets import load_breast_cancer
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import MinMaxScaler
     >>> from sklearn_rcloud import RandomSearchSparseClassifier
-    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> from sklearn_rcloud.datasets import load_sonar
+    >>> X, y = load_sonar(return_X_y=True)  # features already in [0, 1]
     >>> search = RandomSearchSparseClassifier(sparsity=0.9, random_state=0)
-    >>> clf = make_pipeline(MinMaxScaler(), search).fit(X, y)
-    >>> clf[-1].topology_
-    Topology(30-13-13-2, relu, 613 params)
-    >>> clf.score(X, y) > 0.9
-    True
+    >>> search.fit(X, y).topology_
+    Topology(60-13-13-2, relu, 1003 params)
+    >>> search.candidate_scores_.shape
+    (50,)
 """
     )
 
@@ -209,9 +187,7 @@ class RandomSearchSparseClassifier(BaseSparseSubnetworkClassifier):
         ),
         *TRAINING_PARAMETERS,
     )
-    _parameter_constraints = constraints_of(_parameters)
-    __init__ = init_from(_parameters)
-    __doc__ = documented(__doc__, _parameters)
+    _attribute_docs = _NETWORK_DOCS
 
     def _search_settings(self):
         return self.n_candidates, self.proxy
@@ -240,24 +216,18 @@ class RandomSparseClassifier(BaseSparseSubnetworkClassifier):
         + """
     Examples
     --------
-    >>> from sklearn.datasets import load_breast_cancer
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from sklearn.datasets import load_iris
     >>> from sklearn_rcloud import RandomSparseClassifier
-    >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> sparse = RandomSparseClassifier(sparsity=0.9, random_state=0)
-    >>> clf = make_pipeline(MinMaxScaler(), sparse).fit(X, y)
-    >>> round(clf[-1].weight_sparsity_, 3)
-    0.971
-    >>> clf.score(X, y) > 0.9
-    True
+    >>> sparse = RandomSparseClassifier(hidden_layer_sizes=(64, 64), sparsity=0.75)
+    >>> sparse.fit(*load_iris(return_X_y=True)).kept_nodes_[0].shape
+    (16,)
+    >>> round(sparse.weight_sparsity_, 3)
+    0.919
 """
     )
 
     _parameters = (_HIDDEN, _SPARSITY, *TRAINING_PARAMETERS)
-    _parameter_constraints = constraints_of(_parameters)
-    __init__ = init_from(_parameters)
-    __doc__ = documented(__doc__, _parameters)
+    _attribute_docs = _NETWORK_DOCS
 
     def _search_settings(self):
         return 1, None

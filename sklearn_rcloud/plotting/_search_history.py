@@ -5,9 +5,22 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 
+from .._docstrings import substitute
 from ._base import final_estimator, merge_kwargs
 
 __all__ = ["SearchHistoryDisplay", "plot_search_history"]
+
+
+#: The drawing options of :meth:`SearchHistoryDisplay.plot` and its constructor.
+_PLOT_PARAMETERS = """\
+ax : matplotlib Axes, default=None
+    Axes to draw on. If None, a new figure and axes are created.
+log_x : bool, default=False
+    Draw the number of parameters on a logarithmic axis.
+scatter_kwargs : dict, default=None
+    Keyword arguments of the scored networks' ``ax.scatter`` call.
+selected_kwargs : dict, default=None
+    Keyword arguments of the trained network's ``ax.scatter`` call."""
 
 
 class SearchHistoryDisplay:
@@ -86,19 +99,13 @@ class SearchHistoryDisplay:
         self.score_name = score_name
         self.name = name
 
+    @substitute(plot_parameters=_PLOT_PARAMETERS)
     def plot(self, ax=None, *, log_x=False, scatter_kwargs=None, selected_kwargs=None):
         """Plot the visualization.
 
         Parameters
         ----------
-        ax : matplotlib Axes, default=None
-            Axes to draw on. If None, a new figure and axes are created.
-        log_x : bool, default=False
-            Draw the number of parameters on a logarithmic axis.
-        scatter_kwargs : dict, default=None
-            Keyword arguments of the scored networks' ``ax.scatter`` call.
-        selected_kwargs : dict, default=None
-            Keyword arguments of the trained network's ``ax.scatter`` call.
+        {plot_parameters}
 
         Returns
         -------
@@ -187,6 +194,7 @@ class SearchHistoryDisplay:
         return self
 
     @classmethod
+    @substitute(plot_parameters=_PLOT_PARAMETERS)
     def from_estimator(
         cls,
         estimator,
@@ -212,14 +220,7 @@ class SearchHistoryDisplay:
             Column of ``search_history_`` drawn on the y-axis. ``'auto'`` is
             ``'fitness'`` for ``NASWOTSearchClassifier(strategy='area')``,
             which selects by fitness, and ``'score'`` otherwise.
-        ax : matplotlib Axes, default=None
-            Axes to draw on. If None, a new figure and axes are created.
-        log_x : bool, default=False
-            Draw the number of parameters on a logarithmic axis.
-        scatter_kwargs : dict, default=None
-            Keyword arguments of the scored networks' ``ax.scatter`` call.
-        selected_kwargs : dict, default=None
-            Keyword arguments of the trained network's ``ax.scatter`` call.
+        {plot_parameters}
         name : str, default=None
             Title of the plot; None uses the estimator's class name.
 
@@ -337,21 +338,15 @@ def plot_search_history(estimator, ax=None, **kwargs):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import MinMaxScaler
-    >>> from sklearn_rcloud import RandomSearchSparseClassifier
+    >>> from sklearn_rcloud import RandomCloudClassifier
     >>> from sklearn_rcloud.plotting import plot_search_history
     >>> X, y = load_iris(return_X_y=True)
-    >>> search = RandomSearchSparseClassifier(
-    ...     hidden_layer_sizes=(16,), sparsity=0.5, n_candidates=5, max_iter=5,
-    ...     random_state=0,
-    ... )
-    >>> clf = make_pipeline(MinMaxScaler(), search).fit(X, y)
+    >>> clf = RandomCloudClassifier(n_networks=5, max_iter=5, random_state=0).fit(X, y)
     >>> display = plot_search_history(clf)
     >>> display.ax_.get_xlabel()
     'Number of parameters'
     >>> display.ax_.get_ylabel()
-    'Search score (train_loss)'
+    'Search score (readout)'
     """
     return SearchHistoryDisplay.from_estimator(estimator, ax=ax, **kwargs)
 

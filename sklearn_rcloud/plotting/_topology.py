@@ -7,12 +7,25 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 
+from .._docstrings import substitute
 from ..topology import Topology
 from ._base import final_estimator, merge_kwargs
 
 __all__ = ["TopologyDisplay", "plot_topology"]
 
 _COLORS = {"input": "tab:blue", "hidden": "tab:orange", "output": "tab:green"}
+
+
+#: What both constructors pass on to :meth:`TopologyDisplay.plot`.
+_DRAWING_PARAMETERS = """\
+ax : matplotlib Axes, default=None
+    Axes to draw on. If None, a new figure and axes are created.
+max_neurons : int, default=16
+    Most circles drawn per layer, see :meth:`plot`.
+neuron_kwargs : dict, default=None
+    Keyword arguments of every layer's ``ax.scatter`` call.
+edge_kwargs : dict, default=None
+    Keyword arguments of the edges' ``LineCollection``."""
 
 
 class TopologyDisplay:
@@ -184,6 +197,7 @@ class TopologyDisplay:
         return self
 
     @classmethod
+    @substitute(drawing_parameters=_DRAWING_PARAMETERS)
     def from_topology(
         cls,
         topology,
@@ -200,14 +214,7 @@ class TopologyDisplay:
         ----------
         topology : Topology
             The network to draw.
-        ax : matplotlib Axes, default=None
-            Axes to draw on. If None, a new figure and axes are created.
-        max_neurons : int, default=16
-            Most circles drawn per layer, see :meth:`plot`.
-        neuron_kwargs : dict, default=None
-            Keyword arguments of every layer's ``ax.scatter`` call.
-        edge_kwargs : dict, default=None
-            Keyword arguments of the edges' ``LineCollection``.
+        {drawing_parameters}
         name : str, default=None
             Shown in the title when given.
 
@@ -235,6 +242,7 @@ class TopologyDisplay:
         )
 
     @classmethod
+    @substitute(drawing_parameters=_DRAWING_PARAMETERS)
     def from_estimator(
         cls,
         estimator,
@@ -258,14 +266,7 @@ class TopologyDisplay:
             (:class:`~sklearn_rcloud.SAEPEnsembleClassifier`): the index of
             the member to draw, as in ``estimator.estimators_[member]``.
             Required for an ensemble, must be None otherwise.
-        ax : matplotlib Axes, default=None
-            Axes to draw on. If None, a new figure and axes are created.
-        max_neurons : int, default=16
-            Most circles drawn per layer, see :meth:`plot`.
-        neuron_kwargs : dict, default=None
-            Keyword arguments of every layer's ``ax.scatter`` call.
-        edge_kwargs : dict, default=None
-            Keyword arguments of the edges' ``LineCollection``.
+        {drawing_parameters}
         name : str, default=None
             Shown in the title; None uses the estimator's class name.
 

@@ -42,7 +42,27 @@ def _on(sample_weight, like):
     return torch.as_tensor(sample_weight, device=like.device)
 
 
-class TrainAccuracyProxy:
+class _ForwardProxy:
+    """A score averaged over every training row, from one forward pass.
+
+    Subclasses implement ``score_stack``; one module is scored as a stack of
+    one.
+    """
+
+    #: An average over the rows: it honours sample weights.
+    supports_sample_weight = True
+    #: Working memory per network relative to its float32 hidden activations.
+    memory_factor = 1
+
+    def __call__(self, module, X, y, sample_weight=None):
+        stack = StackedNetworks.from_module(module)
+        return float(self.score_stack(stack, X, y, sample_weight)[0])
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class TrainAccuracyProxy(_ForwardProxy):
     """Training-set accuracy of the untrained network (the Random Cloud paper's score).
 
     ``chance_level`` is the majority-class rate: a network must beat it to be
@@ -50,10 +70,6 @@ class TrainAccuracyProxy:
     """
 
     name = "train_accuracy"
-    #: An average over the rows: it honours sample weights.
-    supports_sample_weight = True
-    #: Working memory per network relative to its float32 hidden activations.
-    memory_factor = 1
 
     def chance_level(self, y, sample_weight=None):
         return _majority_rate(y, sample_weight)
@@ -79,15 +95,8 @@ class TrainAccuracyProxy:
             hits = logits.argmax(dim=2) == y
         return _weighted_mean(hits, sample_weight).cpu().numpy()
 
-    def __call__(self, module, X, y, sample_weight=None):
-        stack = StackedNetworks.from_module(module)
-        return float(self.score_stack(stack, X, y, sample_weight)[0])
 
-    def __repr__(self):
-        return "TrainAccuracyProxy()"
-
-
-class TrainLossProxy:
+class TrainLossProxy(_ForwardProxy):
     """Minus the training cross-entropy of the untrained network.
 
     A network whose random weights already give a low loss on the training
@@ -98,8 +107,6 @@ class TrainLossProxy:
     """
 
     name = "train_loss"
-    supports_sample_weight = True
-    memory_factor = 1
 
     def score_stack(self, stack, X, y, sample_weight=None):
         """Scores of every network of a :class:`StackedNetworks`, shape (n,)."""
@@ -112,15 +119,8 @@ class TrainLossProxy:
         # Overflowing logits (unscaled inputs) give NaN: rank such networks last.
         return np.where(np.isnan(scores), -np.inf, scores)
 
-    def __call__(self, module, X, y, sample_weight=None):
-        stack = StackedNetworks.from_module(module)
-        return float(self.score_stack(stack, X, y, sample_weight)[0])
 
-    def __repr__(self):
-        return "TrainLossProxy()"
-
-
-class ReadoutProxy:
+class ReadoutProxy(_ForwardProxy):
     """Accuracy of a closed-form read-out on the random hidden features.
 
     The network's output layer is replaced by a ridge least-squares fit of the
@@ -153,7 +153,6 @@ class ReadoutProxy:
     """
 
     name = "readout"
-    supports_sample_weight = True
     # float64 features [1, h], the basis U and solver temporaries: each about
     # twice the float32 activations.
     memory_factor = 6
@@ -282,10 +281,6 @@ class ReadoutProxy:
         scores = _weighted_mean(hits, sample_weight).cpu().numpy()
         scores[failed.cpu().numpy()] = -np.inf
         return scores
-
-    def __call__(self, module, X, y, sample_weight=None):
-        stack = StackedNetworks.from_module(module)
-        return float(self.score_stack(stack, X, y, sample_weight)[0])
 
     def __repr__(self):
         return f"ReadoutProxy(alpha={self.alpha}, leave_one_out={self.leave_one_out})"

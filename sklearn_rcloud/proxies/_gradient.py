@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from torch.nn import functional
 
-from ._stack import StackedNetworks, scoring_batch
+from .._docstrings import fill, substitute
+from ._stack import BATCH_PARAMETERS, MODULE_PARAMETERS, StackedNetworks, scoring_batch
 
 __all__ = [
     "GradNormProxy",
@@ -77,6 +78,7 @@ class _GradientProxy:
         )
 
 
+@substitute(batch_parameters=BATCH_PARAMETERS)
 class GradNormProxy(_GradientProxy):
     """``grad_norm``: sum over layers of the Frobenius norm of ``dL/dW``.
 
@@ -84,10 +86,7 @@ class GradNormProxy(_GradientProxy):
 
     Parameters
     ----------
-    batch_size : int, default=128
-        Rows of the scoring batch (distinct rows, capped at the data size).
-    random_state : int, default=0
-        Seeds the choice of the batch rows.
+    {batch_parameters}
     """
 
     name = "grad_norm"
@@ -97,15 +96,13 @@ class GradNormProxy(_GradientProxy):
         return sum(g.flatten(1).norm(dim=1) for g in gradients)
 
 
+@substitute(batch_parameters=BATCH_PARAMETERS)
 class SNIPProxy(_GradientProxy):
     """``snip``: connection sensitivity, ``sum |W * dL/dW|`` over all weights.
 
     Parameters
     ----------
-    batch_size : int, default=128
-        Rows of the scoring batch (distinct rows, capped at the data size).
-    random_state : int, default=0
-        Seeds the choice of the batch rows.
+    {batch_parameters}
     """
 
     name = "snip"
@@ -152,6 +149,7 @@ class SynFlowProxy(_GradientProxy):
         )
 
 
+@substitute(batch_parameters=BATCH_PARAMETERS)
 class JacobCovProxy(_GradientProxy):
     """``jacob_cov``: the first NASWOT score, from input Jacobians.
 
@@ -164,10 +162,7 @@ class JacobCovProxy(_GradientProxy):
 
     Parameters
     ----------
-    batch_size : int, default=128
-        Rows of the scoring batch (distinct rows, capped at the data size).
-    random_state : int, default=0
-        Seeds the choice of the batch rows.
+    {batch_parameters}
     """
 
     name = "jacob_cov"
@@ -199,27 +194,26 @@ def _plain(scorer_class, doc_name):
 
     score.__name__ = f"{scorer_class.name}_score"
     score.__qualname__ = score.__name__
-    score.__doc__ = f"""{doc_name} score of one untrained network.
+    score.__doc__ = fill(
+        f"""{doc_name} score of one untrained network.
 
     See :class:`{scorer_class.__name__}`.
 
     Parameters
     ----------
-    module : torch.nn.Sequential
-        ``Linear`` layers with elementwise activation layers between them.
-    X : array-like or Tensor of shape (n_samples, n_features)
-        Inputs; a batch of at most ``batch_size`` distinct rows is drawn.
+    {{module_parameters}}
     y : array-like of shape (n_samples,) of class indices, or None
         Needed by the loss-based scores (``grad_norm``, ``snip``).
-    batch_size : int, default=128
-    random_state : int, default=0
-        Seeds the choice of the batch rows.
+    {{batch_parameters}}
 
     Returns
     -------
     score : float
         Higher is better.
-    """
+    """,
+        module_parameters=MODULE_PARAMETERS,
+        batch_parameters=BATCH_PARAMETERS,
+    )
     return score
 
 

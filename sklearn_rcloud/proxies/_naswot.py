@@ -19,7 +19,8 @@ import warnings
 
 import torch
 
-from ._stack import StackedNetworks, scoring_batch
+from .._docstrings import substitute
+from ._stack import BATCH_PARAMETERS, MODULE_PARAMETERS, StackedNetworks, scoring_batch
 
 __all__ = ["NASWOTProxy", "SingularKernelWarning", "naswot_score"]
 
@@ -145,20 +146,16 @@ class NASWOTProxy:
         )
 
 
+@substitute(module_parameters=MODULE_PARAMETERS, batch_parameters=BATCH_PARAMETERS)
 def naswot_score(module, X, y=None, *, batch_size=128, random_state=0):
     """NASWOT score of one untrained network.
 
     Parameters
     ----------
-    module : torch.nn.Sequential
-        ``Linear`` layers with elementwise activation layers between them.
-    X : array-like or Tensor of shape (n_samples, n_features)
-        Inputs; a batch of at most ``batch_size`` distinct rows is drawn.
+    {module_parameters}
     y : ignored
         Accepted so every proxy has the signature ``(module, X, y)``.
-    batch_size : int, default=128
-    random_state : int, default=0
-        Seeds the choice of the batch rows.
+    {batch_parameters}
 
     Returns
     -------

@@ -243,3 +243,19 @@ def scoring_batch(stack, X, y, batch_size, random_state):
     X, y = as_tensors(X, y, stack.parameter)
     rows = torch.as_tensor(select_batch(X, batch_size, random_state), device=X.device)
     return X[rows], (None if y is None else y[rows])
+
+
+#: The network and data parameters of the one-network score functions.
+MODULE_PARAMETERS = """\
+module : torch.nn.Sequential
+    ``Linear`` layers with elementwise activation layers between them.
+X : array-like or Tensor of shape (n_samples, n_features)
+    Inputs; a batch of at most ``batch_size`` distinct rows is drawn."""
+
+#: The parameters of every proxy that scores a batch of rows.
+BATCH_PARAMETERS = """\
+batch_size : int, default=128
+    Rows of the scoring batch (distinct rows, capped at the data size).
+random_state : int, default=0
+    Seeds the choice of the batch rows (an estimator passes one drawn from
+    its own ``random_state``)."""

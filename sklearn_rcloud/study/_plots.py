@@ -9,16 +9,6 @@ import numpy as np
 from ._methods import FULL_METHOD
 from ._report import _label, summarize
 
-__all__ = [
-    "plot_accuracy_vs_params",
-    "plot_proxy_scatter",
-    "plot_saep_rounds",
-    "plot_sparsity_accuracy",
-    "plot_sparsity_convergence",
-    "plot_time_ratios",
-    "plot_validation_curves",
-]
-
 
 def _panels(n_panels, fig, width, height):
     """A figure (``fig`` or a new one) and ``n_panels`` axes, at most 4 per row."""

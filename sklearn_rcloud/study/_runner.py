@@ -351,6 +351,18 @@ def _progress(total, initial, disable):
     )
 
 
+#: The parameters every experiment's ``run_*_study`` shares.
+RUN_PARAMETERS = """\
+n_jobs : int or None
+    Tasks (networks or ensembles fitted) in parallel processes; torch
+    threads are capped at cores / n_jobs.
+records_path : path or None
+    CSV of records. Records already there with the same configuration key
+    are not recomputed; new ones are appended as they finish.
+verbose : bool
+    Progress bar."""
+
+
 class FoldedStudyConfig(CachedStudyConfig):
     """A configuration whose runs are ``n_repeats`` x ``n_folds`` stratified folds."""
 

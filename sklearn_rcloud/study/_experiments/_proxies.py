@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+from ..._docstrings import substitute
 from ..._parallel import torch_threads
 from ...outputs import predict_proba_module
 from ...proxies import StackedNetworks, evaluate_networks, get_proxy
@@ -27,7 +28,7 @@ from ...training import TrainingConfig, train_network
 from .._data import load_study_dataset
 from .._protocols import PaperProtocol, prepared_split
 from .._records import CachedStudyConfig, RecordsCache, append_records, read_csv_records
-from .._runner import run_record_tasks
+from .._runner import RUN_PARAMETERS, run_record_tasks
 from .._stats import wilcoxon_signed_rank
 
 __all__ = [
@@ -279,22 +280,25 @@ class ProxyStudyResult:
         """Correlation table (tau [95% CI], rho, top-10 hits) and the search test."""
         correlations = self.correlations(n_bootstrap=n_bootstrap)
         datasets = self.datasets
+        by_key = {(r["dataset"], r["score"]): r for r in correlations}
+
+        def score_table(cell):
+            """One row per score, one column per dataset, ``cell`` formatted."""
+            rows = [
+                "| score | " + " | ".join(datasets) + " |",
+                "|---" * (len(datasets) + 1) + "|",
+            ]
+            for name in self.scores:
+                cells = [cell.format(**by_key[(d, name)]) for d in datasets]
+                rows.append(f"| {name} | " + " | ".join(cells) + " |")
+            return rows
+
         lines = [
             "Kendall tau [95% bootstrap CI] between each score at initialisation "
             "and test accuracy after training, over "
             f"{self.config.n_topologies} topologies per dataset:",
             "",
-            "| score | " + " | ".join(datasets) + " |",
-            "|---" * (len(datasets) + 1) + "|",
-        ]
-        by_key = {(r["dataset"], r["score"]): r for r in correlations}
-        for name in self.scores:
-            cells = [
-                "{tau:.3f} [{tau_low:.2f}, {tau_high:.2f}]".format(**by_key[(d, name)])
-                for d in datasets
-            ]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
-        lines += [
+            *score_table("{tau:.3f} [{tau_low:.2f}, {tau_high:.2f}]"),
             f"| NASWOT, NAS-Bench-201 CIFAR-10 (paper) | {PAPER_NASWOT_TAU} "
             + "| " * (len(datasets) - 1)
             + "|",
@@ -302,15 +306,8 @@ class ProxyStudyResult:
             "Spearman rho / top-10 hit rate (share of the score's 10 best "
             "topologies among the 10 most accurate, ties included):",
             "",
-            "| score | " + " | ".join(datasets) + " |",
-            "|---" * (len(datasets) + 1) + "|",
+            *score_table("{rho:.3f} / {top_k_hit:.1f}"),
         ]
-        for name in self.scores:
-            cells = [
-                "{rho:.3f} / {top_k_hit:.1f}".format(**by_key[(d, name)])
-                for d in datasets
-            ]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines += [
             "",
             "Choosing the best of 10 sampled topologies by NASWOT vs one at "
@@ -352,6 +349,7 @@ def _rankable(score):
     return np.where(np.isnan(score), -np.inf, score)
 
 
+@substitute(run_parameters=RUN_PARAMETERS)
 def run_proxy_study(
     datasets, config=None, n_jobs=None, records_path=None, verbose=False
 ):
@@ -365,14 +363,7 @@ def run_proxy_study(
         official split) and min-max scaled (one-hot for categoricals).
     config : ProxyStudyConfig or None
         None is the default configuration.
-    n_jobs : int or None
-        Topologies trained in parallel (processes); torch threads are capped
-        at cores / n_jobs.
-    records_path : path or None
-        CSV of records. Records already there with the same configuration
-        key are not recomputed; new ones are appended as they finish.
-    verbose : bool
-        Progress bar.
+    {run_parameters}
 
     Returns
     -------

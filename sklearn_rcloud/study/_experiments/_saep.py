@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..._docstrings import substitute
 from ..._parallel import torch_threads
 from ...ensemble import disagreement
 from ...estimators import SAEPEnsembleClassifier
 from .._records import append_records, read_csv_records
-from .._runner import FoldedStudyConfig, run_folded_study
+from .._runner import RUN_PARAMETERS, FoldedStudyConfig, run_folded_study
 from .._stats import holm, wilcoxon_signed_rank
 
 __all__ = [
@@ -224,6 +225,7 @@ class SAEPStudyResult:
         return "\n".join(lines) + "\n"
 
 
+@substitute(run_parameters=RUN_PARAMETERS)
 def run_saep_study(
     datasets, config=None, n_jobs=None, records_path=None, verbose=False
 ):
@@ -237,14 +239,7 @@ def run_saep_study(
         categoricals) on each fold's training part.
     config : SAEPStudyConfig or None
         None is the default configuration.
-    n_jobs : int or None
-        Ensembles fitted in parallel (processes); torch threads are capped at
-        cores / n_jobs.
-    records_path : path or None
-        CSV of records. Records already there with the same configuration
-        key are not recomputed; new ones are appended as they finish.
-    verbose : bool
-        Progress bar.
+    {run_parameters}
 
     Returns
     -------

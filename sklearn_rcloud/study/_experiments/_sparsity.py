@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..._docstrings import substitute
 from ..._parallel import torch_threads
 from ...estimators import (
     RandomCloudClassifier,
@@ -36,7 +37,7 @@ from ...estimators import (
 from ...search import nodes_kept, reduction_candidates
 from ...topology import Topology
 from .._records import append_records, read_csv_records
-from .._runner import FoldedStudyConfig, run_folded_study
+from .._runner import RUN_PARAMETERS, FoldedStudyConfig, run_folded_study
 from .._stats import holm, wilcoxon_signed_rank
 
 __all__ = [
@@ -484,6 +485,7 @@ class SparsityStudyResult:
         return "\n".join(lines) + "\n"
 
 
+@substitute(run_parameters=RUN_PARAMETERS)
 def run_sparsity_study(
     datasets, config=None, n_jobs=None, records_path=None, verbose=False
 ):
@@ -497,14 +499,7 @@ def run_sparsity_study(
         for categoricals) on each fold's training part.
     config : SparsityStudyConfig or None
         None is the default configuration.
-    n_jobs : int or None
-        Networks trained in parallel (processes); torch threads are capped
-        at cores / n_jobs.
-    records_path : path or None
-        CSV of records. Records already there with the same configuration
-        key are not recomputed; new ones are appended as they finish.
-    verbose : bool
-        Progress bar.
+    {run_parameters}
 
     Returns
     -------
