@@ -1,5 +1,10 @@
-"""Shared test configuration: thread limits under pytest-xdist, and the
-Hypothesis profiles of the property-based tests.
+"""Shared test configuration: thread limits under pytest-xdist, the data
+fixtures several modules use, and the Hypothesis profiles of the
+property-based tests.
+
+The estimators at small settings, which several modules also share, are
+plain objects in ``small_estimators.py`` (imported, not injected), because
+tests parametrise over them at collection time.
 
 ``ci`` (the default) keeps ``tests/test_hardening.py`` well under 90 seconds on
 two cores; ``thorough`` runs ten times more examples. Pick one with the
@@ -23,6 +28,25 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
     torch.set_num_threads(1)
     _BLAS_LIMIT = threadpool_limits(limits=1)
+
+import pytest
+from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.preprocessing import minmax_scale
+
+
+@pytest.fixture(scope="session")
+def wine():
+    """Wine (3 classes, 178 rows), min-max scaled."""
+    X, y = load_wine(return_X_y=True)
+    return minmax_scale(X), y
+
+
+@pytest.fixture(scope="session")
+def cancer():
+    """Breast cancer (2 classes, 569 rows), min-max scaled."""
+    X, y = load_breast_cancer(return_X_y=True)
+    return minmax_scale(X), y
+
 
 try:
     from hypothesis import HealthCheck, settings

@@ -5,8 +5,6 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_wine
-from sklearn.preprocessing import MinMaxScaler
 
 from sklearn_rcloud import NASWOTSearchClassifier, Topology
 from sklearn_rcloud.proxies import PROXIES, naswot_score
@@ -19,12 +17,6 @@ from sklearn_rcloud.search import (
     regularized_evolution,
     score_architectures,
 )
-
-
-@pytest.fixture(scope="module")
-def wine():
-    X, y = load_wine(return_X_y=True)
-    return MinMaxScaler().fit_transform(X), y
 
 
 def small(**params):

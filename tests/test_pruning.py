@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler, minmax_scale
+from sklearn.preprocessing import MinMaxScaler
 
 from sklearn_rcloud import (
     MagnitudePruningClassifier,
@@ -26,12 +25,6 @@ from sklearn_rcloud.pruning import (
 FAST = dict(
     hidden_layer_sizes=(16,), pretrain_max_iter=20, max_iter=10, learning_rate_init=0.01
 )
-
-
-@pytest.fixture(scope="module")
-def cancer():
-    X, y = load_breast_cancer(return_X_y=True)
-    return minmax_scale(X), y
 
 
 def hand_set_weights():

@@ -1,18 +1,12 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.datasets import load_iris
 from sklearn.preprocessing import minmax_scale
 
 from sklearn_rcloud import RandomCloudClassifier, Topology, paper_params
 from sklearn_rcloud.cloud import RandomCloud
 from sklearn_rcloud.proxies import train_accuracy_score
-
-
-@pytest.fixture(scope="module")
-def cancer():
-    X, y = load_breast_cancer(return_X_y=True)
-    return minmax_scale(X), y
 
 
 def small(**params):

@@ -4,9 +4,7 @@ import numpy as np
 import pytest
 from scipy.optimize import check_grad
 from scipy.special import softmax
-from sklearn.datasets import load_wine
 from sklearn.metrics import normalized_mutual_info_score
-from sklearn.preprocessing import MinMaxScaler
 
 from sklearn_rcloud import (
     DenseMLPClassifier,
@@ -25,12 +23,6 @@ from sklearn_rcloud.ensemble import (
     prune_entropy,
     prune_random,
 )
-
-
-@pytest.fixture(scope="module")
-def wine():
-    X, y = load_wine(return_X_y=True)
-    return MinMaxScaler().fit_transform(X), y
 
 
 def small(**params):
