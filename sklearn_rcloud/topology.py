@@ -29,6 +29,23 @@ ACTIVATIONS = {
 __all__ = ["ACTIVATIONS", "Topology", "module_weights"]
 
 
+def preset_linear(weight, bias):
+    """An ``nn.Linear`` holding copies of ``weight`` and ``bias``.
+
+    It is made without its default initialisation, so no draw is taken from
+    torch's global generator for weights that are overwritten anyway. It is
+    laid out on the meta device (no memory) and its parameters replaced,
+    rather than made by ``nn.utils.skip_init``, whose ``to_empty`` runs
+    torch's Python reference of ``empty_like`` and so imports its symbolic
+    shape machinery (sympy, seconds on a cold start).
+    """
+    fan_out, fan_in = weight.shape
+    linear = nn.Linear(fan_in, fan_out, device="meta", dtype=weight.dtype)
+    linear.weight = nn.Parameter(weight.detach().clone())
+    linear.bias = nn.Parameter(bias.detach().clone().to(weight.device))
+    return linear
+
+
 @dataclass(frozen=True)
 class Topology:
     """Layer widths and hidden activation of a feedforward classifier network.
@@ -192,13 +209,11 @@ class Topology:
             if weights is None:
                 linear = nn.Linear(fan_in, fan_out, dtype=dtype)
             else:
-                # skip_init: no default initialisation, so no draw from torch's
-                # global generator for weights that are overwritten anyway.
-                linear = nn.utils.skip_init(nn.Linear, fan_in, fan_out, dtype=dtype)
                 weight, bias = weights[index]
-                with torch.no_grad():
-                    linear.weight.copy_(torch.as_tensor(weight, dtype=dtype))
-                    linear.bias.copy_(torch.as_tensor(bias, dtype=dtype))
+                linear = preset_linear(
+                    torch.as_tensor(weight, dtype=dtype),
+                    torch.as_tensor(bias, dtype=dtype),
+                )
             layers.append(linear)
             if index < len(sizes) - 2:
                 layers.append(ACTIVATIONS[self.activation]())

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..topology import ACTIVATIONS
+from ..topology import ACTIVATIONS, preset_linear
 
 __all__ = ["StackedNetworks", "as_tensors", "scoring_batch", "select_batch"]
 
@@ -129,17 +129,7 @@ class StackedNetworks:
             for layer in self.layers:
                 if isinstance(layer, tuple):
                     weight, bias = layer[0][index], layer[1][index]
-                    linear = nn.utils.skip_init(
-                        nn.Linear,
-                        weight.shape[1],
-                        weight.shape[0],
-                        dtype=weight.dtype,
-                        device=weight.device,
-                    )
-                    with torch.no_grad():
-                        linear.weight.copy_(weight)
-                        linear.bias.copy_(bias)
-                    layers.append(linear)
+                    layers.append(preset_linear(weight, bias))
                 else:
                     layers.append(layer)
             modules.append(nn.Sequential(*layers))
