@@ -34,6 +34,28 @@ _ACTIVATIONS = (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Identity)
 _ADAM_FIXED = dict(weight_decay=0.0, amsgrad=False, maximize=False)
 
 
+def activate(activation, z):
+    """``activation(z)`` for an activation module class (ReLU, Sigmoid, ...)."""
+    if activation is nn.ReLU:
+        return torch.relu(z)
+    if activation is nn.Sigmoid:
+        return torch.sigmoid(z)
+    if activation is nn.Identity:
+        return z
+    return torch.tanh(z)
+
+
+def activation_grad(activation, grad, a):
+    """d loss / d z from d loss / d a, with ``a = activation(z)``."""
+    if activation is nn.ReLU:
+        return torch.ops.aten.threshold_backward(grad, a, 0.0)
+    if activation is nn.Sigmoid:
+        return torch.ops.aten.sigmoid_backward(grad, a)
+    if activation is nn.Identity:
+        return grad
+    return torch.ops.aten.tanh_backward(grad, a)
+
+
 def _layers(module):
     """``(linears, activations)`` of a plain MLP, or None if it is not one."""
     if not isinstance(module, nn.Sequential) or len(module) % 2 != 1:
@@ -144,23 +166,10 @@ class MLPStep:
 
     # ---------------------------------------------------------- gradients
     def _activate(self, z):
-        if self.activation is nn.ReLU:
-            return torch.relu(z)
-        if self.activation is nn.Sigmoid:
-            return torch.sigmoid(z)
-        if self.activation is nn.Identity:
-            return z
-        return torch.tanh(z)
+        return activate(self.activation, z)
 
     def _activation_grad(self, grad, a):
-        """d loss / d z from d loss / d a, with ``a = activation(z)``."""
-        if self.activation is nn.ReLU:
-            return torch.ops.aten.threshold_backward(grad, a, 0.0)
-        if self.activation is nn.Sigmoid:
-            return torch.ops.aten.sigmoid_backward(grad, a)
-        if self.activation is nn.Identity:
-            return grad
-        return torch.ops.aten.tanh_backward(grad, a)
+        return activation_grad(self.activation, grad, a)
 
     def _minus_one(self, like):
         """A cached ``(batch, 1)`` tensor of -1 (one fewer op per step)."""

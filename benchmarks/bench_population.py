@@ -1,0 +1,98 @@
+"""Population training against one training after another, side by side.
+
+For k = 1, 4, 16, 64 (and 256 without ``--quick``) members of one shape,
+the time of a fixed number of epochs trained as one population
+(:func:`sklearn_rcloud.population.train_population`) against the same
+members trained one by one by the engine (``train_network``, the fast
+explicit-gradient step): the ratio is solo time / population time, so above
+one the population is faster. Solo time is measured on ``--solo`` members
+and scaled to k (solo trainings are independent: their time is linear in
+k). Adam, batches of 200, no stopping rule, so every member runs the same
+epochs.
+
+Data shaped like the paper's sets, random (timing does not depend on the
+values): Sonar 208 x 60, Optical Digits 3,823 x 64 (10 classes), Adult
+30,162 x 104.
+
+    python benchmarks/bench_population.py [--quick]
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import torch
+
+from sklearn_rcloud.init import init_weights, seeded_generator
+from sklearn_rcloud.population import train_population
+from sklearn_rcloud.topology import Topology
+from sklearn_rcloud.training import TrainingConfig, train_network
+
+#: (name, rows, features, classes, hidden widths, epochs)
+SHAPES = (
+    ("sonar", 208, 60, 2, (32,), 20),
+    ("optdigits", 3823, 64, 10, (32,), 4),
+    ("adult", 30162, 104, 2, (16,), 1),
+)
+
+
+def _data(n_rows, n_features, n_classes, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(size=(n_rows, n_features)).astype(np.float32)
+    return X, rng.integers(0, n_classes, n_rows)
+
+
+def _members(k, n_features, hidden, n_classes):
+    topology = Topology(n_features, hidden, n_classes, "relu")
+    return [
+        (topology, init_weights(topology, "kaiming", seeded_generator(seed)))
+        for seed in range(k)
+    ]
+
+
+def _timed(function):
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="k up to 64")
+    parser.add_argument("--solo", type=int, default=3, help="solo members timed")
+    args = parser.parse_args(argv)
+    sizes = (1, 4, 16, 64) if args.quick else (1, 4, 16, 64, 256)
+    warnings.filterwarnings("ignore")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print("| data | k | solo s / epoch / member | population s / epoch | ratio |")
+    print("|---|---|---|---|---|")
+    for name, n_rows, n_features, n_classes, hidden, epochs in SHAPES:
+        X, y = _data(n_rows, n_features, n_classes)
+        config = TrainingConfig(
+            solver="adam",
+            batch_size=200,
+            max_iter=epochs,
+            n_iter_no_change=None,
+            early_stopping=False,
+        )
+        solo_members = _members(args.solo, n_features, hidden, n_classes)
+        solo = min(
+            _timed(lambda t=t, w=w: train_network(t.to_module(w), X, y, config, 0))
+            for t, w in solo_members
+        )
+        solo_per_epoch = solo / epochs
+        for k in sizes:
+            members = _members(k, n_features, hidden, n_classes)
+            together = _timed(
+                lambda: train_population(members, X, y, config, list(range(k)))
+            )
+            ratio = k * solo / together
+            print(
+                f"| {name} {n_rows}x{n_features}, {hidden} | {k} | "
+                f"{solo_per_epoch:.4f} | {together / epochs:.4f} | {ratio:.1f}x |"
+            )
+
+
+if __name__ == "__main__":
+    main()

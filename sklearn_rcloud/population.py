@@ -1,0 +1,578 @@
+"""Population training: many MLPs of one depth trained as one stacked network.
+
+A training step of a small MLP costs its few tensor operations' dispatch,
+not its arithmetic, so k networks trained one after another cost about k
+times one. Stacked along a leading member axis (``torch.baddbmm``), k
+networks take one set of operations per step. :func:`train_population`
+trains them so, each member exactly as :func:`~sklearn_rcloud.training.
+train_network` would train it alone with the same recipe and seed:
+
+* every member has its own shuffling order (its own seed) and, with
+  ``early_stopping``, its own validation split;
+* members of different widths are zero-padded to the widest; the padded
+  units' gradients are masked, so their weights stay exactly zero;
+* the loss is the sum of the members' losses, so each member's gradient is
+  its solo gradient;
+* each member has its own stopping rule (the engine's: ``n_iter_no_change``
+  epochs without an improvement of ``tol``) and, with a validation split,
+  its best epoch's weights restored; a member that has stopped stops
+  changing (its update is masked, not only its gradient: Adam's moments
+  would keep moving it);
+* Adam and SGD (with momentum and Nesterov) step as
+  :class:`~sklearn_rcloud.fast_step.MLPStep` does. L-BFGS, whose line
+  search would couple the members, trains them one by one.
+
+Memory is bounded: members are trained in groups whose stacked parameters,
+optimiser state and batch activations fit ``memory_budget`` bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .fast_step import (
+    _ADAM_FIXED,
+    _fused_adam_available,
+    activate,
+    activation_grad,
+)
+from .init import seeded_generator
+from .topology import ACTIVATIONS
+from .training import (
+    _batching,
+    _penalty,
+    planned_max_iter,
+    resolve_batch_size,
+    resolve_device,
+    resolve_early_stopping,
+    resolve_solver,
+    to_device,
+    train_network,
+    training_curve,
+    validation_split,
+)
+
+__all__ = ["TrainedMember", "train_population"]
+
+#: Default bound on a group's working memory, in bytes.
+DEFAULT_MEMORY_BUDGET = 256 * 2**20
+
+
+@dataclass
+class TrainedMember:
+    """One network of a population, trained.
+
+    Attributes
+    ----------
+    module : torch.nn.Sequential
+        The trained network at its own widths, on the CPU.
+    train_loss : list of float
+        Mean training loss of every epoch (the L2 penalty included).
+    valid_loss, valid_acc : list of float or None
+        Validation loss and accuracy of every epoch, with a validation split.
+    n_iter : int
+        Epochs run.
+    best_epoch : int
+        The epoch (1-based) whose weights ``module`` holds.
+    converged : bool
+        Whether the stopping rule ended training before the epoch budget.
+    """
+
+    module: nn.Sequential
+    train_loss: list
+    valid_loss: list | None
+    valid_acc: list | None
+    n_iter: int
+    best_epoch: int
+    converged: bool
+
+
+def train_population(
+    networks,
+    X,
+    y,
+    config,
+    seeds,
+    sample_weight=None,
+    memory_budget=DEFAULT_MEMORY_BUDGET,
+):
+    """Train several MLPs of one depth together, each as if it were alone.
+
+    Parameters
+    ----------
+    networks : list of (Topology, weights)
+        The members and their initial ``(weight, bias)`` per layer. They
+        share the input and output sizes, the depth and the activation.
+    X : ndarray or Tensor of shape (n_samples, n_features), float32
+    y : ndarray or Tensor of shape (n_samples,), int64 class indices
+    config : TrainingConfig
+        The one recipe, as :func:`~sklearn_rcloud.training.train_network`
+        takes it.
+    seeds : list of int
+        One per member: its shuffling order and validation split.
+    sample_weight : ndarray of shape (n_samples,) or None, default=None
+    memory_budget : int, default=256 MiB
+        Bound on a group's working memory; members beyond it train in a
+        further group.
+
+    Returns
+    -------
+    members : list of TrainedMember
+        In the order of ``networks``.
+    """
+    networks = list(networks)
+    seeds = [int(s) for s in seeds]
+    if len(seeds) != len(networks):
+        raise ValueError(
+            f"Got {len(networks)} networks but {len(seeds)} seeds: one seed each."
+        )
+    if not networks:
+        return []
+    _check_one_family(networks)
+    if config.loss not in ("cross_entropy", "mse"):
+        raise ValueError(f"Unknown loss {config.loss!r}.")
+    device = resolve_device(config.device)
+    X, y = to_device(X, y, device)
+    solver = resolve_solver(config.solver, len(X))
+    if solver == "lbfgs":
+        return [
+            _solo(topology, weights, X, y, config, seed, sample_weight)
+            for (topology, weights), seed in zip(networks, seeds)
+        ]
+    members = []
+    for group in _groups(networks, len(X), config, memory_budget):
+        members += _Population(
+            [networks[i] for i in group],
+            X,
+            y,
+            config,
+            solver,
+            [seeds[i] for i in group],
+            sample_weight,
+        ).train()
+    return members
+
+
+def _check_one_family(networks):
+    first = networks[0][0]
+    for topology, _ in networks:
+        if (
+            topology.n_features != first.n_features
+            or topology.n_outputs != first.n_outputs
+            or len(topology.hidden_layer_sizes) != len(first.hidden_layer_sizes)
+            or topology.activation != first.activation
+        ):
+            raise ValueError(
+                "A population shares the input and output sizes, the depth and "
+                f"the activation: {topology!r} differs from {first!r}. Group "
+                "the networks by depth."
+            )
+
+
+def _groups(networks, n_samples, config, memory_budget):
+    """Member indices in groups that fit ``memory_budget``."""
+    widths = np.max([t.layer_sizes for t, _ in networks], axis=0)
+    batch = resolve_batch_size(config.batch_size, n_samples, "adam")
+    n_params = sum(int(a) * int(b) + int(b) for a, b in zip(widths[:-1], widths[1:]))
+    # Parameters, gradients, two optimiser moments and a best copy; the
+    # batch's inputs, activations and their gradients.
+    per_member = 4 * (5 * n_params + 3 * batch * int(widths.sum()))
+    size = max(1, int(memory_budget // max(per_member, 1)))
+    return [
+        list(range(start, min(start + size, len(networks))))
+        for start in range(0, len(networks), size)
+    ]
+
+
+def _solo(topology, weights, X, y, config, seed, sample_weight):
+    net, _ = train_network(
+        topology.to_module(weights), X, y, config, seed, sample_weight
+    )
+    curve = training_curve(net)
+    valid = "valid_loss" in curve
+    n_iter = len(curve["train_loss"])
+    return TrainedMember(
+        module=net.module_,
+        train_loss=[float(v) for v in curve["train_loss"]],
+        valid_loss=[float(v) for v in curve["valid_loss"]] if valid else None,
+        valid_acc=[float(v) for v in curve["valid_acc"]] if valid else None,
+        n_iter=n_iter,
+        best_epoch=n_iter,
+        converged=config.n_iter_no_change is not None
+        and n_iter < planned_max_iter(config, len(X)),
+    )
+
+
+def _mean_one(weights):
+    """``weights`` scaled to average one (float32), as the engine scales them."""
+    weights = np.asarray(weights, dtype=np.float32)
+    return (weights * (len(weights) / weights.sum(dtype=np.float64))).astype(np.float32)
+
+
+class _Population:
+    """k members stacked: parameters of shape (k, out, in) and (k, out)."""
+
+    def __init__(self, networks, X, y, config, solver, seeds, sample_weight):
+        self.config, self.solver = config, solver
+        self.topologies = [t for t, _ in networks]
+        self.k = len(networks)
+        self.activation = ACTIVATIONS[self.topologies[0].activation]
+        device, dtype = X.device, torch.float32
+        self.early_stopping = resolve_early_stopping(config.early_stopping, len(X))
+        self.X, self.y = X, y
+        self._split(seeds, sample_weight)
+        self.batch_size, self.max_epochs = _batching(
+            config, solver, self.early_stopping, self.n_fit
+        )
+        self.lr = float(config.learning_rate_init)
+        sizes = np.max([t.layer_sizes for t in self.topologies], axis=0)
+        self.weights, self.biases, self.masks = [], [], []
+        for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            weight = torch.zeros((self.k, fan_out, fan_in), dtype=dtype, device=device)
+            bias = torch.zeros((self.k, fan_out), dtype=dtype, device=device)
+            out_mask = torch.zeros((self.k, fan_out), dtype=dtype, device=device)
+            in_mask = torch.zeros((self.k, fan_in), dtype=dtype, device=device)
+            for member, (_, initial) in enumerate(networks):
+                w, b = initial[layer]
+                w = torch.as_tensor(w, dtype=dtype, device=device)
+                weight[member, : w.shape[0], : w.shape[1]] = w
+                bias[member, : w.shape[0]] = torch.as_tensor(b, dtype=dtype)
+                out_mask[member, : w.shape[0]] = 1
+                in_mask[member, : w.shape[1]] = 1
+            self.weights.append(weight)
+            self.biases.append(bias)
+            if bool(out_mask.all()) and bool(in_mask.all()):
+                self.masks.append(None)
+            else:
+                self.masks.append(
+                    (out_mask[:, :, None] * in_mask[:, None, :], out_mask)
+                )
+        self.params = [p for pair in zip(self.weights, self.biases) for p in pair]
+        self.state = _optimizer_state(self.params, solver)
+        self.fused = solver == "adam" and _fused_adam_available(device)
+        self.step_count = 0
+        self.frozen = None
+        self.generators = [seeded_generator(s) for s in seeds]
+
+    # ------------------------------------------------------------ the data
+    def _split(self, seeds, sample_weight):
+        """Each member's training rows (and validation rows), as its solo fit's."""
+        rows = np.arange(len(self.y))
+        y = self.y.cpu().numpy()
+        fit_rows, valid_rows, fit_weights, valid_weights = [], [], [], []
+        for seed in seeds:
+            if self.early_stopping:
+                fit, valid, *_ = validation_split(
+                    rows, y, self.config.validation_fraction, seed
+                )
+            else:
+                fit, valid = rows, None
+            fit_rows.append(fit)
+            valid_rows.append(valid)
+            if sample_weight is not None:
+                fit_weights.append(sample_weight[fit])
+                if valid is not None:
+                    valid_weights.append(_mean_one(sample_weight[valid]))
+            else:
+                fit_weights.append(None)
+        self.n_fit = len(fit_rows[0])
+        device = self.X.device
+        self.fit_rows = torch.as_tensor(np.stack(fit_rows), device=device)
+        self.valid_rows = (
+            torch.as_tensor(np.stack(valid_rows), device=device)
+            if self.early_stopping
+            else None
+        )
+        self.l2 = [_penalty(self.config.alpha, self.n_fit, w) for w in fit_weights]
+        self.l2_tensor = torch.as_tensor(self.l2, dtype=torch.float32, device=device)
+        # Members of one split size and unweighted rows share the penalty.
+        self.shared_l2 = self.l2[0] if len(set(self.l2)) == 1 else None
+        # As the engine does: weights scaled to average one in either part,
+        # and weights that are all equal make no difference.
+        self.row_weights = self.valid_weights = None
+        if sample_weight is not None:
+            weights = np.stack([_mean_one(w) for w in fit_weights])
+            if not np.all(weights == 1.0):
+                self.row_weights = torch.as_tensor(weights, device=device)
+            if valid_weights and not np.all(np.stack(valid_weights) == 1.0):
+                self.valid_weights = torch.as_tensor(
+                    np.stack(valid_weights), device=device
+                )
+
+    # ---------------------------------------------------------- the passes
+    def _forward(self, X):
+        """Logits (k, b, c) and the inputs of every layer."""
+        inputs, hidden = [X], X
+        last = len(self.weights) - 1
+        for index, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+            z = torch.baddbmm(bias[:, None, :], hidden, weight.transpose(1, 2))
+            if index == last:
+                return z, inputs
+            hidden = activate(self.activation, z)
+            inputs.append(hidden)
+        raise AssertionError("unreachable")
+
+    def _losses(self, logits, y):
+        """Per-sample losses (k, b) and their gradient with respect to the logits."""
+        y = y[:, :, None]
+        if self.config.loss == "cross_entropy":
+            log_probs = torch.log_softmax(logits, dim=2)
+            losses = log_probs.gather(2, y).neg_().squeeze(2)
+            grad = log_probs.exp_()
+            grad.scatter_add_(2, y, torch.full_like(grad[:, :, :1], -1.0))
+            return losses, grad
+        probs = torch.sigmoid(logits)
+        error = probs.scatter_add(2, y, torch.full_like(probs[:, :, :1], -1.0))
+        losses = 0.5 * error.square().sum(dim=2)
+        return losses, torch.ops.aten.sigmoid_backward(error, probs)
+
+    def _gradients(self, X, y, weights):
+        """Per-sample losses (k, b), penalty included, and the masked gradients."""
+        logits, inputs = self._forward(X)
+        losses, grad = self._losses(logits, y)
+        if weights is not None:
+            grad.mul_(weights[:, :, None])
+            losses = losses * weights
+        grad.div_(X.shape[1])
+        grads = []
+        for index in range(len(self.weights) - 1, -1, -1):
+            a_in = inputs[index]
+            grads.append(grad.sum(1))
+            weight_grad = torch.bmm(grad.transpose(1, 2), a_in)
+            if self.shared_l2 is not None:
+                weight_grad.add_(self.weights[index], alpha=self.shared_l2)
+            else:
+                weight_grad.addcmul_(self.weights[index], self.l2_tensor[:, None, None])
+            grads.append(weight_grad)
+            if index > 0:
+                grad = activation_grad(
+                    self.activation, torch.bmm(grad, self.weights[index]), a_in
+                )
+        grads.reverse()
+        for layer, masks in enumerate(self.masks):
+            if masks is not None:  # members narrower than the widest
+                grads[2 * layer].mul_(masks[0])
+                grads[2 * layer + 1].mul_(masks[1])
+        squared_norm = sum(w.square().sum(dim=(1, 2)) for w in self.weights)
+        losses = losses + (0.5 * self.l2_tensor * squared_norm)[:, None]
+        return losses, grads
+
+    @torch.no_grad()
+    def _step(self, X, y, weights):
+        """One step of every member; the stopped members' weights stay as they were."""
+        losses, grads = self._gradients(X, y, weights)
+        self.step_count += 1
+        if self.solver == "sgd":
+            _sgd(self.params, grads, self.state, self.lr, self.config)
+        elif self.fused:
+            torch._foreach_add_(self.state["steps"], 1.0)
+            torch._fused_adam_(
+                self.params,
+                grads,
+                self.state["exp_avg"],
+                self.state["exp_avg_sq"],
+                [],
+                self.state["steps"],
+                lr=self.lr,
+                beta1=float(self.config.beta_1),
+                beta2=float(self.config.beta_2),
+                eps=float(self.config.epsilon),
+                **_ADAM_FIXED,
+            )
+        else:
+            _adam(self.params, grads, self.state, self.lr, self.config, self.step_count)
+        if self.frozen is not None:
+            # Masking the gradient alone would not do: Adam's moments would
+            # keep moving a stopped member.
+            for param, frozen, stopped in zip(self.params, self.frozen, self.stopped):
+                torch.where(stopped, frozen, param, out=param)
+        return losses
+
+    def _stop(self, member):
+        """Freeze ``member`` at its present weights."""
+        if self.frozen is None:
+            self.frozen = [p.clone() for p in self.params]
+            self.stopped_members = torch.zeros(
+                self.k, dtype=torch.bool, device=self.X.device
+            )
+            self.stopped = [
+                self.stopped_members.reshape(-1, *([1] * (p.dim() - 1)))
+                for p in self.params
+            ]
+        else:
+            for param, frozen in zip(self.params, self.frozen):
+                frozen[member].copy_(param[member])
+        self.stopped_members[member] = True
+
+    @torch.no_grad()
+    def _validate(self):
+        """Validation loss and accuracy (k,) of every member, on its own rows."""
+        X = self.X[self.valid_rows]
+        y = self.y[self.valid_rows]
+        logits, _ = self._forward(X)
+        losses, _ = self._losses(logits, y)
+        correct = (logits.argmax(dim=2) == y).to(torch.float64)
+        if self.valid_weights is None:
+            return losses.double().mean(dim=1), correct.mean(dim=1)
+        weights = self.valid_weights.double()
+        return (
+            (losses.double() * weights).mean(dim=1),
+            (correct * weights).sum(dim=1) / weights.sum(dim=1),
+        )
+
+    # ------------------------------------------------------------ training
+    def train(self):
+        k, config = self.k, self.config
+        patience, tol = config.n_iter_no_change, float(config.tol)
+        threshold = np.full(k, np.inf)
+        misses = np.zeros(k, dtype=int)
+        best_epoch = np.zeros(k, dtype=int)
+        n_iter = np.zeros(k, dtype=int)
+        stopped = np.zeros(k, dtype=bool)
+        best = [None] * k
+        train_loss = [[] for _ in range(k)]
+        valid_loss = [[] for _ in range(k)] if self.early_stopping else None
+        valid_acc = [[] for _ in range(k)] if self.early_stopping else None
+        shuffle = bool(config.shuffle) and self.batch_size < self.n_fit
+        for epoch in range(1, self.max_epochs + 1):
+            order = self._orders(shuffle)
+            rows = torch.gather(self.fit_rows, 1, order)
+            weights = (
+                None
+                if self.row_weights is None
+                else torch.gather(self.row_weights, 1, order)
+            )
+            losses = []
+            for start in range(0, self.n_fit, self.batch_size):
+                window = slice(start, start + self.batch_size)
+                batch = rows[:, window]
+                losses.append(
+                    self._step(
+                        self.X[batch],
+                        self.y[batch],
+                        None if weights is None else weights[:, window],
+                    )
+                )
+            # Per-sample losses, reduced once per epoch, as the engine does.
+            epoch_loss = torch.cat(losses, dim=1).double().mean(dim=1).cpu().numpy()
+            if self.early_stopping:
+                v_loss, v_acc = (t.cpu().numpy() for t in self._validate())
+            for member in np.flatnonzero(~stopped):
+                n_iter[member] = epoch
+                train_loss[member].append(float(epoch_loss[member]))
+                monitor = epoch_loss[member]
+                if self.early_stopping:
+                    valid_loss[member].append(float(v_loss[member]))
+                    valid_acc[member].append(float(v_acc[member]))
+                    monitor = v_loss[member]
+                if patience is None:
+                    continue
+                if monitor < threshold[member]:
+                    misses[member] = 0
+                    threshold[member] = monitor - tol
+                    best_epoch[member] = epoch
+                    if self.early_stopping:
+                        best[member] = self._member_weights(member)
+                else:
+                    misses[member] += 1
+                if misses[member] == patience:
+                    stopped[member] = True
+                    self._stop(member)
+            if stopped.all():
+                break
+        members = []
+        for member in range(k):
+            weights = self._member_weights(member)
+            if (
+                self.early_stopping
+                and best[member] is not None
+                and best_epoch[member] != n_iter[member]
+            ):
+                weights = best[member]
+            topology = self.topologies[member]
+            members.append(
+                TrainedMember(
+                    module=topology.to_module(weights),
+                    train_loss=train_loss[member],
+                    valid_loss=None if valid_loss is None else valid_loss[member],
+                    valid_acc=None if valid_acc is None else valid_acc[member],
+                    n_iter=int(n_iter[member]),
+                    best_epoch=int(
+                        best_epoch[member]
+                        if self.early_stopping and best[member] is not None
+                        else n_iter[member]
+                    ),
+                    converged=bool(stopped[member]),
+                )
+            )
+        return members
+
+    def _orders(self, shuffle):
+        """Each member's visiting order of its training rows, (k, n_fit)."""
+        if not shuffle:
+            order = torch.arange(self.n_fit, device=self.X.device)
+            return order.expand(self.k, -1)
+        return torch.stack(
+            [torch.randperm(self.n_fit, generator=g) for g in self.generators]
+        ).to(self.X.device)
+
+    def _member_weights(self, member):
+        """``(weight, bias)`` per layer of one member, at its own widths (CPU)."""
+        sizes = self.topologies[member].layer_sizes
+        return [
+            (
+                w[member, :fan_out, :fan_in].detach().cpu().clone(),
+                b[member, :fan_out].detach().cpu().clone(),
+            )
+            for w, b, fan_in, fan_out in zip(
+                self.weights, self.biases, sizes[:-1], sizes[1:]
+            )
+        ]
+
+
+def _optimizer_state(params, solver):
+    if solver == "adam":
+        return {
+            "exp_avg": [torch.zeros_like(p) for p in params],
+            "exp_avg_sq": [torch.zeros_like(p) for p in params],
+            "steps": [
+                torch.zeros((), dtype=torch.float32, device=p.device) for p in params
+            ],
+        }
+    return {"momentum": None}
+
+
+def _adam(params, grads, state, lr, config, step):
+    """``torch.optim.Adam``'s update where torch has no fused kernel."""
+    beta1, beta2 = float(config.beta_1), float(config.beta_2)
+    step_size = lr / (1 - beta1**step)
+    root_correction2 = math.sqrt(1 - beta2**step)
+    for param, grad, exp_avg, exp_avg_sq in zip(
+        params, grads, state["exp_avg"], state["exp_avg_sq"]
+    ):
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        denominator = (exp_avg_sq.sqrt() / root_correction2).add_(float(config.epsilon))
+        param.addcdiv_(exp_avg, denominator, value=-step_size)
+
+
+def _sgd(params, grads, state, lr, config):
+    """``torch.optim.SGD``'s update, momentum and Nesterov included."""
+    momentum = float(config.momentum)
+    if momentum:
+        if state["momentum"] is None:
+            # torch starts the buffer at the first gradient.
+            state["momentum"] = [g.clone() for g in grads]
+        else:
+            torch._foreach_mul_(state["momentum"], momentum)
+            torch._foreach_add_(state["momentum"], grads)
+        if bool(config.nesterovs_momentum):
+            grads = torch._foreach_add(grads, state["momentum"], alpha=momentum)
+        else:
+            grads = state["momentum"]
+    torch._foreach_add_(params, grads, alpha=-lr)

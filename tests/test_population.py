@@ -1,0 +1,159 @@
+"""Population training: every member equals its solo twin.
+
+A member trained in a population must stop at the same epoch as the same
+network trained alone by the engine with the same seed and recipe, with
+weights equal within 1e-5 (float32 on the CPU; the stacked matrix products
+add in another order).
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_rcloud.init import init_weights, seeded_generator
+from sklearn_rcloud.population import train_population
+from sklearn_rcloud.topology import Topology
+from sklearn_rcloud.training import TrainingConfig, train_network
+
+ADAM = dict(
+    solver="adam",
+    learning_rate_init=0.01,
+    batch_size=64,
+    max_iter=20,
+    n_iter_no_change=5,
+    early_stopping=False,
+)
+
+
+@pytest.fixture(scope="module")
+def data(cancer):
+    X, y = cancer
+    return X.astype(np.float32), y
+
+
+def _networks(hidden_sizes, n_features, activation="relu", n_outputs=2):
+    networks = []
+    for index, hidden in enumerate(hidden_sizes):
+        topology = Topology(n_features, hidden, n_outputs, activation)
+        generator = seeded_generator(100 + index)
+        networks.append((topology, init_weights(topology, "kaiming", generator)))
+    return networks
+
+
+def _assert_twins(networks, X, y, config, sample_weight=None, **options):
+    """Train the population and every member alone; compare them."""
+    seeds = [11 + index for index in range(len(networks))]
+    members = train_population(networks, X, y, config, seeds, sample_weight, **options)
+    for (topology, weights), seed, member in zip(networks, seeds, members):
+        net, _ = train_network(
+            topology.to_module(weights), X, y, config, seed, sample_weight
+        )
+        assert member.n_iter == len(net.history), topology
+        assert member.train_loss == pytest.approx(
+            list(net.history[:, "train_loss"]), rel=1e-5
+        )
+        for alone, together in zip(
+            net.module_.parameters(), member.module.parameters()
+        ):
+            assert alone.shape == together.shape
+            torch.testing.assert_close(together, alone, rtol=0, atol=1e-5)
+    return members
+
+
+def test_members_of_different_widths_equal_their_solo_twins(data):
+    X, y = data
+    members = _assert_twins(
+        _networks([(8,), (4,), (16,)], X.shape[1]), X, y, TrainingConfig(**ADAM)
+    )
+    assert [m.n_iter for m in members] == [20, 20, 20]
+
+
+def test_each_member_stops_at_its_own_epoch_and_stays_stopped(data):
+    X, y = data
+    config = TrainingConfig(
+        **{**ADAM, "max_iter": 60, "n_iter_no_change": 3, "tol": 1e-3}
+    )
+    members = _assert_twins(
+        _networks([(8, 8), (4, 2), (16, 3)], X.shape[1]), X, y, config
+    )
+    # Different stopping epochs, all before the budget: the members that
+    # stopped first kept their weights while the others trained on.
+    assert len({m.n_iter for m in members}) == 3
+    assert all(m.converged and m.n_iter < 60 for m in members)
+
+
+def test_validation_stopping_restores_each_members_best_epoch(data):
+    X, y = data
+    config = TrainingConfig(
+        **{
+            **ADAM,
+            "early_stopping": True,
+            "max_iter": 300,
+            "learning_rate_init": 0.05,
+            "n_iter_no_change": 4,
+            "alpha": 0.0,
+        }
+    )
+    members = _assert_twins(_networks([(32,), (16,), (64,)], X.shape[1]), X, y, config)
+    assert len({m.n_iter for m in members}) > 1
+    for member in members:
+        assert member.best_epoch < member.n_iter
+        assert len(member.valid_loss) == member.n_iter
+        # The best epoch is the last that improved by more than tol.
+        assert member.valid_loss[member.best_epoch - 1] <= min(member.valid_loss) + 1e-4
+
+
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_sgd_with_momentum_equals_its_solo_twins(data, nesterov):
+    X, y = data
+    config = TrainingConfig(
+        **{**ADAM, "solver": "sgd", "learning_rate_init": 0.1},
+        nesterovs_momentum=nesterov,
+    )
+    _assert_twins(_networks([(8,), (4,)], X.shape[1]), X, y, config)
+
+
+@pytest.mark.parametrize("activation", ["logistic", "tanh", "identity"])
+def test_padded_units_of_every_activation_stay_out_of_the_way(data, activation):
+    # A padded logistic unit outputs 0.5, not 0: its outgoing weights must
+    # stay exactly zero for the member to equal its twin.
+    X, y = data
+    networks = _networks([(8, 4), (3, 6)], X.shape[1], activation)
+    _assert_twins(networks, X, y, TrainingConfig(**ADAM))
+
+
+def test_sample_weights_and_mse_loss_as_alone(data):
+    X, y = data
+    weights = np.random.default_rng(0).uniform(0.2, 2.0, len(y))
+    config = TrainingConfig(**{**ADAM, "early_stopping": True})
+    _assert_twins(_networks([(8,), (4,)], X.shape[1]), X, y, config, weights)
+    config = TrainingConfig(**{**ADAM, "loss": "mse"})
+    _assert_twins(_networks([(8,), (4,)], X.shape[1]), X, y, config)
+
+
+def test_a_small_memory_budget_trains_in_groups_to_the_same_result(data):
+    X, y = data
+    networks = _networks([(8,), (4,), (16,)], X.shape[1])
+    config = TrainingConfig(**ADAM)
+    together = train_population(networks, X, y, config, [1, 2, 3])
+    one_by_one = train_population(networks, X, y, config, [1, 2, 3], memory_budget=1)
+    for a, b in zip(together, one_by_one):
+        assert a.n_iter == b.n_iter
+        for p, q in zip(a.module.parameters(), b.module.parameters()):
+            torch.testing.assert_close(p, q, rtol=0, atol=1e-6)
+
+
+def test_lbfgs_trains_members_one_by_one(data):
+    X, y = data
+    config = TrainingConfig(**{**ADAM, "solver": "lbfgs", "max_iter": 15})
+    _assert_twins(_networks([(8,), (4,)], X.shape[1]), X, y, config)
+
+
+def test_a_population_is_one_depth_and_one_seed_per_member(data):
+    X, y = data
+    config = TrainingConfig(**ADAM)
+    with pytest.raises(ValueError, match="Group the networks by depth"):
+        train_population(_networks([(8,), (4, 4)], X.shape[1]), X, y, config, [1, 2])
+    with pytest.raises(ValueError, match="one seed each"):
+        train_population(_networks([(8,), (4,)], X.shape[1]), X, y, config, [1])
+    assert train_population([], X, y, config, []) == []
