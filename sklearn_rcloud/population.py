@@ -257,6 +257,8 @@ class _Population:
         self.fused = solver == "adam" and _fused_adam_available(device)
         self.step_count = 0
         self.frozen = None
+        #: The member (index in ``networks``) at every position of the stack.
+        self.slots = list(range(self.k))
         self.generators = [seeded_generator(s) for s in seeds]
 
     # ------------------------------------------------------------ the data
@@ -393,8 +395,8 @@ class _Population:
                 torch.where(stopped, frozen, param, out=param)
         return losses
 
-    def _stop(self, member):
-        """Freeze ``member`` at its present weights."""
+    def _freeze(self, member):
+        """Freeze the member at stack position ``member`` at its weights."""
         if self.frozen is None:
             self.frozen = [p.clone() for p in self.params]
             self.stopped_members = torch.zeros(
@@ -434,7 +436,7 @@ class _Population:
         best_epoch = np.zeros(k, dtype=int)
         n_iter = np.zeros(k, dtype=int)
         stopped = np.zeros(k, dtype=bool)
-        best = [None] * k
+        best, final = [None] * k, [None] * k
         train_loss = [[] for _ in range(k)]
         valid_loss = [[] for _ in range(k)] if self.early_stopping else None
         valid_acc = [[] for _ in range(k)] if self.early_stopping else None
@@ -462,14 +464,17 @@ class _Population:
             epoch_loss = torch.cat(losses, dim=1).double().mean(dim=1).cpu().numpy()
             if self.early_stopping:
                 v_loss, v_acc = (t.cpu().numpy() for t in self._validate())
-            for member in np.flatnonzero(~stopped):
+            newly_stopped = []
+            for position, member in enumerate(self.slots):
+                if stopped[member]:
+                    continue
                 n_iter[member] = epoch
-                train_loss[member].append(float(epoch_loss[member]))
-                monitor = epoch_loss[member]
+                train_loss[member].append(float(epoch_loss[position]))
+                monitor = epoch_loss[position]
                 if self.early_stopping:
-                    valid_loss[member].append(float(v_loss[member]))
-                    valid_acc[member].append(float(v_acc[member]))
-                    monitor = v_loss[member]
+                    valid_loss[member].append(float(v_loss[position]))
+                    valid_acc[member].append(float(v_acc[position]))
+                    monitor = v_loss[position]
                 if patience is None:
                     continue
                 if monitor < threshold[member]:
@@ -477,17 +482,22 @@ class _Population:
                     threshold[member] = monitor - tol
                     best_epoch[member] = epoch
                     if self.early_stopping:
-                        best[member] = self._member_weights(member)
+                        best[member] = self._weights_at(position)
                 else:
                     misses[member] += 1
                 if misses[member] == patience:
                     stopped[member] = True
-                    self._stop(member)
+                    final[member] = self._weights_at(position)
+                    newly_stopped.append(position)
             if stopped.all():
                 break
+            if newly_stopped:
+                self._retire(newly_stopped, stopped)
         members = []
         for member in range(k):
-            weights = self._member_weights(member)
+            weights = final[member]
+            if weights is None:
+                weights = self._weights_at(self.slots.index(member))
             if (
                 self.early_stopping
                 and best[member] is not None
@@ -512,6 +522,21 @@ class _Population:
             )
         return members
 
+    def _retire(self, positions, stopped):
+        """Take stopped members out of the computation.
+
+        While they are fewer than half the stack they are frozen in place
+        (their weights restored after every step); then the stack is
+        rebuilt from the members still training, so that a population
+        costs what its running members cost.
+        """
+        running = [p for p, m in enumerate(self.slots) if not stopped[m]]
+        if len(running) <= self.k // 2:
+            self._compact(running)
+            return
+        for position in positions:
+            self._freeze(position)
+
     def _orders(self, shuffle):
         """Each member's visiting order of its training rows, (k, n_fit)."""
         if not shuffle:
@@ -521,13 +546,42 @@ class _Population:
             [torch.randperm(self.n_fit, generator=g) for g in self.generators]
         ).to(self.X.device)
 
-    def _member_weights(self, member):
-        """``(weight, bias)`` per layer of one member, at its own widths (CPU)."""
+    def _compact(self, positions):
+        """Keep only the members at ``positions`` in the stack."""
+        keep = torch.as_tensor(positions, device=self.X.device)
+
+        def take(tensor):
+            return None if tensor is None else tensor.index_select(0, keep)
+
+        self.weights = [take(w) for w in self.weights]
+        self.biases = [take(b) for b in self.biases]
+        self.masks = [
+            None if m is None else (take(m[0]), take(m[1])) for m in self.masks
+        ]
+        self.params = [p for pair in zip(self.weights, self.biases) for p in pair]
+        for name in ("exp_avg", "exp_avg_sq", "momentum"):
+            if self.state.get(name) is not None:
+                self.state[name] = [take(t) for t in self.state[name]]
+        self.fit_rows = take(self.fit_rows)
+        self.valid_rows = take(self.valid_rows)
+        self.row_weights = take(self.row_weights)
+        self.valid_weights = take(self.valid_weights)
+        self.l2 = [self.l2[p] for p in positions]
+        self.l2_tensor = take(self.l2_tensor)
+        self.generators = [self.generators[p] for p in positions]
+        self.slots = [self.slots[p] for p in positions]
+        self.k = len(positions)
+        self.frozen = None  # every frozen member has just left
+
+    def _weights_at(self, position):
+        """``(weight, bias)`` per layer of the member at stack ``position``,
+        at its own widths, on the CPU."""
+        member = self.slots[position]
         sizes = self.topologies[member].layer_sizes
         return [
             (
-                w[member, :fan_out, :fan_in].detach().cpu().clone(),
-                b[member, :fan_out].detach().cpu().clone(),
+                w[position, :fan_out, :fan_in].detach().cpu().clone(),
+                b[position, :fan_out].detach().cpu().clone(),
             )
             for w, b, fan_in, fan_out in zip(
                 self.weights, self.biases, sizes[:-1], sizes[1:]
