@@ -60,51 +60,13 @@ def test_cached_records_are_reused_and_a_new_config_is_not(tiny_study, monkeypat
     def refuse(*args, **kwargs):
         raise AssertionError("a cached topology was trained again")
 
-    monkeypatch.setattr(_proxy_study, "_evaluate_group", refuse)
+    monkeypatch.setattr(_proxy_study, "_evaluate_topology", refuse)
     again = run_proxy_study(["iris", "wine"], TINY, records_path=path)
     assert again.records == result.records
     assert len(read_proxy_records(path)) == 24
     changed = ProxyStudyConfig(**{**TINY.__dict__, "learning_rate_init": 0.02})
     with pytest.raises(AssertionError, match="trained again"):
         run_proxy_study(["iris"], changed, records_path=path)
-
-
-def test_topologies_trained_together_score_as_if_trained_alone(tiny_study):
-    # The study trains the topologies of one depth as one population; each
-    # record must be what training that topology alone gives.
-    from sklearn_rcloud.outputs import predict_proba_module
-    from sklearn_rcloud.search import architecture_seed, initial_weights
-    from sklearn_rcloud.study import PaperProtocol, load_study_dataset
-    from sklearn_rcloud.study._protocols import prepared_split
-    from sklearn_rcloud.topology import Topology
-    from sklearn_rcloud.training import TrainingConfig, train_network
-
-    result, _ = tiny_study
-    dataset = load_study_dataset("wine")
-    X_train, y_train, X_test, y_test, n_classes = prepared_split(
-        dataset, PaperProtocol(seeds=(0,)).runs(dataset)[0]
-    )
-    recipe = TrainingConfig(
-        solver="adam",
-        learning_rate_init=TINY.learning_rate_init,
-        alpha=0.0,
-        max_iter=TINY.max_iter,
-        n_iter_no_change=TINY.n_iter_no_change,
-        batch_size=TINY.batch_size,
-    )
-    records = [r for r in result.records if r["dataset"] == "wine"]
-    for record in records[:4]:
-        hidden = tuple(int(w) for w in record["hidden_layer_sizes"].split("-"))
-        topology = Topology(X_train.shape[1], hidden, n_classes, TINY.activation)
-        weights = initial_weights(
-            topology, TINY.init, architecture_seed(TINY.seed, hidden)
-        )
-        net, _ = train_network(
-            topology.to_module(weights), X_train, y_train, recipe, TINY.seed
-        )
-        assert record["epochs"] == len(net.history)
-        proba = predict_proba_module(net.module_, X_test)
-        assert record["test_accuracy"] == np.mean(proba.argmax(axis=1) == y_test)
 
 
 def test_correlations_match_scipy_and_the_top_hits_are_counted(tiny_study):

@@ -373,14 +373,13 @@ class FoldedStudyConfig(CachedStudyConfig):
         )
 
 
-def run_record_tasks(function, tasks, n_jobs, records, verbose, n_records=None):
-    """Run ``function(*task, n_threads=...)`` for every task: a record or a list.
+def run_record_tasks(function, tasks, n_jobs, records, verbose):
+    """Run ``function(*task, n_threads=...)`` for every task, one record each.
 
     Tasks run in parallel processes (joblib), torch threads capped at
     cores / ``n_jobs`` in each; every record is added to the cache
     ``records`` (:class:`RecordsCache`), and so to its file, as it finishes,
-    so that an interrupted study resumes. ``n_records``: how many records
-    the tasks make, for the progress bar (default one per task).
+    so that an interrupted study resumes.
 
     Returns
     -------
@@ -388,17 +387,14 @@ def run_record_tasks(function, tasks, n_jobs, records, verbose, n_records=None):
         In completion order.
     """
     n_threads = threads_per_job(n_jobs)
-    n_records = len(tasks) if n_records is None else n_records
-    progress = _progress(len(records) + n_records, len(records), not verbose)
+    progress = _progress(len(records) + len(tasks), len(records), not verbose)
     jobs = (delayed(function)(*task, n_threads=n_threads) for task in tasks)
     tic = time.perf_counter()
     finished = []
-    for result in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
-        # A task makes one record, or a list of them (a population's).
-        for record in result if isinstance(result, list) else [result]:
-            finished.append(record)
-            records.add(record)
-            progress.update()
+    for record in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+        finished.append(record)
+        records.add(record)
+        progress.update()
     progress.close()
     if verbose and tasks:
         print(f"{len(tasks)} networks trained in {time.perf_counter() - tic:.0f} s")

@@ -11,7 +11,6 @@ beats choosing one at random (NASWOT's search against random sampling).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,11 +21,10 @@ from scipy import stats
 from ..._docstrings import substitute
 from ..._parallel import torch_threads
 from ...outputs import predict_proba_module
-from ...population import train_population
 from ...proxies import StackedNetworks, evaluate_networks, get_proxy
 from ...search import MLPSearchSpace, architecture_seed, initial_weights
 from ...topology import Topology
-from ...training import TrainingConfig
+from ...training import TrainingConfig, train_network
 from .._data import load_study_dataset
 from .._protocols import PaperProtocol, prepared_split
 from .._records import CachedStudyConfig, RecordsCache, append_records, read_csv_records
@@ -113,42 +111,31 @@ class ProxyStudyConfig(CachedStudyConfig):
         return list(chosen)
 
 
-#: Most topologies of one depth trained as one population (one task).
-POPULATION_SIZE = 32
-
-
-def _evaluate_group(config, dataset_name, group, data, *, n_threads):
-    """Records of topologies of one depth: every proxy at initialisation, then
-    the accuracy after training, all of them trained as one population."""
+def _evaluate_topology(config, dataset_name, index, hidden, data, *, n_threads):
+    """One record: every proxy at initialisation, then the trained accuracy."""
     X_train, y_train, X_test, y_test, n_classes = data
-    records, networks = [], []
+    record = {
+        "dataset": dataset_name,
+        "index": index,
+        "hidden_layer_sizes": "-".join(map(str, hidden)),
+        "config": config.key,
+    }
     with torch_threads(n_threads):
+        topology = Topology(X_train.shape[1], hidden, n_classes, config.activation)
+        record["n_params"] = topology.n_params
+        weights = initial_weights(
+            topology, config.init, architecture_seed(config.seed, hidden)
+        )
+        # Every proxy scores the weights the topology is then trained from.
+        stack = StackedNetworks.from_network(weights, config.activation)
         X, y = torch.as_tensor(X_train), torch.as_tensor(y_train)
-        for index, hidden in group:
-            topology = Topology(X_train.shape[1], hidden, n_classes, config.activation)
-            weights = initial_weights(
-                topology, config.init, architecture_seed(config.seed, hidden)
-            )
-            record = {
-                "dataset": dataset_name,
-                "index": index,
-                "hidden_layer_sizes": "-".join(map(str, hidden)),
-                "config": config.key,
-                "n_params": topology.n_params,
-            }
-            # Every proxy scores the weights the topology is then trained from.
-            stack = StackedNetworks.from_network(weights, config.activation)
-            for name in config.proxies:
-                scorer = get_proxy(
-                    name, batch_size=config.batch, random_state=config.seed
-                )
-                with torch.no_grad():
-                    scores, singular = evaluate_networks(scorer, stack, X, y)
-                record[name] = float(scores[0])
-                if name == "naswot":
-                    record["naswot_singular"] = bool(singular[0])
-            records.append(record)
-            networks.append((topology, weights))
+        for name in config.proxies:
+            scorer = get_proxy(name, batch_size=config.batch, random_state=config.seed)
+            with torch.no_grad():
+                scores, singular = evaluate_networks(scorer, stack, X, y)
+            record[name] = float(scores[0])
+            if name == "naswot":
+                record["naswot_singular"] = bool(singular[0])
         recipe = TrainingConfig(
             solver="adam",
             learning_rate_init=config.learning_rate_init,
@@ -157,39 +144,18 @@ def _evaluate_group(config, dataset_name, group, data, *, n_threads):
             n_iter_no_change=config.n_iter_no_change,
             batch_size=config.batch_size,
         )
-        start = time.perf_counter()
-        members = train_population(
-            networks, X_train, y_train, recipe, [config.seed] * len(networks)
+        net, train_time = train_network(
+            topology.to_module(weights), X_train, y_train, recipe, config.seed
         )
-        share = (time.perf_counter() - start) / len(networks)
-        for record, member in zip(records, members):
-            for part, X_part, y_part in (
-                ("train", X_train, y_train),
-                ("test", X_test, y_test),
-            ):
-                proba = predict_proba_module(member.module, X_part)
-                record[f"{part}_accuracy"] = float(
-                    np.mean(proba.argmax(axis=1) == y_part)
-                )
-            record["epochs"] = member.n_iter
-            record["train_time"] = share
-    return records
-
-
-def _population_tasks(config, name, pending, data):
-    """The pending ``(index, hidden)`` of a dataset, grouped by depth.
-
-    Within a depth, topologies of similar widths share a population (it is
-    as wide as its widest member).
-    """
-    by_depth = {}
-    for index, hidden in sorted(pending, key=lambda task: (sum(task[1]), task[0])):
-        by_depth.setdefault(len(hidden), []).append((index, hidden))
-    return [
-        (config, name, group[start : start + POPULATION_SIZE], data)
-        for _, group in sorted(by_depth.items())
-        for start in range(0, len(group), POPULATION_SIZE)
-    ]
+        for part, X_part, y_part in (
+            ("train", X_train, y_train),
+            ("test", X_test, y_test),
+        ):
+            proba = predict_proba_module(net.module_, X_part)
+            record[f"{part}_accuracy"] = float(np.mean(proba.argmax(axis=1) == y_part))
+        record["epochs"] = len(net.history)
+        record["train_time"] = train_time
+    return record
 
 
 @dataclass
@@ -200,9 +166,7 @@ class ProxyStudyResult:
     ----------
     records : list of dict
         One per (dataset, topology): the proxies' scores, ``n_params``,
-        ``naswot_singular``, train and test accuracy, epochs, and training
-        time (topologies of one depth train as one population, whose time
-        each member's record shares equally).
+        ``naswot_singular``, train and test accuracy, epochs, training time.
     config : ProxyStudyConfig
     """
 
@@ -417,17 +381,12 @@ def run_proxy_study(
     for name in datasets:
         dataset = load_study_dataset(name)
         data = prepared_split(dataset, PaperProtocol(seeds=(0,)).runs(dataset)[0])
-        pending = []
         for index, hidden in enumerate(topologies):
             if (name, index) in cached:
                 records.append(cached[(name, index)])
             else:
-                pending.append((index, hidden))
-        tasks += _population_tasks(config, name, pending, data)
-    n_records = sum(len(task[2]) for task in tasks)
-    records += run_record_tasks(
-        _evaluate_group, tasks, n_jobs, cached, verbose, n_records
-    )
+                tasks.append((config, name, index, hidden, data))
+    records += run_record_tasks(_evaluate_topology, tasks, n_jobs, cached, verbose)
     order = {name: i for i, name in enumerate(datasets)}
     records.sort(key=lambda r: (order[r["dataset"]], int(r["index"])))
     return ProxyStudyResult(records, config)
