@@ -308,29 +308,36 @@ class _Population:
 
     # ---------------------------------------------------------- the passes
     def _forward(self, X):
-        """Logits (k, b, c) and the inputs of every layer."""
+        """Logits laid out (k, c, b), and the inputs of every layer.
+
+        The class axis is the middle one: torch's softmax over a short last
+        axis of many rows is an order of magnitude slower than over a middle
+        axis with the rows contiguous.
+        """
         inputs, hidden = [X], X
         last = len(self.weights) - 1
         for index, (weight, bias) in enumerate(zip(self.weights, self.biases)):
-            z = torch.baddbmm(bias[:, None, :], hidden, weight.transpose(1, 2))
             if index == last:
-                return z, inputs
+                logits = torch.baddbmm(bias[:, :, None], weight, hidden.transpose(1, 2))
+                return logits, inputs
+            z = torch.baddbmm(bias[:, None, :], hidden, weight.transpose(1, 2))
             hidden = activate(self.activation, z)
             inputs.append(hidden)
         raise AssertionError("unreachable")
 
     def _losses(self, logits, y):
-        """Per-sample losses (k, b) and their gradient with respect to the logits."""
-        y = y[:, :, None]
+        """Per-sample losses (k, b) and their gradient (k, c, b) by the logits."""
+        y = y[:, None, :]
+        minus_one = torch.full_like(logits[:, :1, :], -1.0)
         if self.config.loss == "cross_entropy":
-            log_probs = torch.log_softmax(logits, dim=2)
-            losses = log_probs.gather(2, y).neg_().squeeze(2)
+            log_probs = torch.log_softmax(logits, dim=1)
+            losses = log_probs.gather(1, y).neg_().squeeze(1)
             grad = log_probs.exp_()
-            grad.scatter_add_(2, y, torch.full_like(grad[:, :, :1], -1.0))
+            grad.scatter_add_(1, y, minus_one)
             return losses, grad
         probs = torch.sigmoid(logits)
-        error = probs.scatter_add(2, y, torch.full_like(probs[:, :, :1], -1.0))
-        losses = 0.5 * error.square().sum(dim=2)
+        error = probs.scatter_add(1, y, minus_one)
+        losses = 0.5 * error.square().sum(dim=1)
         return losses, torch.ops.aten.sigmoid_backward(error, probs)
 
     def _gradients(self, X, y, weights):
@@ -338,24 +345,24 @@ class _Population:
         logits, inputs = self._forward(X)
         losses, grad = self._losses(logits, y)
         if weights is not None:
-            grad.mul_(weights[:, :, None])
+            grad.mul_(weights[:, None, :])
             losses = losses * weights
         grad.div_(X.shape[1])
-        grads = []
-        for index in range(len(self.weights) - 1, -1, -1):
+        # The output layer's gradient comes laid out (k, c, b); the hidden
+        # layers' (k, b, units).
+        grads = [grad.sum(2), self._weight_grad(torch.bmm(grad, inputs[-1]), -1)]
+        if len(self.weights) > 1:
+            grad = torch.bmm(grad.transpose(1, 2), self.weights[-1])
+        for index in range(len(self.weights) - 2, -1, -1):
             a_in = inputs[index]
+            grad = activation_grad(self.activation, grad, inputs[index + 1])
             grads.append(grad.sum(1))
-            weight_grad = torch.bmm(grad.transpose(1, 2), a_in)
-            if self.shared_l2 is not None:
-                weight_grad.add_(self.weights[index], alpha=self.shared_l2)
-            else:
-                weight_grad.addcmul_(self.weights[index], self.l2_tensor[:, None, None])
-            grads.append(weight_grad)
+            grads.append(
+                self._weight_grad(torch.bmm(grad.transpose(1, 2), a_in), index)
+            )
             if index > 0:
-                grad = activation_grad(
-                    self.activation, torch.bmm(grad, self.weights[index]), a_in
-                )
-        grads.reverse()
+                grad = torch.bmm(grad, self.weights[index])
+        grads.reverse()  # now weight0, bias0, weight1, bias1, ...
         for layer, masks in enumerate(self.masks):
             if masks is not None:  # members narrower than the widest
                 grads[2 * layer].mul_(masks[0])
@@ -363,6 +370,12 @@ class _Population:
         squared_norm = sum(w.square().sum(dim=(1, 2)) for w in self.weights)
         losses = losses + (0.5 * self.l2_tensor * squared_norm)[:, None]
         return losses, grads
+
+    def _weight_grad(self, weight_grad, index):
+        """The L2 penalty's gradient added to layer ``index``'s."""
+        if self.shared_l2 is not None:
+            return weight_grad.add_(self.weights[index], alpha=self.shared_l2)
+        return weight_grad.addcmul_(self.weights[index], self.l2_tensor[:, None, None])
 
     @torch.no_grad()
     def _step(self, X, y, weights):
@@ -418,7 +431,7 @@ class _Population:
         y = self.y[self.valid_rows]
         logits, _ = self._forward(X)
         losses, _ = self._losses(logits, y)
-        correct = (logits.argmax(dim=2) == y).to(torch.float64)
+        correct = (logits.argmax(dim=1) == y).to(torch.float64)
         if self.valid_weights is None:
             return losses.double().mean(dim=1), correct.mean(dim=1)
         weights = self.valid_weights.double()
