@@ -427,8 +427,7 @@ class _Population:
     @torch.no_grad()
     def _validate(self):
         """Validation loss and accuracy (k,) of every member, on its own rows."""
-        X = self.X[self.valid_rows]
-        y = self.y[self.valid_rows]
+        X, y = self._rows(self.valid_rows)
         logits, _ = self._forward(X)
         losses, _ = self._losses(logits, y)
         correct = (logits.argmax(dim=1) == y).to(torch.float64)
@@ -468,8 +467,7 @@ class _Population:
                 batch = rows[:, window]
                 losses.append(
                     self._step(
-                        self.X[batch],
-                        self.y[batch],
+                        *self._rows(batch),
                         None if weights is None else weights[:, window],
                     )
                 )
@@ -549,6 +547,16 @@ class _Population:
             return
         for position in positions:
             self._freeze(position)
+
+    def _rows(self, rows):
+        """``X`` and ``y`` at ``rows`` (k, b): (k, b, features) and (k, b).
+
+        ``index_select`` on the flattened rows, which is several times faster
+        than advanced indexing with a 2-d index.
+        """
+        flat = rows.reshape(-1)
+        X = self.X.index_select(0, flat).view(*rows.shape, self.X.shape[1])
+        return X, self.y.index_select(0, flat).view(rows.shape)
 
     def _orders(self, shuffle):
         """Each member's visiting order of its training rows, (k, n_fit)."""
