@@ -15,9 +15,17 @@ values): Sonar 208 x 60, Optical Digits 3,823 x 64 (10 classes), Adult
 30,162 x 104.
 
     python benchmarks/bench_population.py [--quick]
+
+Then the cold start: in fresh processes, the first ``fit`` against the
+second (warm) one, for the default solver on 300 rows (L-BFGS) and for Adam;
+and what importing ``torch._dynamo`` costs, which the engine no longer pays
+on its fit path.
 """
 
 import argparse
+import json
+import subprocess
+import sys
 import time
 import warnings
 
@@ -100,5 +108,61 @@ def main(argv=None):
             )
 
 
+_COLD_START = """
+import json, sys, time
+import numpy as np
+from sklearn_rcloud import DenseMLPClassifier
+X = np.random.default_rng(0).normal(size=(300, 8)); y = (X[:, 0] > 0).astype(int)
+times = []
+for _ in range(2):
+    start = time.perf_counter()
+    DenseMLPClassifier(solver=sys.argv[1], random_state=0).fit(X, y)
+    times.append(time.perf_counter() - start)
+heavy = [m for m in ("torch._dynamo", "torch.onnx", "sympy") if m in sys.modules]
+print(json.dumps({"first": times[0], "warm": times[1], "imported": heavy}))
+"""
+
+_DYNAMO = """
+import time, torch
+start = time.perf_counter()
+import torch._dynamo
+print(time.perf_counter() - start)
+"""
+
+
+def cold_start(repeats=3):
+    """Fresh-process first fit against a warm one, per solver."""
+    print()
+    print("| solver | first fit s | warm fit s | first - warm s | heavy imports |")
+    print("|---|---|---|---|---|")
+    for solver in ("auto", "adam"):
+        runs = [
+            json.loads(
+                subprocess.run(
+                    [sys.executable, "-W", "ignore", "-c", _COLD_START, solver],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+            for _ in range(repeats)
+        ]
+        best = min(runs, key=lambda run: run["first"] - run["warm"])
+        print(
+            f"| {solver} | {best['first']:.3f} | {best['warm']:.3f} | "
+            f"{best['first'] - best['warm']:.3f} | {best['imported'] or 'none'} |"
+        )
+    dynamo = min(
+        float(
+            subprocess.run(
+                [sys.executable, "-c", _DYNAMO], capture_output=True, text=True
+            ).stdout
+        )
+        for _ in range(repeats)
+    )
+    print(f"\nimporting torch._dynamo after torch: {dynamo:.2f} s (not paid by fit)")
+
+
 if __name__ == "__main__":
     main()
+    cold_start()

@@ -65,11 +65,40 @@ __all__ = [
 ]
 
 #: The torch optimiser of every solver.
-OPTIMIZERS = {
-    "adam": torch.optim.Adam,
-    "sgd": torch.optim.SGD,
-    "lbfgs": torch.optim.LBFGS,
-}
+def _undecorated(name):
+    """``torch.optim.Optimizer``'s method ``name`` without its dynamo guard.
+
+    torch wraps ``add_param_group`` and ``zero_grad`` in
+    ``torch._disable_dynamo``, whose first call imports ``torch._dynamo``
+    (with sympy: about 2 s of a fresh process's first fit). Nothing the
+    engine builds is compiled, so the undecorated methods serve.
+    """
+    method = getattr(torch.optim.Optimizer, name)
+    return getattr(method, "__wrapped__", method)
+
+
+class Adam(torch.optim.Adam):
+    """``torch.optim.Adam`` that does not import ``torch._dynamo``."""
+
+    add_param_group = _undecorated("add_param_group")
+    zero_grad = _undecorated("zero_grad")
+
+
+class SGD(torch.optim.SGD):
+    """``torch.optim.SGD`` that does not import ``torch._dynamo``."""
+
+    add_param_group = _undecorated("add_param_group")
+    zero_grad = _undecorated("zero_grad")
+
+
+class LBFGS(torch.optim.LBFGS):
+    """``torch.optim.LBFGS`` that does not import ``torch._dynamo``."""
+
+    add_param_group = _undecorated("add_param_group")
+    zero_grad = _undecorated("zero_grad")
+
+
+OPTIMIZERS = {"adam": Adam, "sgd": SGD, "lbfgs": LBFGS}
 #: ``optimizer='auto'``: full-batch L-BFGS up to this many training rows, else Adam.
 LBFGS_MAX_SAMPLES = 2000
 #: ``max_epochs='auto'`` without a validation split: this many epochs, or
