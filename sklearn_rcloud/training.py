@@ -64,6 +64,7 @@ __all__ = [
     "validation_split",
 ]
 
+
 #: The torch optimiser of every solver.
 def _undecorated(name):
     """``torch.optim.Optimizer``'s method ``name`` without its dynamo guard.

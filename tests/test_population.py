@@ -157,3 +157,48 @@ def test_a_population_is_one_depth_and_one_seed_per_member(data):
     with pytest.raises(ValueError, match="one seed each"):
         train_population(_networks([(8,), (4,)], X.shape[1]), X, y, config, [1])
     assert train_population([], X, y, config, []) == []
+
+
+# ------------------------------------------------------------------ n_init
+def test_n_init_keeps_the_best_initialisation_and_one_is_the_default(data):
+    from sklearn_rcloud import DenseMLPClassifier
+
+    X, y = data
+    params = dict(hidden_layer_sizes=(8,), solver="adam", max_iter=60, random_state=0)
+    default = DenseMLPClassifier(**params).fit(X, y)
+    one = DenseMLPClassifier(n_init=1, **params).fit(X, y)
+    np.testing.assert_array_equal(one.predict_proba(X), default.predict_proba(X))
+    assert not hasattr(one, "init_scores_")
+
+    best = DenseMLPClassifier(n_init=5, **params).fit(X, y)
+    assert best.init_scores_.shape == (5,)
+    assert best.best_init_ == int(np.argmin(best.init_scores_))
+    # Candidate 0 is the network n_init=1 trains, and the kept one is
+    # trained again alone: its last training loss is its population score.
+    assert best.init_scores_[0] == pytest.approx(default.loss_curve_[-1], rel=1e-4)
+    assert best.loss_curve_[-1] == pytest.approx(
+        best.init_scores_[best.best_init_], rel=1e-4
+    )
+    assert best.loss_curve_[-1] <= default.loss_curve_[-1] + 1e-6
+    again = DenseMLPClassifier(n_init=5, **params).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), best.predict_proba(X))
+
+
+def test_n_init_ranks_by_validation_loss_with_a_validation_split(data):
+    from sklearn_rcloud import DenseMLPClassifier
+
+    X, y = data
+    clf = DenseMLPClassifier(
+        hidden_layer_sizes=(8,),
+        solver="adam",
+        early_stopping=True,
+        n_iter_no_change=5,
+        max_iter=200,
+        n_init=4,
+        random_state=0,
+    ).fit(X, y)
+    kept = clf.init_scores_[clf.best_init_]
+    assert kept == clf.init_scores_.min()
+    # The kept network, trained alone, reaches the same best validation loss
+    # (its best epoch is the last to improve by more than tol = 1e-4).
+    assert min(clf.history_["valid_loss"]) == pytest.approx(kept, abs=1e-4)

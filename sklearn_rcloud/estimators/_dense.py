@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._available_if import available_if
+from sklearn.utils._param_validation import Interval
 
 from ..init import init_weights, seeded_generator
-from ..training import continue_network
+from ..population import train_population
+from ..recipe import Parameter
+from ..training import TrainingConfig, continue_network, resolve_device, to_device
 from ._base import BaseNetworkClassifier
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
@@ -31,6 +35,12 @@ class DenseMLPClassifier(BaseNetworkClassifier):
     {network_attributes}
     train_time_, fit_time_ : float
         Seconds in training and in the whole ``fit``.
+    init_scores_ : ndarray of shape (n_init,)
+        With ``n_init > 1``: each initialisation's score after training
+        together, its best validation loss or, without a validation split,
+        its last training loss (lower is better).
+    best_init_ : int
+        The initialisation that was kept (0 is the one ``n_init=1`` trains).
     {training_attributes}
     {data_attributes}
 
@@ -48,7 +58,24 @@ class DenseMLPClassifier(BaseNetworkClassifier):
     Topology(4-8-3, relu, 67 params)
     """
 
-    _parameters = (HIDDEN_LAYER_SIZES, *TRAINING_PARAMETERS)
+    _parameters = (
+        HIDDEN_LAYER_SIZES,
+        Parameter(
+            "n_init",
+            1,
+            (Interval(Integral, 1, None, closed="left"),),
+            "int",
+            "Initialisations tried: ``n_init`` networks, each with its own "
+            "initial weights, shuffles and validation split, are trained "
+            "together as one population "
+            "(:func:`~sklearn_rcloud.population.train_population`), and the "
+            "one with the best validation loss (the best training loss "
+            "without ``early_stopping``) is trained again alone, so that the "
+            "fitted network is exactly the one its seed gives. 1 trains one "
+            "network. Not MLPClassifier's.",
+        ),
+        *TRAINING_PARAMETERS,
+    )
     _attribute_docs = dict(
         topology="The trained topology.",
         initial_topology="The same as ``topology_``: no reduction happens "
@@ -58,7 +85,41 @@ class DenseMLPClassifier(BaseNetworkClassifier):
     def _fit(self, X, y, sample_weight, progress):
         init_seed, train_seed = self._random_seeds(2)
         topology, weights = self._initial_network(X.shape[1], init_seed)
+        if self.n_init > 1:
+            # The population and the final training read one conversion.
+            X, y = to_device(X, y, resolve_device(self.device))
+            weights, train_seed = self._best_initialisation(
+                topology, (weights, init_seed, train_seed), X, y, sample_weight
+            )
         self._train(topology, weights, X, y, train_seed, sample_weight, progress)
+
+    def _best_initialisation(self, topology, first, X, y, sample_weight):
+        """``(weights, train_seed)`` of the best of ``n_init`` trained together.
+
+        The first candidate is the network ``n_init=1`` trains; the others'
+        seeds are drawn from its seed, so that the first stays the same.
+        """
+        weights, init_seed, train_seed = first
+        rng = np.random.default_rng([init_seed, train_seed])
+        seeds = [(init_seed, train_seed)] + [
+            tuple(int(s) for s in rng.integers(np.iinfo(np.int32).max, size=2))
+            for _ in range(self.n_init - 1)
+        ]
+        networks = [(topology, weights)] + [
+            (topology, init_weights(topology, self.init, seeded_generator(s, "cpu")))
+            for s, _ in seeds[1:]
+        ]
+        members = train_population(
+            networks,
+            X,
+            y,
+            TrainingConfig.from_estimator(self),
+            [t for _, t in seeds],
+            sample_weight,
+        )
+        self.init_scores_ = np.array([_init_score(m) for m in members])
+        self.best_init_ = int(np.nanargmin(self.init_scores_))
+        return networks[self.best_init_][1], seeds[self.best_init_][1]
 
     def _initial_network(self, n_features, seed):
         """The full topology and its initial weights; no reduction happens."""
@@ -137,3 +198,13 @@ class DenseMLPClassifier(BaseNetworkClassifier):
         self._finish_fit()
         self.fit_time_ = time.perf_counter() - start
         return self
+
+
+def _init_score(member):
+    """An initialisation's score, lower is better: its best validation loss,
+    else its last training loss (NaN, a diverged member, ranks last)."""
+    if member.valid_loss is not None:
+        score = member.valid_loss[member.best_epoch - 1]
+    else:
+        score = member.train_loss[-1]
+    return float(score) if np.isfinite(score) else np.inf
