@@ -202,3 +202,47 @@ def test_n_init_ranks_by_validation_loss_with_a_validation_split(data):
     # The kept network, trained alone, reaches the same best validation loss
     # (its best epoch is the last to improve by more than tol = 1e-4).
     assert min(clf.history_["valid_loss"]) == pytest.approx(kept, abs=1e-4)
+
+
+def test_area_trains_its_first_population_together_as_it_would_alone(monkeypatch):
+    from sklearn.datasets import make_classification
+
+    from sklearn_rcloud import NASWOTSearchClassifier
+    from sklearn_rcloud.estimators import _naswot
+    from sklearn_rcloud.population import TrainedMember
+
+    def one_by_one(networks, X, y, config, seeds, sample_weight=None):
+        members = []
+        for (topology, weights), seed in zip(networks, seeds):
+            net, _ = train_network(
+                topology.to_module(weights), X, y, config, seed, sample_weight
+            )
+            members.append(TrainedMember(net.module_, [], None, None, 0, 0, False))
+        return members
+
+    # Above 2,000 rows the recipe's solver is Adam, which a population runs.
+    X, y = make_classification(n_samples=2100, n_features=8, random_state=0)
+    params = dict(
+        strategy="area",
+        n_candidates=12,
+        population_size=6,
+        n_cycles=3,
+        fitness_max_iter=5,
+        max_iter=5,
+        random_state=0,
+    )
+    sizes = []
+
+    def counted(networks, *args, **kwargs):
+        sizes.append(len(networks))
+        return train_population(networks, *args, **kwargs)
+
+    monkeypatch.setattr(_naswot, "train_population", counted)
+    together = NASWOTSearchClassifier(**params).fit(X, y)
+    assert sizes and max(sizes) >= 2
+    monkeypatch.setattr(_naswot, "train_population", one_by_one)
+    alone = NASWOTSearchClassifier(**params).fit(X, y)
+    np.testing.assert_array_equal(
+        together.search_history_["fitness"], alone.search_history_["fitness"]
+    )
+    assert together.topology_ == alone.topology_

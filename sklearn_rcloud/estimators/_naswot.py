@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..outputs import predict_proba_module
+from ..population import train_population
 from ..proxies import get_proxy
 from ..recipe import Parameter
 from ..search import (
@@ -22,7 +23,7 @@ from ..search import (
     score_architectures,
 )
 from ..topology import Topology
-from ..training import resolve_device, to_device, validation_split
+from ..training import TrainingConfig, resolve_device, to_device, validation_split
 from ._base import BaseNetworkClassifier
 from ._parameters import (
     N_CANDIDATES,
@@ -246,28 +247,59 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
         X_fit, y_fit = to_device(X_fit, y_fit, resolve_device(self.device))
         n_outputs = len(self.classes_)
         fitness_cache = {}
+        recipe = dict(
+            max_iter=self.fitness_max_iter,
+            n_iter_no_change=None,
+            early_stopping=False,
+            verbose=0,
+        )
+
+        def network(hidden):
+            topology = Topology(X.shape[1], hidden, n_outputs, self.activation)
+            weights = initial_weights(
+                topology, self.init, architecture_seed(weight_seed, hidden)
+            )
+            return topology, weights
+
+        def record(hidden, module):
+            proba = predict_proba_module(module, X_valid, self.loss)
+            correct = proba.argmax(axis=1) == y_valid
+            fitness_cache[hidden] = float(np.average(correct, weights=w_valid))
 
         def fitness(hidden):
             if hidden not in fitness_cache:
-                topology = Topology(X.shape[1], hidden, n_outputs, self.activation)
-                weights = initial_weights(
-                    topology, self.init, architecture_seed(weight_seed, hidden)
-                )
+                topology, weights = network(hidden)
                 net, _ = self._fit_module(
                     topology.to_module(weights),
                     X_fit,
                     y_fit,
                     evolution_seed,
                     w_fit,
-                    max_iter=self.fitness_max_iter,
-                    n_iter_no_change=None,
-                    early_stopping=False,
-                    verbose=0,
+                    **recipe,
                 )
-                proba = predict_proba_module(net.module_, X_valid, self.loss)
-                correct = proba.argmax(axis=1) == y_valid
-                fitness_cache[hidden] = float(np.average(correct, weights=w_valid))
+                record(hidden, net.module_)
             return fitness_cache[hidden]
+
+        def train_together(architectures):
+            """The first population's fitness: its topologies of one depth
+            trained as one population (one by one under L-BFGS)."""
+            config = TrainingConfig.from_estimator(self, **recipe)
+            by_depth = {}
+            for hidden in architectures:
+                by_depth.setdefault(len(hidden), []).append(hidden)
+            for group in by_depth.values():
+                if len(group) < 2:
+                    continue  # trained alone, by fitness(), as every child is
+                members = train_population(
+                    [network(hidden) for hidden in group],
+                    X_fit,
+                    y_fit,
+                    config,
+                    [evolution_seed] * len(group),
+                    w_fit,
+                )
+                for hidden, member in zip(group, members):
+                    record(hidden, member.module)
 
         evaluations = []
 
@@ -279,8 +311,9 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
         # a step of the evolution task.
         architectures = list(history.rows["hidden_layer_sizes"])
         scores = list(history.rows["score"])
-        n_seeds = len(best_distinct(architectures, scores, self.population_size))
-        with progress.task("evolution", n_seeds + self.n_cycles) as evolution:
+        first = best_distinct(architectures, scores, self.population_size)
+        train_together([architectures[i] for i in first])
+        with progress.task("evolution", len(first) + self.n_cycles) as evolution:
             seeds, evolved = assisted_evolution(
                 architectures,
                 scores,
