@@ -33,8 +33,9 @@ def fill(docstring, **sections):
     """
     lines, used = [], set()
     for line in docstring.splitlines():
-        name = line.strip()[1:-1] if line.strip().startswith("{") else None
-        if name in sections and line.strip() == "{" + name + "}":
+        key = line.strip()
+        name = key[1:-1]
+        if key.startswith("{") and key.endswith("}") and name in sections:
             indent = line[: len(line) - len(line.lstrip())]
             text = textwrap.dedent(sections[name]).strip("\n")
             lines.append(textwrap.indent(text, indent))

@@ -46,6 +46,7 @@ from .topology import ACTIVATIONS
 from .training import (
     _batching,
     _penalty,
+    mean_one,
     planned_max_iter,
     resolve_batch_size,
     resolve_device,
@@ -209,9 +210,8 @@ def _solo(topology, weights, X, y, config, seed, sample_weight):
 
 
 def _mean_one(weights):
-    """``weights`` scaled to average one (float32), as the engine scales them."""
-    weights = np.asarray(weights, dtype=np.float32)
-    return (weights * (len(weights) / weights.sum(dtype=np.float64))).astype(np.float32)
+    """``weights`` scaled to average one, as the engine scales them, in float32."""
+    return mean_one(weights).astype(np.float32)
 
 
 class _Population:

@@ -572,6 +572,12 @@ def validation_split(X, y, fraction, seed, sample_weight=None):
     )
 
 
+def mean_one(weights):
+    """``weights`` scaled to average one, as the engine weighs training rows."""
+    weights = np.asarray(weights, dtype=np.float32)
+    return weights * (len(weights) / weights.sum(dtype=np.float64))
+
+
 def _with_weights(X, weights):
     """``X`` as the engine's training data: a dict when rows are weighted.
 
@@ -581,8 +587,7 @@ def _with_weights(X, weights):
     """
     if weights is None:
         return X
-    weights = np.asarray(weights, dtype=np.float32)
-    weights = weights * (len(weights) / weights.sum(dtype=np.float64))
+    weights = mean_one(weights)
     if np.all(weights == 1.0):
         return X
     weights = weights.astype(np.float32)
