@@ -45,7 +45,9 @@ from .init import seeded_generator
 from .topology import ACTIVATIONS
 from .training import (
     _batching,
+    _engine_net,
     _penalty,
+    check_trained,
     mean_one,
     planned_max_iter,
     resolve_batch_size,
@@ -58,7 +60,7 @@ from .training import (
     validation_split,
 )
 
-__all__ = ["TrainedMember", "train_population"]
+__all__ = ["TrainedMember", "member_net", "train_population"]
 
 #: Default bound on a group's working memory, in bytes.
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
@@ -145,9 +147,9 @@ def train_population(
             _solo(topology, weights, X, y, config, seed, sample_weight)
             for (topology, weights), seed in zip(networks, seeds)
         ]
-    members = []
+    members = [None] * len(networks)
     for group in _groups(networks, len(X), config, memory_budget):
-        members += _Population(
+        trained = _Population(
             [networks[i] for i in group],
             X,
             y,
@@ -156,7 +158,56 @@ def train_population(
             [seeds[i] for i in group],
             sample_weight,
         ).train()
+        for index, member in zip(group, trained):
+            members[index] = member
     return members
+
+
+def member_net(member, X, y, config, seed, sample_weight=None):
+    """A member as :func:`~sklearn_rcloud.training.train_network` returns a network.
+
+    The skorch net is built as the engine builds it for ``member``'s network
+    (the same validation split, batch size, callbacks and optimiser), holds
+    ``member.module`` and records the member's curves in its history, one
+    batch entry per epoch as the engine's fast epoch does; then it is checked
+    as a solo training is (divergence raises, a stopping rule that never fired
+    warns). Its optimiser starts afresh: training it further (``warm_start``)
+    does not carry the population's optimiser state over.
+
+    Parameters
+    ----------
+    member : TrainedMember
+    X, y, config, seed, sample_weight :
+        What the member was trained with (:func:`train_population`).
+
+    Returns
+    -------
+    net : skorch.NeuralNetClassifier
+        Initialised, with ``net.module_`` being ``member.module``.
+    """
+    device = resolve_device(config.device)
+    X, y = to_device(X, y, device)
+    solver = resolve_solver(config.solver, len(X))
+    net, X_fit, _, _ = _engine_net(
+        member.module, X, y, config, solver, seed, sample_weight, device
+    )
+    net.initialize()
+    history = net.history
+    n_batches = math.ceil(len(X_fit) / net.batch_size)
+    for epoch in range(member.n_iter):
+        history.new_epoch()
+        history.record("epoch", epoch + 1)
+        history.new_batch()
+        history.record_batch("train_loss", member.train_loss[epoch])
+        history.record_batch("train_batch_size", len(X_fit))
+        history.record("train_batch_count", n_batches)
+        history.record("train_loss", member.train_loss[epoch])
+        if member.valid_loss is not None:
+            history.record("valid_loss", member.valid_loss[epoch])
+            history.record("valid_acc", member.valid_acc[epoch])
+    net.module_.cpu()
+    check_trained(net)
+    return net
 
 
 def _check_one_family(networks):
@@ -175,19 +226,53 @@ def _check_one_family(networks):
             )
 
 
+#: Below this many parameters a step costs its dispatch, not its arithmetic,
+#: so padding a member up to it costs nothing.
+_DISPATCH_BOUND_PARAMS = 4096
+
+
 def _groups(networks, n_samples, config, memory_budget):
-    """Member indices in groups that fit ``memory_budget``."""
-    widths = np.max([t.layer_sizes for t, _ in networks], axis=0)
+    """Member indices in groups of similar size that fit ``memory_budget``.
+
+    Members are taken from the largest down; one joins the current group
+    while padding it to the group's widths at most doubles its parameters
+    (or the group is small enough that its steps cost only their dispatch),
+    and while the group fits the budget.
+    """
     batch = resolve_batch_size(config.batch_size, n_samples, "adam")
-    n_params = sum(int(a) * int(b) + int(b) for a, b in zip(widths[:-1], widths[1:]))
+    order = sorted(range(len(networks)), key=lambda i: -networks[i][0].n_params)
+    groups, widths = [], None
+    for index in order:
+        topology = networks[index][0]
+        sizes = np.asarray(topology.layer_sizes)
+        if groups:
+            padded = np.maximum(widths, sizes)
+            n_padded = _n_params(padded)
+            fits = len(groups[-1]) + 1 <= _group_capacity(padded, batch, memory_budget)
+            similar = (
+                n_padded <= 2 * topology.n_params or n_padded <= _DISPATCH_BOUND_PARAMS
+            )
+            if fits and similar:
+                groups[-1].append(index)
+                widths = padded
+                continue
+        groups.append([index])
+        widths = sizes
+    return groups
+
+
+def _n_params(layer_sizes):
+    return sum(
+        int(a) * int(b) + int(b) for a, b in zip(layer_sizes[:-1], layer_sizes[1:])
+    )
+
+
+def _group_capacity(layer_sizes, batch, memory_budget):
+    """How many members of these padded widths fit ``memory_budget``."""
     # Parameters, gradients, two optimiser moments and a best copy; the
     # batch's inputs, activations and their gradients.
-    per_member = 4 * (5 * n_params + 3 * batch * int(widths.sum()))
-    size = max(1, int(memory_budget // max(per_member, 1)))
-    return [
-        list(range(start, min(start + size, len(networks))))
-        for start in range(0, len(networks), size)
-    ]
+    per_member = 4 * (5 * _n_params(layer_sizes) + 3 * batch * int(np.sum(layer_sizes)))
+    return max(1, int(memory_budget // max(per_member, 1)))
 
 
 def _solo(topology, weights, X, y, config, seed, sample_weight):

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from sklearn_rcloud.init import init_weights, seeded_generator
-from sklearn_rcloud.population import train_population
+from sklearn_rcloud.population import DEFAULT_MEMORY_BUDGET, _groups, train_population
 from sklearn_rcloud.topology import Topology
 from sklearn_rcloud.training import TrainingConfig, train_network
 
@@ -141,6 +141,18 @@ def test_a_small_memory_budget_trains_in_groups_to_the_same_result(data):
         assert a.n_iter == b.n_iter
         for p, q in zip(a.module.parameters(), b.module.parameters()):
             torch.testing.assert_close(p, q, rtol=0, atol=1e-6)
+
+
+def test_members_are_grouped_by_size_and_returned_in_order(data):
+    X, y = data
+    networks = _networks([(6, 6), (128, 128), (64, 64), (120, 120), (13, 13)], 64)
+    groups = _groups(networks, 1000, TrainingConfig(**ADAM), DEFAULT_MEMORY_BUDGET)
+    # Padding doubles no member's parameters, and the two small members
+    # would cost their dispatch alone anyway.
+    assert groups == [[1, 3], [2], [4, 0]]
+    X = np.tile(X, (1, 3))[:, :64]
+    members = _assert_twins(networks, X, y, TrainingConfig(**{**ADAM, "max_iter": 3}))
+    assert [m.module[0].out_features for m in members] == [6, 128, 64, 120, 13]
 
 
 def test_lbfgs_trains_members_one_by_one(data):
