@@ -14,6 +14,7 @@ from .estimators import (
     RandomSearchSparseClassifier,
     RandomSparseClassifier,
     SAEPEnsembleClassifier,
+    fit_together,
 )
 from .presets import PAPER_DATASETS, paper_params
 from .topology import Topology
@@ -30,5 +31,6 @@ __all__ = [
     "SAEPEnsembleClassifier",
     "Topology",
     "__version__",
+    "fit_together",
     "paper_params",
 ]

@@ -668,6 +668,34 @@ def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
     device = resolve_device(config.device)
     X, y = to_device(X, y, device)
     solver = resolve_solver(config.solver, len(X))
+    net, X, y, sample_weight = _engine_net(
+        module, X, y, config, solver, seed, sample_weight, device, callbacks
+    )
+    start = time.perf_counter()
+    with warnings.catch_warnings(), flushing_denormals():
+        # skorch warns when handed an instantiated module; that is intended here.
+        warnings.filterwarnings("ignore", message=".*already initialized.*")
+        net.fit(_with_weights(X, sample_weight), y)
+    train_time = time.perf_counter() - start
+    if callbacks:
+        # They served this fit (e.g. progress reporting) and may hold what
+        # does not pickle or outlive it.
+        extra = {name for name, _ in callbacks}
+        net.callbacks = [entry for entry in net.callbacks if entry[0] not in extra]
+        net.initialize_callbacks()
+    net.module_.cpu()
+    check_trained(net)
+    return net, train_time
+
+
+def _engine_net(
+    module, X, y, config, solver, seed, sample_weight, device, callbacks=()
+):
+    """The skorch net that trains ``module`` on ``X`` (a tensor on ``device``).
+
+    Returns the unfitted net and the rows it fits (the validation split made
+    when ``early_stopping`` holds out one): ``(net, X, y, sample_weight)``.
+    """
     early_stopping = resolve_early_stopping(config.early_stopping, len(X))
     train_split = None
     if early_stopping:
@@ -716,7 +744,6 @@ def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
             )
         )
 
-    generator = seeded_generator(seed)
     criterion = (
         nn.CrossEntropyLoss if config.loss == "cross_entropy" else SigmoidMSELoss
     )
@@ -732,7 +759,7 @@ def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
         iterator_train=TensorBatchIterator,
         iterator_valid=TensorBatchIterator,
         iterator_train__shuffle=bool(config.shuffle),
-        iterator_train__generator=generator,
+        iterator_train__generator=seeded_generator(seed),
         callbacks=net_callbacks,
         classes=np.arange(_n_outputs(module)),
         predict_nonlinearity=(
@@ -754,19 +781,17 @@ def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
     net.set_params(**unused_callbacks)
     if config.fast_step:
         net.fast_step_setting = (config.loss, solver, lr, net.l2, step_options)
-    start = time.perf_counter()
-    with warnings.catch_warnings(), flushing_denormals():
-        # skorch warns when handed an instantiated module; that is intended here.
-        warnings.filterwarnings("ignore", message=".*already initialized.*")
-        net.fit(_with_weights(X, sample_weight), y)
-    train_time = time.perf_counter() - start
-    if callbacks:
-        # They served this fit (e.g. progress reporting) and may hold what
-        # does not pickle or outlive it.
-        extra = {name for name, _ in callbacks}
-        net.callbacks = [entry for entry in net.callbacks if entry[0] not in extra]
-        net.initialize_callbacks()
-    net.module_.cpu()
+    return net, X, y, sample_weight
+
+
+def check_trained(net):
+    """Raise or warn, as a solo training does, about a fitted net's outcome.
+
+    Non-finite weights raise :class:`TrainingDivergedError`; a cross-entropy
+    far worse than the uniform guess warns, and so does a stopping rule that
+    never fired (``ConvergenceWarning``).
+    """
+    config = net.config_
     if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
         raise TrainingDivergedError(
             f"Training diverged: the network's weights contain NaN or inf. "
@@ -774,9 +799,8 @@ def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
         )
     if config.loss == "cross_entropy":
         _warn_if_far_worse_than_a_uniform_guess(net)
-    if config.n_iter_no_change is not None and len(net.history) >= max_epochs:
-        _warn_not_converged(max_epochs, solver)
-    return net, train_time
+    if config.n_iter_no_change is not None and len(net.history) >= net.max_epochs:
+        _warn_not_converged(net.max_epochs, net.solver_)
 
 
 def continue_network(net, X, y, sample_weight=None):

@@ -106,7 +106,7 @@ def test_cached_records_are_reused_and_a_new_config_is_not(tiny_study, monkeypat
     def refuse(*args, **kwargs):
         raise AssertionError("a cached network was trained again")
 
-    monkeypatch.setattr(_sparsity_study, "_run_task", refuse)
+    monkeypatch.setattr(_sparsity_study, "_run_fold", refuse)
     again = run_sparsity_study(["iris", "wine"], TINY, records_path=path)
     assert [r["test_accuracy"] for r in again.records] == [
         r["test_accuracy"] for r in result.records
@@ -118,6 +118,34 @@ def test_cached_records_are_reused_and_a_new_config_is_not(tiny_study, monkeypat
     changed = SparsityStudyConfig(**{**TINY.__dict__, "n_candidates": 5})
     with pytest.raises(AssertionError, match="trained again"):
         run_sparsity_study(["iris"], changed, records_path=path)
+
+
+def test_a_fold_trains_its_networks_together_and_only_those_missing(
+    tiny_study, tmp_path, monkeypatch
+):
+    result, _ = tiny_study
+    from sklearn_rcloud.study._experiments import _sparsity as _sparsity_study
+
+    path = tmp_path / "records.csv"
+    kept = [
+        r
+        for r in result.records
+        if not (r["dataset"] == "iris" and r["fold"] == 1 and r["sparsity"] == 0.9)
+    ]
+    SparsityStudyResult(kept, TINY).to_csv(path)
+    together = []
+    fit_together = _sparsity_study.fit_together
+
+    def recording(estimators, X, y):
+        together.append(len(estimators))
+        return fit_together(estimators, X, y)
+
+    monkeypatch.setattr(_sparsity_study, "fit_together", recording)
+    again = run_sparsity_study(["iris", "wine"], TINY, records_path=path)
+    # Only iris's second fold had networks to train: its three at s = 0.9,
+    # fitted together in one call.
+    assert together == [3]
+    assert len(again.records) == len(result.records)
 
 
 def _record(dataset, fold, sparsity, method, accuracy, epoch):

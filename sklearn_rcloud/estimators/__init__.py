@@ -16,6 +16,7 @@ from ._sparse import (
     RandomSearchSparseClassifier,
     RandomSparseClassifier,
 )
+from ._together import fit_together
 
 __all__ = [
     "BaseClassifier",
@@ -31,4 +32,5 @@ __all__ = [
     "RandomSearchSparseClassifier",
     "RandomSparseClassifier",
     "SAEPEnsembleClassifier",
+    "fit_together",
 ]

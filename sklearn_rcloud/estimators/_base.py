@@ -39,6 +39,7 @@ from ..training import (
 )
 from ._parameters import constraints_of, documented, init_from
 from ._progress import FitProgress
+from ._together import defer_training
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 # Stands in for ``module_`` in a pickled estimator: the module is ``net_.module_``.
@@ -109,7 +110,7 @@ class BaseClassifier(
             self._fit(X, y, sample_weight, progress)
         self._finish_fit()
         self.fit_time_ = time.perf_counter() - start
-        progress.end(self._summary())
+        progress.end(self._summary)
         return self
 
     @abstractmethod
@@ -378,7 +379,17 @@ class BaseNetworkClassifier(BaseClassifier):
             )
 
     def _train(self, topology, weights, X, y, seed, sample_weight, progress):
-        """Train ``topology`` from ``weights`` and set the fitted attributes."""
+        """Train ``topology`` from ``weights`` and set the fitted attributes.
+
+        Inside :func:`~sklearn_rcloud.fit_together`, an unwatched training
+        (no display, no callbacks) is left to it: it trains with the others.
+        """
+        unwatched = progress is None or not progress.watches_epochs
+        if unwatched and defer_training(
+            self, topology, weights, X, y, seed, sample_weight
+        ):
+            self.topology_, self.n_params_ = topology, topology.n_params
+            return self
         net, self.train_time_ = self._fit_module(
             topology.to_module(weights), X, y, seed, sample_weight, progress
         )

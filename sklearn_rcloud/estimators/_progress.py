@@ -108,14 +108,14 @@ class FitProgress:
             yield
 
     def end(self, summary):
-        """Close the root task; print ``summary`` at ``verbose >= 1``."""
+        """Close the root task; print ``summary()`` at ``verbose >= 1``."""
         self.root.call_on_fit_task_end(
             estimator=self.estimator,
             reconstruction_attributes={},
             **self._data(),
         )
         if self.display:
-            self.display.finish(summary)
+            self.display.finish(summary())
 
 
 class _EpochTasks(Callback):

@@ -374,7 +374,7 @@ class FoldedStudyConfig(CachedStudyConfig):
 
 
 def run_record_tasks(function, tasks, n_jobs, records, verbose):
-    """Run ``function(*task, n_threads=...)`` for every task, one record each.
+    """Run ``function(*task, n_threads=...)`` for every task: a record or a list.
 
     Tasks run in parallel processes (joblib), torch threads capped at
     cores / ``n_jobs`` in each; every record is added to the cache
@@ -391,13 +391,14 @@ def run_record_tasks(function, tasks, n_jobs, records, verbose):
     jobs = (delayed(function)(*task, n_threads=n_threads) for task in tasks)
     tic = time.perf_counter()
     finished = []
-    for record in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
-        finished.append(record)
-        records.add(record)
+    for result in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+        for record in result if isinstance(result, list) else [result]:
+            finished.append(record)
+            records.add(record)
         progress.update()
     progress.close()
     if verbose and tasks:
-        print(f"{len(tasks)} networks trained in {time.perf_counter() - tic:.0f} s")
+        print(f"{len(finished)} records made in {time.perf_counter() - tic:.0f} s")
     return finished
 
 
@@ -411,6 +412,7 @@ def run_folded_study(
     n_jobs=None,
     records_path=None,
     verbose=False,
+    by_fold=False,
 ):
     """Every (dataset, fold, variant) record of a folded study, cached or new.
 
@@ -419,6 +421,9 @@ def run_folded_study(
     function : callable
         ``function(config, dataset, fold, seed, *variant, data, n_threads=...)``
         returns one record; ``data`` is :func:`prepared_split` of the fold.
+        With ``by_fold``, ``function(config, dataset, fold, seed, variants,
+        data, n_threads=...)`` returns the records of a fold's ``variants``
+        not cached yet, in one task (e.g. to train them together).
     config : FoldedStudyConfig
     datasets : list of str
     variants : list of tuple
@@ -432,6 +437,8 @@ def run_folded_study(
     records_path : path or None
         The records' CSV (:class:`RecordsCache`).
     verbose : bool
+    by_fold : bool, default=False
+        One task per fold rather than per (fold, variant).
 
     Returns
     -------
@@ -449,12 +456,18 @@ def run_folded_study(
         dataset = load_study_dataset(name)
         for fold, run in enumerate(config.protocol.runs(dataset)):
             data = prepared_split(dataset, run)
+            missing = []
             for variant in variants:
                 key = (name, fold, *variant)
                 if key in cached:
                     records.append(cached[key])
                 else:
-                    tasks.append((config, name, fold, run.seed, *variant, data))
+                    missing.append(variant)
+            task = (config, name, fold, run.seed)
+            if by_fold and missing:
+                tasks.append((*task, missing, data))
+            elif not by_fold:
+                tasks += [(*task, *variant, data) for variant in missing]
     return records + run_record_tasks(function, tasks, n_jobs, cached, verbose)
 
 

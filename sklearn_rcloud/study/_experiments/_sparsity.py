@@ -33,6 +33,7 @@ from ...estimators import (
     RandomCloudClassifier,
     RandomSearchSparseClassifier,
     RandomSparseClassifier,
+    fit_together,
 )
 from ...search import nodes_kept, reduction_candidates
 from ...topology import Topology
@@ -200,16 +201,36 @@ class SparsityStudyConfig(FoldedStudyConfig):
         raise ValueError(f"Unknown method {method!r}; choose from {SPARSITY_METHODS}.")
 
 
-def _run_task(config, dataset, fold, seed, sparsity, method, data, n_threads):
-    """Train one network of the study; return its record."""
+def _run_fold(config, dataset, fold, seed, tasks, data, n_threads):
+    """Train a fold's networks of ``tasks`` together; return their records.
+
+    The networks share the fold's data and the recipe, and every one but
+    Random Cloud's the parent's depth, so :func:`~sklearn_rcloud.fit_together`
+    trains them as one population or two.
+    """
     X_train, y_train, X_test, y_test, n_classes = data
     parent = Topology(X_train.shape[1], config.hidden_layer_sizes, n_classes)
-    sparse = parent.with_hidden(nodes_kept(parent.hidden_layer_sizes, sparsity))
-    with torch_threads(n_threads):
+    estimators = []
+    for sparsity, method in tasks:
+        sparse = parent.with_hidden(nodes_kept(parent.hidden_layer_sizes, sparsity))
         window = candidate_window(parent, sparse.n_params, config.size_tolerance)
-        estimator = config.estimator(method, sparsity, seed, window)
-        estimator.fit(X_train, y_train)
-        test_accuracy = float(np.mean(estimator.predict(X_test) == y_test))
+        estimators.append(config.estimator(method, sparsity, seed, window))
+    with torch_threads(n_threads):
+        fit_together(estimators, X_train, y_train)
+        test_accuracies = [
+            float(np.mean(estimator.predict(X_test) == y_test))
+            for estimator in estimators
+        ]
+    return [
+        _record(config, dataset, fold, seed, sparsity, method, parent, estimator, test)
+        for (sparsity, method), estimator, test in zip(
+            tasks, estimators, test_accuracies
+        )
+    ]
+
+
+def _record(config, dataset, fold, seed, sparsity, method, parent, estimator, test):
+    """One trained network's record."""
     valid = estimator.history_["valid_acc"]
     topology = estimator.topology_
     return {
@@ -222,7 +243,7 @@ def _run_task(config, dataset, fold, seed, sparsity, method, data, n_threads):
         "n_params": topology.n_params,
         "param_ratio": topology.n_params / parent.n_params,
         "weight_sparsity": 1 - topology.n_weights / parent.n_weights,
-        "test_accuracy": test_accuracy,
+        "test_accuracy": test,
         "valid_accuracy": float(valid[-1]),
         "convergence_epoch": convergence_epoch(valid, config.convergence_fraction),
         "search_score": float(getattr(estimator, "search_score_", np.nan)),
@@ -507,7 +528,7 @@ def run_sparsity_study(
     """
     config = config or SparsityStudyConfig()
     records = run_folded_study(
-        _run_task,
+        _run_fold,
         config,
         datasets,
         config.tasks(),
@@ -516,6 +537,7 @@ def run_sparsity_study(
         n_jobs,
         records_path,
         verbose,
+        by_fold=True,
     )
     order = {name: i for i, name in enumerate(datasets)}
     methods = {name: i for i, name in enumerate(SPARSITY_METHODS)}

@@ -1,0 +1,157 @@
+"""fit_together: estimators fitted on one dataset, their networks trained together.
+
+Every estimator must come out as its own ``fit`` would leave it (the same
+topology, epochs, curves, and predictions up to float32 rounding), while
+the networks of one recipe, depth and training set really share one
+population.
+"""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from sklearn_rcloud import (
+    DenseMLPClassifier,
+    MagnitudePruningClassifier,
+    RandomCloudClassifier,
+    RandomSearchSparseClassifier,
+    RandomSparseClassifier,
+    fit_together,
+)
+from sklearn_rcloud.estimators import _together
+
+#: Mini-batch Adam, where populations train together (L-BFGS does not).
+RECIPE = dict(
+    solver="adam",
+    learning_rate_init=0.01,
+    batch_size=64,
+    max_iter=30,
+    n_iter_no_change=5,
+)
+
+
+@pytest.fixture
+def population_sizes(monkeypatch):
+    """The number of members of every population trained."""
+    sizes = []
+    train = _together.train_population
+
+    def counting(networks, *args, **kwargs):
+        sizes.append(len(networks))
+        return train(networks, *args, **kwargs)
+
+    monkeypatch.setattr(_together, "train_population", counting)
+    return sizes
+
+
+def _estimators():
+    return [
+        DenseMLPClassifier(hidden_layer_sizes=(32,), random_state=0, **RECIPE),
+        DenseMLPClassifier(hidden_layer_sizes=(32,), random_state=1, **RECIPE),
+        RandomCloudClassifier(
+            hidden_layer_sizes=(32,), n_networks=8, random_state=2, **RECIPE
+        ),
+        RandomSparseClassifier(
+            hidden_layer_sizes=(16, 16),
+            sparsity=0.5,
+            early_stopping=True,
+            random_state=3,
+            **RECIPE,
+        ),
+        RandomSearchSparseClassifier(
+            hidden_layer_sizes=(16, 16),
+            sparsity=0.5,
+            n_candidates=4,
+            early_stopping=True,
+            random_state=3,
+            **RECIPE,
+        ),
+    ]
+
+
+def _assert_as_alone(alone, together, X):
+    assert together.topology_ == alone.topology_
+    assert together.n_iter_ == alone.n_iter_
+    assert together.t_ == alone.t_
+    np.testing.assert_allclose(together.loss_curve_, alone.loss_curve_, rtol=1e-4)
+    if alone.validation_scores_ is None:
+        assert together.validation_scores_ is None
+    else:
+        np.testing.assert_allclose(
+            together.validation_scores_, alone.validation_scores_, atol=1e-6
+        )
+    np.testing.assert_allclose(
+        together.predict_proba(X), alone.predict_proba(X), atol=1e-4
+    )
+    assert together.train_time_ > 0
+    assert together.fit_time_ >= together.train_time_
+
+
+def test_every_estimator_is_fitted_as_alone(cancer, population_sizes):
+    X, y = cancer
+    alone = [estimator.fit(X, y) for estimator in _estimators()]
+    together = fit_together(_estimators(), X, y)
+    # One population per (recipe, depth): the three one-layer networks of
+    # one recipe, and the two sparse networks (another recipe: a split).
+    assert sorted(population_sizes) == [2, 3]
+    for a, b in zip(alone, together):
+        _assert_as_alone(a, b, X)
+        assert b.reduction_ == pytest.approx(a.reduction_)
+
+
+def test_sample_weights_reach_every_member(cancer):
+    X, y = cancer
+    weights = np.random.default_rng(0).uniform(0.2, 2.0, len(y))
+    alone = [e.fit(X, y, sample_weight=weights) for e in _estimators()[:3]]
+    together = fit_together(_estimators()[:3], X, y, sample_weight=weights)
+    for a, b in zip(alone, together):
+        _assert_as_alone(a, b, X)
+
+
+def test_pipelines_with_other_features_train_apart(cancer, population_sizes):
+    X, y = cancer
+
+    def pipelines():
+        return [
+            make_pipeline(scaler, DenseMLPClassifier(random_state=0, **RECIPE))
+            for scaler in (MinMaxScaler(), StandardScaler(), MinMaxScaler())
+        ]
+
+    alone = [p.fit(X, y) for p in pipelines()]
+    together = fit_together(pipelines(), X, y)
+    # The two min-max pipelines see the same features; the standardised one
+    # trains on others.
+    assert sorted(population_sizes) == [1, 2]
+    for a, b in zip(alone, together):
+        _assert_as_alone(a[-1], b[-1], a[:-1].transform(X))
+
+
+def test_other_estimators_are_simply_fitted(cancer, population_sizes):
+    X, y = cancer
+    pruning = MagnitudePruningClassifier(hidden_layer_sizes=(16,), **RECIPE)
+    watched = DenseMLPClassifier(random_state=0, verbose=1, **RECIPE)
+    linear = LogisticRegression()
+    fitted = fit_together([pruning, watched, linear], X, y)
+    assert population_sizes == []
+    assert [e.score(X, y) > 0.9 for e in fitted] == [True] * 3
+    alone = DenseMLPClassifier(random_state=0, **RECIPE).fit(X, y)
+    np.testing.assert_array_equal(watched.predict_proba(X), alone.predict_proba(X))
+
+
+def test_outside_fit_together_fit_trains_alone(cancer, population_sizes):
+    X, y = cancer
+    DenseMLPClassifier(random_state=0, **RECIPE).fit(X, y)
+    assert population_sizes == []
+
+
+def test_a_refit_after_fit_together_continues_as_usual(cancer):
+    X, y = cancer
+    (model,) = fit_together(
+        [DenseMLPClassifier(random_state=0, warm_start=True, **RECIPE)], X, y
+    )
+    n_iter = model.n_iter_
+    model.fit(X, y)
+    assert model.n_iter_ > n_iter
+    assert len(model.loss_curve_) == model.n_iter_
