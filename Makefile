@@ -2,7 +2,7 @@
 #   make study      install, then run the quick study (3 datasets x 3 seeds, prints the table)
 #   make study-full the paper's full protocol (7 datasets x 10 seeds, with NASWOT and AREA; hours on 2 cores)
 #   make proxy-study every training-free score against trained accuracy (200 topologies x 8 datasets; about 4 min on 2 cores)
-#   make sparsity-study dense parent vs random search vs random masks vs Random Cloud at 5 sparsities (8 datasets x 10 folds; ~25 min)
+#   make sparsity-study dense parent vs random search vs random masks vs Random Cloud at 5 sparsities (8 datasets x 10 folds; about 17 min on 2 cores)
 #   make saep-study every SAEP pruning rule against the unpruned ensemble (7 datasets x 10 folds; ~25 min)
 #   make demo       install, then run the quick-start example (Random Cloud vs dense net on Sonar)
 #   make test       install, then run the test suite (what CI runs; it runs every
@@ -40,15 +40,15 @@ study-full: $(VENV)/.installed
 	$(BIN)/python -m sklearn_rcloud.study --protocol paper --datasets all --n-jobs -1 --out results/paper
 
 proxy-study: $(VENV)/.installed
-	@echo "Running the quick study (3 datasets x 3 seeds x 4 methods, about 2 minutes)..."
+	@echo "Running the proxy study (200 topologies x 8 datasets, about 4 minutes)..."
 	$(BIN)/python -m sklearn_rcloud.study --protocol proxies --n-jobs -1 --out results/proxies
 
 sparsity-study: $(VENV)/.installed
-	@echo "Running the quick study (3 datasets x 3 seeds x 4 methods, about 2 minutes)..."
+	@echo "Running the sparsity study (8 datasets x 10 folds x 14 networks, about 17 minutes)..."
 	$(BIN)/python -m sklearn_rcloud.study --protocol sparsity --n-jobs -1 --out results/sparsity
 
 saep-study: $(VENV)/.installed
-	@echo "Running the quick study (3 datasets x 3 seeds x 4 methods, about 2 minutes)..."
+	@echo "Running the SAEP study (7 datasets x 10 folds)..."
 	$(BIN)/python -m sklearn_rcloud.study --protocol saep --n-jobs -1 --out results/saep
 
 demo: $(VENV)/.installed
