@@ -29,6 +29,7 @@ _COMMON = {
     "init": "uniform",
     "proxy": "train_accuracy",
     "selection": "best",
+    "n_finalists": 1,
     "weights": "inherit",
     "loss": "mse",
     "solver": "sgd",

@@ -133,6 +133,35 @@ def test_search_history_random_cloud(cloud):
     assert_allclose(display.threshold_line_.get_ydata(), [cloud.threshold_] * 2)
 
 
+def test_search_history_marks_the_finalists(data):
+    X, y = data
+    raced = RandomCloudClassifier(
+        hidden_layer_sizes=(8,),
+        n_networks=4,
+        n_finalists=3,
+        max_iter=20,
+        random_state=0,
+    ).fit(X, y)
+    display = SearchHistoryDisplay.from_estimator(raced)
+    history = raced.search_history_
+    rows = np.flatnonzero(history["finalist"])
+    assert len(rows) == 3
+    assert_allclose(
+        display.finalists_.get_offsets(),
+        np.column_stack([history["n_params"][rows], history["score"][rows]]),
+    )
+    # The trained network is one of them.
+    assert display.selected_index in rows
+    legend = [text.get_text() for text in display.ax_.get_legend().get_texts()]
+    assert "finalists, trained on held-out rows (3)" in legend
+    assert (
+        SearchHistoryDisplay.from_estimator(
+            RandomCloudClassifier(n_networks=2, max_iter=5, random_state=0).fit(X, y)
+        ).finalists_
+        is None
+    )
+
+
 def test_search_history_labels_and_legend(cloud):
     display = SearchHistoryDisplay.from_estimator(cloud)
     assert display.ax_.get_xlabel() == "Number of parameters"

@@ -11,10 +11,16 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..init import init_weights, seeded_generator
+from ..population import train_population
 from ..proxies import get_proxy
 from ..recipe import Parameter
-from ..search import progressive_reduction, reduction_candidates, select_candidate
-from ..training import resolve_device, to_device
+from ..search import (
+    progressive_reduction,
+    reduction_candidates,
+    select_candidate,
+    select_finalists,
+)
+from ..training import TrainingConfig, resolve_device, to_device
 from ._base import BaseNetworkClassifier
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
@@ -24,6 +30,18 @@ from ._parameters import (
 )
 
 __all__ = ["RandomCloudClassifier"]
+
+#: How the finalists train before one is chosen: together (Adam; L-BFGS would
+#: train them one by one), at a learning rate and patience that rank them
+#: quickly, each stopping on a fifth of the rows held out.
+_RACE_RECIPE = dict(
+    solver="adam",
+    learning_rate_init=0.01,
+    n_iter_no_change=5,
+    early_stopping=True,
+    validation_fraction=0.2,
+    verbose=0,
+)
 
 
 class RandomCloudClassifier(BaseNetworkClassifier):
@@ -52,9 +70,18 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         The threshold in force (resolved from ``threshold=None``).
     search_history_ : dict of ndarray
         Every scored candidate: ``network``, ``hidden_layer_sizes``,
-        ``n_params``, ``score`` (``pandas.DataFrame(search_history_)`` works).
+        ``n_params``, ``score`` and ``finalist`` (whether it was one)
+        (``pandas.DataFrame(search_history_)`` works).
     selected_network_ : int
         Index in the cloud of the network the winner was cut from.
+    finalists_ : dict of ndarray or None
+        With ``n_finalists > 1``, one entry per finalist, smallest first:
+        ``network``, ``hidden_layer_sizes``, ``n_params``, ``score`` (the
+        search's), ``validation_loss`` and ``validation_accuracy`` at its
+        best epoch, ``n_iter``, ``validation_curve`` (accuracy per epoch)
+        and ``selected``; None with one finalist.
+    race_time_ : float
+        Seconds spent training the finalists (0 with one).
     search_time_, train_time_, fit_time_ : float
         Seconds spent searching, training, and in the whole ``fit``.
     {training_attributes}
@@ -168,6 +195,31 @@ class RandomCloudClassifier(BaseNetworkClassifier):
             "cloud's networks still compete at the sizes inside it).",
         ),
         Parameter(
+            "n_finalists",
+            1,
+            (Interval(Integral, 1, None, closed="left"),),
+            "int",
+            "1 trains the score's pick (``selection``), as the paper does. "
+            "More: the best-scoring network at each of ``n_finalists`` sizes, "
+            "from the smallest candidate above ``threshold`` up to the "
+            "largest, evenly spaced in log size, is trained on 80% of the "
+            "rows (together, Adam at a learning rate of 0.01, each stopping "
+            "on its own validation loss on the other 20%); the smallest whose "
+            "validation loss is within ``finalist_tolerance`` of the best "
+            "wins, and is trained again from its initial weights with the "
+            "training recipe on every row. ``selection`` and "
+            "``selection_tolerance`` then play no part.",
+        ),
+        Parameter(
+            "finalist_tolerance",
+            0.05,
+            (Interval(Real, 0, None, closed="left"),),
+            "float",
+            "Relative margin on the finalists' validation loss: the smallest "
+            "finalist whose loss is at most ``(1 + finalist_tolerance)`` "
+            "times the best wins (ties to the lower loss).",
+        ),
+        Parameter(
             "weights",
             "inherit",
             (StrOptions({"inherit", "reinit"}),),
@@ -222,9 +274,20 @@ class RandomCloudClassifier(BaseNetworkClassifier):
             progress.step(search, "score", 1)
         network, selected, score = self._select(result)
         self.search_history_ = result.history()
+        self.search_time_ = time.perf_counter() - search_start
+        if self.n_finalists > 1:
+            race_start = time.perf_counter()
+            with progress.task("finalists", 1) as race:
+                network, selected, score = self._race(
+                    cloud, result, X_device, y_device, sample_weight, train_seed
+                )
+                progress.step(race, "race", 1)
+            self.race_time_ = time.perf_counter() - race_start
+        else:
+            self.finalists_, self.race_time_ = None, 0.0
+        self.search_history_["finalist"] = self._finalist_rows(result)
         self.selected_network_ = network
         self.search_score_ = score
-        self.search_time_ = time.perf_counter() - search_start
 
         topology, weights = cloud.sub_network(network, selected)
         if self.weights == "reinit":
@@ -235,6 +298,79 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         self._train(
             topology, weights, X_device, y_device, train_seed, sample_weight, progress
         )
+
+    def _race(self, cloud, result, X, y, sample_weight, seed):
+        """Train the finalists on held-out rows; ``(network, candidate, score)`` won.
+
+        The finalists (:func:`~sklearn_rcloud.search.select_finalists`: one
+        network at each of ``n_finalists`` sizes) train together, one
+        population per depth, with this estimator's recipe changed by
+        ``_RACE_RECIPE``; they share the validation rows and the batch order,
+        and each stops on its own validation loss, so none is dropped before
+        it has converged (successive halving would drop the small networks,
+        which learn more slowly, first). The winner is the smallest whose
+        validation loss at its best epoch is within ``finalist_tolerance``
+        (relative) of the best: loss rather than accuracy, because a fifth of
+        a small data set scores accuracy in steps of several points.
+        """
+        finalists = select_finalists(
+            result,
+            self.threshold_,
+            n_sizes=self.n_finalists,
+            max_params=self.max_params,
+            min_params=self.min_params,
+        )
+        networks = []
+        for network, hidden, _ in finalists:
+            topology, weights = cloud.sub_network(network, hidden)
+            networks.append((topology, [(w.cpu(), b.cpu()) for w, b in weights]))
+        config = TrainingConfig.from_estimator(self, **_RACE_RECIPE)
+        members = [None] * len(networks)
+        for depth in sorted({len(hidden) for _, hidden, _ in finalists}):
+            group = [i for i, (_, h, _) in enumerate(finalists) if len(h) == depth]
+            trained = train_population(
+                [networks[i] for i in group],
+                X,
+                y,
+                config,
+                [seed] * len(group),
+                sample_weight,
+            )
+            for index, member in zip(group, trained):
+                members[index] = member
+        accuracy = np.array([m.valid_acc[m.best_epoch - 1] for m in members])
+        loss = np.array([m.valid_loss[m.best_epoch - 1] for m in members])
+        n_params = np.array([t.n_params for t, _ in networks])
+        eligible = np.flatnonzero(loss <= loss.min() * (1 + self.finalist_tolerance))
+        winner = int(eligible[np.lexsort((loss[eligible], n_params[eligible]))[0]])
+        hidden = np.empty(len(finalists), dtype=object)
+        hidden[:] = [h for _, h, _ in finalists]
+        curves = np.empty(len(finalists), dtype=object)
+        curves[:] = [np.asarray(m.valid_acc) for m in members]
+        self.finalists_ = {
+            "network": np.array([n for n, _, _ in finalists]),
+            "hidden_layer_sizes": hidden,
+            "n_params": n_params,
+            "score": np.array([score for _, _, score in finalists]),
+            "validation_accuracy": accuracy,
+            "validation_loss": loss,
+            "n_iter": np.array([m.n_iter for m in members]),
+            "validation_curve": curves,
+            "selected": np.arange(len(finalists)) == winner,
+        }
+        return finalists[winner]
+
+    def _finalist_rows(self, result):
+        """Which rows of ``search_history_`` were finalists."""
+        marks = np.zeros(result.scores.size, dtype=bool)
+        if self.finalists_ is not None:
+            columns = {tuple(c): j for j, c in enumerate(result.candidates)}
+            n_candidates = result.scores.shape[1]
+            for network, hidden in zip(
+                self.finalists_["network"], self.finalists_["hidden_layer_sizes"]
+            ):
+                marks[network * n_candidates + columns[tuple(hidden)]] = True
+        return marks
 
     def _select(self, result):
         """``(network, candidate, score)`` chosen, falling back below chance."""

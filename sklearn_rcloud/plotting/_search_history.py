@@ -20,14 +20,17 @@ log_x : bool, default=False
 scatter_kwargs : dict, default=None
     Keyword arguments of the scored networks' ``ax.scatter`` call.
 selected_kwargs : dict, default=None
-    Keyword arguments of the trained network's ``ax.scatter`` call."""
+    Keyword arguments of the trained network's ``ax.scatter`` call.
+finalists_kwargs : dict, default=None
+    Keyword arguments of the finalists' ``ax.scatter`` call."""
 
 
 class SearchHistoryDisplay:
     """Search history visualization: score against number of parameters.
 
-    Every network a search scored is a point, the network that was trained is
-    a star. It is recommended to build the display with
+    Every network a search scored is a point, the finalists trained on
+    held-out rows (Random Cloud's ``n_finalists``) are diamonds, the network
+    that was trained is a star. It is recommended to build the display with
     :meth:`from_estimator` or :func:`plot_search_history`; all parameters are
     stored as attributes.
 
@@ -41,6 +44,8 @@ class SearchHistoryDisplay:
     selected_index : int or None, default=None
         Position in ``n_params`` and ``scores`` of the trained network; None
         marks none.
+    finalist_indices : array-like of int or None, default=None
+        Positions of the finalists; None or empty marks none.
     threshold : float or None, default=None
         A minimum score drawn as a horizontal dashed line; None or a
         non-finite value draws no line.
@@ -56,6 +61,8 @@ class SearchHistoryDisplay:
     selected_ : matplotlib PathCollection or None
         The trained network's star; None when ``selected_index`` is None or
         its score is not finite.
+    finalists_ : matplotlib PathCollection or None
+        The finalists' diamonds; None when there are none.
     threshold_line_ : matplotlib Line2D or None
         The threshold line, None when no threshold is drawn.
     ax_ : matplotlib Axes
@@ -88,6 +95,7 @@ class SearchHistoryDisplay:
         scores,
         *,
         selected_index=None,
+        finalist_indices=None,
         threshold=None,
         score_name="Search score",
         name=None,
@@ -95,12 +103,21 @@ class SearchHistoryDisplay:
         self.n_params = n_params
         self.scores = scores
         self.selected_index = selected_index
+        self.finalist_indices = finalist_indices
         self.threshold = threshold
         self.score_name = score_name
         self.name = name
 
     @substitute(plot_parameters=_PLOT_PARAMETERS)
-    def plot(self, ax=None, *, log_x=False, scatter_kwargs=None, selected_kwargs=None):
+    def plot(
+        self,
+        ax=None,
+        *,
+        log_x=False,
+        scatter_kwargs=None,
+        selected_kwargs=None,
+        finalists_kwargs=None,
+    ):
         """Plot the visualization.
 
         Parameters
@@ -146,6 +163,28 @@ class SearchHistoryDisplay:
             scatter_kwargs,
         )
         self.scatter_ = ax.scatter(n_params[finite], scores[finite], **scatter_kwargs)
+
+        self.finalists_ = None
+        finalists = np.asarray(
+            [] if self.finalist_indices is None else self.finalist_indices, dtype=int
+        ).reshape(-1)
+        finalists = finalists[finite[finalists]]
+        if finalists.size:
+            finalists_kwargs = merge_kwargs(
+                {
+                    "marker": "D",
+                    "s": 60,
+                    "facecolor": "none",
+                    "edgecolor": "tab:orange",
+                    "linewidths": 1.5,
+                    "label": f"finalists, trained on held-out rows ({finalists.size})",
+                    "zorder": 3,
+                },
+                finalists_kwargs,
+            )
+            self.finalists_ = ax.scatter(
+                n_params[finalists], scores[finalists], **finalists_kwargs
+            )
 
         self.selected_ = None
         if self.selected_index is not None:
@@ -204,6 +243,7 @@ class SearchHistoryDisplay:
         log_x=False,
         scatter_kwargs=None,
         selected_kwargs=None,
+        finalists_kwargs=None,
         name=None,
     ):
         """Plot the search history of a fitted estimator.
@@ -297,6 +337,9 @@ class SearchHistoryDisplay:
             n_params=n_params,
             scores=scores,
             selected_index=_selected_row(fitted, history, n_params, scores),
+            finalist_indices=np.flatnonzero(history["finalist"])
+            if "finalist" in history
+            else None,
             threshold=threshold,
             score_name=_score_label(fitted, score),
             name=kind if name is None else name,
@@ -306,6 +349,7 @@ class SearchHistoryDisplay:
             log_x=log_x,
             scatter_kwargs=scatter_kwargs,
             selected_kwargs=selected_kwargs,
+            finalists_kwargs=finalists_kwargs,
         )
 
 
@@ -323,7 +367,8 @@ def plot_search_history(estimator, ax=None, **kwargs):
         Axes to draw on. If None, a new figure and axes are created.
     **kwargs : dict
         Passed on to :meth:`SearchHistoryDisplay.from_estimator`: ``score``,
-        ``log_x``, ``scatter_kwargs``, ``selected_kwargs``, ``name``.
+        ``log_x``, ``scatter_kwargs``, ``selected_kwargs``,
+        ``finalists_kwargs``, ``name``.
 
     Returns
     -------

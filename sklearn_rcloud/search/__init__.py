@@ -1,9 +1,9 @@
 """Search strategies over candidate networks.
 
-The progressive reduction of a random cloud (Random Cloud), random search over
-node masks of a parent network (sparse sub-networks), and the sampling, scoring
-and regularised evolution of topologies from an MLP search space (NASWOT and
-AREA).
+The progressive reduction of a random cloud (Random Cloud) and its finalists,
+random search over node masks of a parent network (sparse sub-networks), and
+the sampling, scoring and regularised evolution of topologies from an MLP
+search space (NASWOT and AREA).
 """
 
 from ._evolution import (
@@ -12,6 +12,7 @@ from ._evolution import (
     fittest,
     regularized_evolution,
 )
+from ._finalists import select_finalists
 from ._node_masks import (
     NodeMaskResult,
     nodes_kept,
@@ -46,4 +47,5 @@ __all__ = [
     "sample_node_masks",
     "score_architectures",
     "select_candidate",
+    "select_finalists",
 ]
