@@ -2,16 +2,18 @@
 
 The sparsity study trains each fold's networks (the parent and every
 sparsity's masked networks and Random Cloud's pick) with
-:func:`sklearn_rcloud.fit_together`. Here the same folds are run twice in
-one process, side by side: as the study runs them, and with every estimator
-fitted on its own (``fit_together`` replaced by one ``fit`` after another).
-The ratio is one-by-one time / together time; the records of the two runs
-are compared too (test accuracies, stopping epochs).
+:func:`sklearn_rcloud.fit_together`, and the study runner fits the runs that
+share their training rows with it (the paper protocol's seeds). Here the
+same folds or seeds are run twice in one process, side by side: as the
+study runs them, and with every estimator fitted on its own. The ratio is
+one-by-one time / together time; the two runs' test accuracies are compared
+too.
 
     python benchmarks/bench_studies.py [--datasets sonar optdigits] [--folds 2]
+    python benchmarks/bench_studies.py --paper [--datasets sonar] [--seeds 42 ...]
 
-One process, ``n_jobs=1`` (so that the replacement reaches every fit), torch
-on every core.
+One process, ``n_jobs=1``, torch on every core. ``--paper``: the paper
+protocol's full training, Random Cloud and the two pruning baselines.
 """
 
 import argparse
@@ -20,7 +22,13 @@ import warnings
 
 import numpy as np
 
-from sklearn_rcloud.study import SparsityStudyConfig, run_sparsity_study
+from sklearn_rcloud.study import (
+    PaperProtocol,
+    SparsityStudyConfig,
+    paper_methods,
+    run_sparsity_study,
+    run_study,
+)
 from sklearn_rcloud.study._experiments import _sparsity
 
 
@@ -38,8 +46,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["sonar", "optdigits"])
     parser.add_argument("--folds", type=int, default=2)
+    parser.add_argument("--paper", action="store_true")
+    parser.add_argument("--seeds", nargs="+", type=int, default=None)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.paper:
+        return _paper(args.datasets, args.seeds)
     config = SparsityStudyConfig(n_folds=args.folds, n_repeats=1)
     print(
         "| dataset | networks | one by one (s) | together (s) | ratio | "
@@ -58,6 +70,34 @@ def main():
             f"| {dataset} | {len(a)} | {alone_time:.1f} | {together_time:.1f} | "
             f"{alone_time / together_time:.2f}x | {int((a != b).sum())} | "
             f"{100 * np.abs(a - b).max():.2f} pp |"
+        )
+
+
+def _paper(datasets, seeds):
+    """The paper protocol's runs, one by one and together, side by side."""
+    protocol = PaperProtocol() if seeds is None else PaperProtocol(seeds=seeds)
+    methods = [
+        m
+        for m in paper_methods()
+        if m.name in ("full", "random_cloud", "magnitude", "random")
+    ]
+    print(
+        "| dataset | runs | one by one (s) | together (s) | ratio | "
+        "accuracies differing |"
+    )
+    print("|---|---|---|---|---|---|")
+    for dataset in datasets:
+        times, results = [], []
+        for together in (False, True):
+            start = time.perf_counter()
+            results.append(
+                run_study([dataset], methods, protocol, verbose=0, together=together)
+            )
+            times.append(time.perf_counter() - start)
+        a, b = (np.array([r["accuracy"] for r in res.records]) for res in results)
+        print(
+            f"| {dataset} | {len(a)} | {times[0]:.1f} | {times[1]:.1f} | "
+            f"{times[0] / times[1]:.2f}x | {int((a != b).sum())} |"
         )
 
 

@@ -71,3 +71,19 @@ if settings is not None:
         "thorough", parent=settings.get_profile("ci"), max_examples=200
     )
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def population_sizes(monkeypatch):
+    """The number of members of every population ``fit_together`` trains."""
+    from sklearn_rcloud.estimators import _together
+
+    sizes = []
+    train = _together.train_population
+
+    def counting(networks, *args, **kwargs):
+        sizes.append(len(networks))
+        return train(networks, *args, **kwargs)
+
+    monkeypatch.setattr(_together, "train_population", counting)
+    return sizes

@@ -6,6 +6,8 @@ the networks of one recipe, depth and training set really share one
 population.
 """
 
+import time
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -20,7 +22,6 @@ from sklearn_rcloud import (
     RandomSparseClassifier,
     fit_together,
 )
-from sklearn_rcloud.estimators import _together
 
 #: Mini-batch Adam, where populations train together (L-BFGS does not).
 RECIPE = dict(
@@ -30,20 +31,6 @@ RECIPE = dict(
     max_iter=30,
     n_iter_no_change=5,
 )
-
-
-@pytest.fixture
-def population_sizes(monkeypatch):
-    """The number of members of every population trained."""
-    sizes = []
-    train = _together.train_population
-
-    def counting(networks, *args, **kwargs):
-        sizes.append(len(networks))
-        return train(networks, *args, **kwargs)
-
-    monkeypatch.setattr(_together, "train_population", counting)
-    return sizes
 
 
 def _estimators():
@@ -128,16 +115,63 @@ def test_pipelines_with_other_features_train_apart(cancer, population_sizes):
         _assert_as_alone(a[-1], b[-1], a[:-1].transform(X))
 
 
-def test_other_estimators_are_simply_fitted(cancer, population_sizes):
+def test_pruning_baselines_train_every_phase_together(cancer, population_sizes):
     X, y = cancer
-    pruning = MagnitudePruningClassifier(hidden_layer_sizes=(16,), **RECIPE)
+
+    def baselines():
+        return [
+            MagnitudePruningClassifier(
+                hidden_layer_sizes=(16,), sparsity=0.5, random_state=seed, **RECIPE
+            )
+            for seed in (0, 1, 2)
+        ]
+
+    alone = [estimator.fit(X, y) for estimator in baselines()]
+    assert population_sizes == []
+    together = fit_together(baselines(), X, y)
+    # The three pretrainings, then the three fine-tunings.
+    assert population_sizes == [3, 3]
+    for a, b in zip(alone, together):
+        _assert_as_alone(a, b, X)
+        np.testing.assert_array_equal(
+            np.concatenate(b.kept_neurons_), np.concatenate(a.kept_neurons_)
+        )
+        assert b.pretrain_time_ > 0 and b.finetune_time_ > 0
+
+
+def test_other_trainings_are_done_alone(cancer, population_sizes):
+    X, y = cancer
+    # Pruning masks (unstructured pruning), a watched fit, another library.
+    masked = MagnitudePruningClassifier(
+        hidden_layer_sizes=(16,), structured=False, random_state=0, **RECIPE
+    )
     watched = DenseMLPClassifier(random_state=0, verbose=1, **RECIPE)
     linear = LogisticRegression()
-    fitted = fit_together([pruning, watched, linear], X, y)
-    assert population_sizes == []
+    fitted = fit_together([masked, watched, linear], X, y)
+    # Only the masked baseline's pretraining (a plain network) was shared.
+    assert population_sizes == [1]
     assert [e.score(X, y) > 0.9 for e in fitted] == [True] * 3
     alone = DenseMLPClassifier(random_state=0, **RECIPE).fit(X, y)
     np.testing.assert_array_equal(watched.predict_proba(X), alone.predict_proba(X))
+
+
+def test_a_failing_fit_raises_after_the_others_end(cancer):
+    X, y = cancer
+    good = DenseMLPClassifier(random_state=0, **RECIPE)
+    bad = DenseMLPClassifier(hidden_layer_sizes=(0,), **RECIPE)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        fit_together([good, bad], X, y)
+    assert good.score(X, y) > 0.9
+
+
+def test_fit_time_is_the_fits_own(cancer):
+    X, y = cancer
+    start = time.perf_counter()
+    fitted = fit_together(_estimators(), X, y)
+    wall = time.perf_counter() - start
+    times = [estimator.fit_time_ for estimator in fitted]
+    assert all(0 < t for t in times)
+    assert sum(times) <= wall
 
 
 def test_outside_fit_together_fit_trains_alone(cancer, population_sizes):

@@ -186,6 +186,25 @@ def test_runs_are_deterministic(iris, iris_study):
         assert first["topology"] == second["topology"]
 
 
+def test_runs_sharing_their_rows_train_together_as_they_would_apart(
+    iris, population_sizes
+):
+    sizes = population_sizes
+    protocol = PaperProtocol(seeds=(42, 5, 6))
+    apart = run_study([iris], small_methods(), protocol, verbose=0, together=False)
+    assert sizes == []
+    together = run_study([iris], small_methods(), protocol, verbose=0)
+    # The 3 seeds' dense and Random Cloud networks share one population,
+    # then the baselines' pretrainings one and their fine-tunings another.
+    assert sorted(sizes) == [3, 3, 6]
+    for first, second in zip(together.records, apart.records):
+        assert (first["method"], first["seed"]) == (second["method"], second["seed"])
+        assert first["topology"] == second["topology"]
+        assert first["accuracy"] == pytest.approx(second["accuracy"], abs=0.05)
+        assert first["converged"] == second["converged"]
+        assert 0 < first["fit_time"]
+
+
 def test_parallel_runs_equal_sequential_runs(iris, iris_study):
     parallel = run_study(
         [iris], small_methods(), PaperProtocol(seeds=(42, 5, 6)), n_jobs=2, verbose=0

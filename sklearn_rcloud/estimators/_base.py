@@ -39,7 +39,7 @@ from ..training import (
 )
 from ._parameters import constraints_of, documented, init_from
 from ._progress import FitProgress
-from ._together import defer_training
+from ._together import train_with_others
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 # Stands in for ``module_`` in a pickled estimator: the module is ``net_.module_``.
@@ -364,6 +364,11 @@ class BaseNetworkClassifier(BaseClassifier):
         every epoch one of its leaves.
         """
         config = TrainingConfig.from_estimator(self, **overrides)
+        if progress is None or not progress.watches_epochs:
+            # Inside fit_together an unwatched training waits for the others.
+            shared = train_with_others(module, X, y, config, seed, sample_weight)
+            if shared is not None:
+                return shared
         if progress is None:
             return train_network(module, X, y, config, seed, sample_weight)
         n_epochs = planned_max_iter(config, len(X))
@@ -379,17 +384,7 @@ class BaseNetworkClassifier(BaseClassifier):
             )
 
     def _train(self, topology, weights, X, y, seed, sample_weight, progress):
-        """Train ``topology`` from ``weights`` and set the fitted attributes.
-
-        Inside :func:`~sklearn_rcloud.fit_together`, an unwatched training
-        (no display, no callbacks) is left to it: it trains with the others.
-        """
-        unwatched = progress is None or not progress.watches_epochs
-        if unwatched and defer_training(
-            self, topology, weights, X, y, seed, sample_weight
-        ):
-            self.topology_, self.n_params_ = topology, topology.n_params
-            return self
+        """Train ``topology`` from ``weights`` and set the fitted attributes."""
         net, self.train_time_ = self._fit_module(
             topology.to_module(weights), X, y, seed, sample_weight, progress
         )

@@ -1,42 +1,57 @@
-"""Several estimators fitted on one dataset, their final networks trained together.
+"""Several estimators fitted on one dataset, their trainings done together.
 
-:func:`fit_together` fits each estimator as ``fit`` does, except that the
-estimators which end their fit by training one network (the dense network,
-the sparse networks, Random Cloud, NASWOT) leave that training to it: it
-trains them as populations (:func:`~sklearn_rcloud.population.
-train_population`), one per recipe, depth and dataset, and hands each
-estimator its network as if it had trained it alone.
+:func:`fit_together` runs every estimator's ``fit`` in a thread of its own,
+one thread computing at a time. Whenever a fit reaches a training, it waits;
+once every fit still running waits, the waiting trainings are done as
+populations (:func:`~sklearn_rcloud.population.train_population`), one per
+recipe, depth and dataset, and every fit carries on with its trained
+network. So the k-th training of every estimator shares a population: the
+dense networks of several seeds, every pruning baseline's full network, then
+its fine-tuned one, the masked networks of several sparsities.
 """
 
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import hashlib
+import threading
 import time
-from dataclasses import dataclass
+import warnings
 
 import numpy as np
 import torch
+from sklearn import config_context, get_config
+from torch import nn
 
 from ..population import DEFAULT_MEMORY_BUDGET, member_net, train_population
-from ..training import TrainingConfig
+from ..topology import ACTIVATIONS, Topology, module_weights
 
-__all__ = ["fit_together"]
+__all__ = ["FitOutcome", "fit_each", "fit_together", "train_with_others"]
 
-#: The trainings left to the :func:`fit_together` running in this context.
-_PENDING = contextvars.ContextVar("sklearn_rcloud_pending_trainings", default=None)
+#: The fit_together this thread's fit belongs to, and the fit's position.
+_SLOT = contextvars.ContextVar("sklearn_rcloud_fit_together", default=None)
+
+_ACTIVATION_NAMES = {module: name for name, module in ACTIVATIONS.items()}
 
 
-@dataclass
-class _PendingTraining:
-    estimator: object
-    topology: object
+@dataclasses.dataclass
+class _Training:
+    """One fit's training, waiting for the others."""
+
+    fit: int
+    order: int
+    topology: Topology
     weights: list
     X: object
     y: object
+    config: object
     seed: int
     sample_weight: object
-    config: object
+    done: threading.Event = dataclasses.field(default_factory=threading.Event)
+    member: object = None
+    share: float = 0.0
+    error: BaseException | None = None
 
     def group_key(self):
         """Trainings with one key can share a population."""
@@ -52,18 +67,113 @@ class _PendingTraining:
         )
 
 
-def defer_training(estimator, topology, weights, X, y, seed, sample_weight):
-    """Leave a training to the running :func:`fit_together`; False if none runs."""
-    pending = _PENDING.get()
-    if pending is None:
-        return False
-    config = TrainingConfig.from_estimator(estimator)
-    pending.append(
-        _PendingTraining(
-            estimator, topology, weights, X, y, seed, sample_weight, config
+class _Rendezvous:
+    """Where the fits of one :func:`fit_together` wait for each other."""
+
+    def __init__(self, n_fits, memory_budget):
+        self.memory_budget = memory_budget
+        self.condition = threading.Condition()
+        #: Held by the one fit computing; released while it waits.
+        self.turn = threading.Lock()
+        self.running = n_fits
+        self.waiting = []
+        self.counts = [0] * n_fits
+        #: Per fit: seconds spent computing, and its shares of populations.
+        self.seconds = [0.0] * n_fits
+        #: Per fit: the warnings it raised (``warnings.WarningMessage``).
+        self.warnings = [[] for _ in range(n_fits)]
+        self._since = [0.0] * n_fits
+        self._showwarning = None
+
+    def take_turn(self, fit):
+        self.turn.acquire()
+        self._since[fit] = time.perf_counter()
+        # Python's warnings are global; only the fit holding the turn runs,
+        # so while it holds it, what is raised is its own.
+        self._showwarning = warnings.showwarning
+        log = self.warnings[fit]
+
+        def record(message, category, filename, lineno, file=None, line=None):
+            log.append(
+                warnings.WarningMessage(message, category, filename, lineno, file, line)
+            )
+
+        warnings.showwarning = record
+
+    def give_turn(self, fit):
+        warnings.showwarning = self._showwarning
+        self.seconds[fit] += time.perf_counter() - self._since[fit]
+        self.turn.release()
+
+    def wait_for_training(self, training):
+        with self.condition:
+            self.waiting.append(training)
+            self.condition.notify_all()
+        self.give_turn(training.fit)
+        training.done.wait()
+        self.take_turn(training.fit)
+        if training.error is not None:
+            raise training.error
+        net = member_net(
+            training.member,
+            training.X,
+            training.y,
+            training.config,
+            training.seed,
+            training.sample_weight,
         )
+        self.seconds[training.fit] += training.share
+        return net, training.share
+
+    def fit_ended(self, fit):
+        self.give_turn(fit)
+        with self.condition:
+            self.running -= 1
+            self.condition.notify_all()
+
+    def serve(self):
+        """Train the waiting trainings whenever every running fit waits."""
+        while True:
+            with self.condition:
+                self.condition.wait_for(lambda: len(self.waiting) == self.running)
+                if not self.running:
+                    return
+                trainings, self.waiting = self.waiting, []
+            trainings.sort(key=lambda t: (t.fit, t.order))
+            groups = {}
+            for training in trainings:
+                groups.setdefault(training.group_key(), []).append(training)
+            for group in groups.values():
+                try:
+                    _train_group(group, self.memory_budget)
+                except BaseException as error:  # handed to the fits that wait
+                    for training in group:
+                        training.error = error
+            for training in trainings:
+                training.done.set()
+
+
+def train_with_others(module, X, y, config, seed, sample_weight=None):
+    """Train ``module`` with the other fits of the running :func:`fit_together`.
+
+    Returns ``(net, seconds)`` as :func:`~sklearn_rcloud.training.train_network`
+    does (``seconds``: this network's share of its population's time), or
+    None outside ``fit_together`` and for a module that is not a plain
+    ``Linear``/activation stack (e.g. one carrying pruning masks), which the
+    caller then trains alone.
+    """
+    slot = _SLOT.get()
+    network = _plain_network(module)
+    if slot is None or network is None:
+        return None
+    rendezvous, fit = slot
+    order = rendezvous.counts[fit]
+    rendezvous.counts[fit] += 1
+    topology, weights = network
+    training = _Training(
+        fit, order, topology, weights, X, y, config, seed, sample_weight
     )
-    return True
+    return rendezvous.wait_for_training(training)
 
 
 def fit_together(
@@ -72,29 +182,34 @@ def fit_together(
     """Fit several estimators on one dataset, training their networks together.
 
     Each estimator is fitted as its ``fit`` would fit it: its search, its
-    seeds, its recipe. The estimators that end their fit by training one
-    network (:class:`DenseMLPClassifier`, :class:`RandomSparseClassifier`,
-    :class:`RandomSearchSparseClassifier`, :class:`RandomCloudClassifier`,
-    :class:`NASWOTSearchClassifier`, also inside a ``Pipeline``) do not train it
-    alone: the networks of one recipe, one depth and one training set are
-    trained as one population, where each trains as it would alone, with
-    its own shuffling, validation split and stopping rule. Many seeds of one
-    estimator, or several sparsities of one parent, so cost about what their
-    arithmetic costs rather than one dispatch-bound training each.
+    seeds, its recipe, every training it does. Each fit runs in a thread of
+    its own, one computing at a time; when a fit reaches a training it
+    waits, and once every fit still running waits, the waiting trainings of
+    one recipe, one depth and one training set are trained as one
+    population, where each trains as it would alone, with its own shuffling,
+    validation split and stopping rule. So the k-th training of every
+    estimator shares a population: several seeds of one estimator, the
+    pretraining and then the fine-tuning of pruning baselines, several
+    sparsities of one parent, a dense baseline beside Random Cloud. Their
+    trainings cost about what their arithmetic costs rather than one
+    dispatch-bound training each. Under L-BFGS (the ``'auto'`` solver on
+    2,000 rows or fewer) the members still train one by one.
 
     A network trained in a population matches its solo training up to
     float32 rounding (the stacked products add in another order; measured
     within 1e-6 after 20 epochs, and the drift grows with the epochs), so a
     fit here may differ from the same estimator's ``fit`` in the last digits
-    and, rarely, in its stopping epoch. Estimators that train several
-    networks, or that are watched (``verbose``, callbacks), are fitted as
-    usual. ``warm_start`` later continues with a fresh optimiser state.
+    and, rarely, in its stopping epoch or in what depends on it. Watched
+    trainings (``verbose``, callbacks) and networks carrying pruning masks
+    (unstructured pruning) train alone, as does every training of an
+    estimator of another library. A network continued later
+    (``warm_start``) starts from a fresh optimiser state.
 
     Parameters
     ----------
     estimators : list of estimators
         Unfitted or fitted; each is refitted. Any scikit-learn estimator may
-        be in the list; the others are simply fitted.
+        be in the list, also a ``Pipeline``.
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,)
     sample_weight : array-like of shape (n_samples,) or None, default=None
@@ -106,8 +221,16 @@ def fit_together(
     Returns
     -------
     estimators : list
-        The same estimators, fitted. Each one's ``train_time_`` is its share
-        of its population's training time.
+        The same estimators, fitted. A training's ``train_time_`` (and the
+        parts of it, e.g. ``pretrain_time_``) is its share of its
+        population's time; the library estimator's ``fit_time_`` (a
+        ``Pipeline``'s last step's) is the fit's own computing plus those
+        shares, not its wall time, which counts the other fits' turns.
+
+    Raises
+    ------
+    Exception
+        The first error a fit raised, once every fit has ended.
 
     Examples
     --------
@@ -116,54 +239,137 @@ def fit_together(
     >>> X, y = load_iris(return_X_y=True)
     >>> seeds = [DenseMLPClassifier(random_state=s) for s in range(4)]
     >>> fitted = fit_together(seeds, X / X.max(axis=0), y)
-    >>> len({round(model.score(X / X.max(axis=0), y), 2) >= 0.9 for model in fitted})
-    1
+    >>> all(model.score(X / X.max(axis=0), y) > 0.9 for model in fitted)
+    True
+    """
+    outcome = fit_each(estimators, X, y, sample_weight, memory_budget=memory_budget)
+    for log in outcome.warnings:
+        for caught in log:
+            warnings.warn_explicit(
+                caught.message, caught.category, caught.filename, caught.lineno
+            )
+    for error in outcome.errors:
+        if error is not None:
+            raise error
+    return outcome.estimators
+
+
+@dataclasses.dataclass
+class FitOutcome:
+    """What :func:`fit_each` reports, per estimator in the order given.
+
+    Attributes
+    ----------
+    estimators : list
+    seconds : list of float
+        The fit's own computing time plus its shares of its populations.
+    warnings : list of list of warnings.WarningMessage
+        What the fit warned (the global filters apply).
+    errors : list of Exception or None
+        What the fit raised, if it did.
+    """
+
+    estimators: list
+    seconds: list
+    warnings: list
+    errors: list
+
+
+def fit_each(
+    estimators, X, y, sample_weight=None, *, memory_budget=DEFAULT_MEMORY_BUDGET
+):
+    """:func:`fit_together`, reporting each fit's time, warnings and error.
+
+    Returns
+    -------
+    FitOutcome
     """
     estimators = list(estimators)
-    pending = []
-    token = _PENDING.set(pending)
-    try:
-        for estimator in estimators:
-            if sample_weight is None:
-                estimator.fit(X, y)
-            else:
-                estimator.fit(X, y, sample_weight=sample_weight)
-    finally:
-        _PENDING.reset(token)
-    groups = {}
-    for training in pending:
-        groups.setdefault(training.group_key(), []).append(training)
-    for group in groups.values():
-        _train_group(group, memory_budget)
-    return estimators
+    rendezvous = _Rendezvous(len(estimators), memory_budget)
+    config = get_config()
+    errors = [None] * len(estimators)
+
+    def fit(index, estimator):
+        _SLOT.set((rendezvous, index))
+        rendezvous.take_turn(index)
+        try:
+            with config_context(**config):
+                if sample_weight is None:
+                    estimator.fit(X, y)
+                else:
+                    estimator.fit(X, y, sample_weight=sample_weight)
+        except BaseException as error:  # raised in the caller's thread below
+            errors[index] = error
+        finally:
+            rendezvous.fit_ended(index)
+
+    threads = [
+        threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(fit, index, estimator),
+            name=f"fit_together-{index}",
+            daemon=True,
+        )
+        for index, estimator in enumerate(estimators)
+    ]
+    for thread in threads:
+        thread.start()
+    rendezvous.serve()
+    for thread in threads:
+        thread.join()
+    for estimator, seconds, error in zip(estimators, rendezvous.seconds, errors):
+        # The fit's wall time counts the others' turns: keep its own.
+        final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+        if error is None and hasattr(final, "fit_time_"):
+            final.fit_time_ = seconds
+    return FitOutcome(estimators, rendezvous.seconds, rendezvous.warnings, errors)
 
 
 def _train_group(group, memory_budget):
     first = group[0]
     start = time.perf_counter()
-    members = train_population(
-        [(t.topology, t.weights) for t in group],
-        first.X,
-        first.y,
-        first.config,
-        [t.seed for t in group],
-        first.sample_weight,
-        memory_budget=memory_budget,
-    )
+    with warnings.catch_warnings():
+        # Every fit waits now; each checks its own network, and warns, when
+        # it builds its net (member_net).
+        warnings.simplefilter("ignore")
+        members = train_population(
+            [(t.topology, t.weights) for t in group],
+            first.X,
+            first.y,
+            first.config,
+            [t.seed for t in group],
+            first.sample_weight,
+            memory_budget=memory_budget,
+        )
     share = (time.perf_counter() - start) / len(group)
     for training, member in zip(group, members):
-        net = member_net(
-            member,
-            training.X,
-            training.y,
-            training.config,
-            training.seed,
-            training.sample_weight,
-        )
-        estimator = training.estimator
-        estimator._set_network(net, training.topology)
-        estimator.train_time_ = share
-        estimator.fit_time_ += share
+        # The fit builds its net itself, so that its warnings are its own.
+        training.member, training.share = member, share
+
+
+def _plain_network(module):
+    """``(Topology, weights)`` of a plain ``Linear``/activation stack, else None."""
+    if not isinstance(module, nn.Sequential) or len(module) < 3 or len(module) % 2 == 0:
+        return None
+    linears, activations = list(module)[::2], list(module)[1::2]
+    names = {_ACTIVATION_NAMES.get(type(layer)) for layer in activations}
+    plain = (
+        all(type(layer) is nn.Linear for layer in linears)
+        and len(names) == 1
+        and None not in names
+        and all(layer.bias is not None for layer in linears)
+        # torch.nn.utils.prune masks a weight through a forward pre-hook.
+        and not any(layer._forward_pre_hooks for layer in linears)
+    )
+    if not plain:
+        return None
+    topology = Topology(
+        linears[0].in_features,
+        tuple(layer.out_features for layer in linears[:-1]),
+        linears[-1].out_features,
+        names.pop(),
+    )
+    return topology, [(w.cpu(), b.cpu()) for w, b in module_weights(module)]
 
 
 def _digest(values):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import time
 import warnings
@@ -13,6 +14,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._parallel import threads_per_job, torch_threads
+from ..estimators._together import FitOutcome, fit_each
 from ._data import StudyDataset, load_study_dataset
 from ._methods import REFERENCE_METHOD, MethodContext, as_method
 from ._protocols import CVProtocol, get_protocol, make_pipeline, prepared_split
@@ -124,6 +126,7 @@ def run_study(
     n_jobs=1,
     records_path=None,
     verbose=1,
+    together=True,
 ):
     """Run every method on every run (split and seed) of every dataset.
 
@@ -131,7 +134,10 @@ def run_study(
     training rows (one-hot encoding of categorical columns, then min-max
     scaling, both fitted there) and scores it on its test rows. Methods that
     need a reference (the pruning baselines' target topology) run after the
-    reference method.
+    reference method. With ``together``, the runs that share their training
+    rows (every seed of the paper protocol) are fitted with
+    :func:`~sklearn_rcloud.fit_together`, so that their networks train as
+    populations.
 
     Parameters
     ----------
@@ -152,6 +158,12 @@ def run_study(
         method *name*: use a new file after changing a method's settings.
     verbose : int, default=1
         0 silent; 1 a progress bar over runs.
+    together : bool, default=True
+        Fit the runs that share their training rows together. Every method
+        then trains alike, so the costs stay comparable; each run's
+        ``fit_time`` is its own computing plus its shares of the populations
+        (:func:`~sklearn_rcloud.fit_together`). False fits one run after
+        another.
 
     Returns
     -------
@@ -179,20 +191,21 @@ def run_study(
     )
     with progress:
         for needs_reference in (False, True):
-            tasks = []
-            for dataset, run in plan:
-                for method in methods:
-                    key = _key(dataset, method, run)
-                    if method.needs_reference != needs_reference or key in records:
-                        continue
-                    tasks.append(
-                        _task(dataset, method, run, protocol, records, n_threads)
-                    )
+            fits = [
+                (dataset, method, run)
+                for dataset, run in plan
+                for method in methods
+                if method.needs_reference == needs_reference
+                and _key(dataset, method, run) not in records
+            ]
+            groups = _groups(fits, together)
+            tasks = [_task(group, protocol, records, n_threads) for group in groups]
             outputs = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-            for record in outputs:
-                record["protocol"] = protocol.name
-                records.add(record)
-                progress.update()
+            for output in outputs:
+                for record in output:
+                    record["protocol"] = protocol.name
+                    records.add(record)
+                    progress.update()
 
     ordered = [records[_key(d, m, run)] for d, run in plan for m in methods]
     result = StudyResult(ordered, protocol, [m.name for m in methods])
@@ -226,37 +239,62 @@ def _as_methods(methods):
     return methods
 
 
-def _task(dataset, method, run, protocol, records, n_threads):
-    """A delayed fit of one method on one run (built here, fitted in a worker)."""
-    meta = {
-        "dataset": dataset.name,
-        "method": method.name,
-        "split": run.split,
-        "seed": run.seed,
-    }
-    reference = None
-    if method.needs_reference:
-        reference_record = records.get(
-            (dataset.name, REFERENCE_METHOD, *protocol.reference_key(run))
-        )
-        reference = _reference(reference_record)
-        if reference is None:
-            return delayed(_failed)(
-                meta, run, f"the reference run of {REFERENCE_METHOD!r} failed"
+def _groups(fits, together):
+    """The ``(dataset, method, run)`` fits in tasks: those sharing training rows."""
+    if not together:
+        return [[fit] for fit in fits]
+    groups = {}
+    for dataset, method, run in fits:
+        rows = hashlib.blake2b(np.asarray(run.train).tobytes()).hexdigest()
+        groups.setdefault((dataset.name, rows), []).append((dataset, method, run))
+    return list(groups.values())
+
+
+def _task(group, protocol, records, n_threads):
+    """A delayed fit of the runs of ``group`` (built here, fitted in a worker).
+
+    The runs share their dataset and training rows; the delayed call returns
+    one record per run.
+    """
+    dataset, _, run = group[0]
+    failed, pipelines, metas = [], [], []
+    for _, method, run in group:
+        meta = {
+            "dataset": dataset.name,
+            "method": method.name,
+            "split": run.split,
+            "seed": run.seed,
+        }
+        reference = None
+        if method.needs_reference:
+            reference_record = records.get(
+                (dataset.name, REFERENCE_METHOD, *protocol.reference_key(run))
             )
-    context = MethodContext(dataset.name, run.seed, reference)
-    try:
-        estimator = method.make(context)
-    except Exception as error:  # a method's own setting error is this run's failure
-        return delayed(_failed)(meta, run, f"{type(error).__name__}: {error}")
+            reference = _reference(reference_record)
+            if reference is None:
+                failed.append(
+                    _failed(
+                        meta, run, f"the reference run of {REFERENCE_METHOD!r} failed"
+                    )
+                )
+                continue
+        context = MethodContext(dataset.name, run.seed, reference)
+        try:
+            estimator = method.make(context)
+        except Exception as error:  # a method's own setting error is this run's
+            failed.append(_failed(meta, run, f"{type(error).__name__}: {error}"))
+            continue
+        pipelines.append(make_pipeline(dataset, estimator))
+        metas.append(meta)
     return delayed(_fit_and_score)(
-        make_pipeline(dataset, estimator),
+        pipelines,
         dataset.X[run.train],
         dataset.y[run.train],
         dataset.X[run.test],
         dataset.y[run.test],
-        meta,
+        metas,
         n_threads,
+        failed,
     )
 
 
@@ -272,27 +310,57 @@ def _reference(record):
     }
 
 
-def _fit_and_score(pipeline, X_train, y_train, X_test, y_test, meta, n_threads):
-    record = _empty_record(meta, len(y_train), len(y_test))
-    try:
-        with torch_threads(n_threads), warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("ignore", UserWarning)
-            warnings.simplefilter("always", ConvergenceWarning)
-            tic = time.perf_counter()
+def _fit_and_score(
+    pipelines, X_train, y_train, X_test, y_test, metas, n_threads, failed=()
+):
+    """Fit ``pipelines`` on the same rows; one record per pipeline, then ``failed``."""
+    records = [_empty_record(meta, len(y_train), len(y_test)) for meta in metas]
+    with torch_threads(n_threads), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("always", ConvergenceWarning)
+        if len(pipelines) == 1:
+            outcome = _fit_alone(pipelines[0], X_train, y_train)
+        else:
+            outcome = fit_each(pipelines, X_train, y_train)
+        for record, pipeline, seconds, caught, error in zip(
+            records,
+            pipelines,
+            outcome.seconds,
+            outcome.warnings,
+            outcome.errors,
+        ):
+            if error is None:
+                try:
+                    predicted = pipeline.predict(X_test)
+                except Exception as predict_error:
+                    error = predict_error
+            if error is not None:
+                record["error"] = f"{type(error).__name__}: {error}".splitlines()[0]
+                continue
+            record["fit_time"] = seconds
+            # 1.0 when no training of the fit ran out of iterations first.
+            record["converged"] = float(
+                not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+            )
+            record["accuracy"] = accuracy_score(y_test, predicted)
+            record["f1_macro"] = f1_score(y_test, predicted, average="macro")
+            record.update(_network_measures(pipeline[-1]))
+    return records + list(failed)
+
+
+def _fit_alone(pipeline, X_train, y_train):
+    """One fit, reported as ``fit_each`` reports its fits."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("always", ConvergenceWarning)
+        error = None
+        tic = time.perf_counter()
+        try:
             pipeline.fit(X_train, y_train)
-            record["fit_time"] = time.perf_counter() - tic
-            predicted = pipeline.predict(X_test)
-    except Exception as error:
-        record["error"] = f"{type(error).__name__}: {error}".splitlines()[0]
-        return record
-    # 1.0 when no training of the fit ran out of iterations before converging.
-    record["converged"] = float(
-        not any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    )
-    record["accuracy"] = accuracy_score(y_test, predicted)
-    record["f1_macro"] = f1_score(y_test, predicted, average="macro")
-    record.update(_network_measures(pipeline[-1]))
-    return record
+        except Exception as fit_error:
+            error = fit_error
+        seconds = time.perf_counter() - tic
+    return FitOutcome([pipeline], [seconds], [list(caught)], [error])
 
 
 def _network_measures(estimator):
