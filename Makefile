@@ -33,7 +33,7 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	@echo "Installed into $(VENV)."
 
 study: $(VENV)/.installed
-	@echo "Running the quick study (3 datasets x 3 seeds x 4 methods, about 2 minutes)..."
+	@echo "Running the quick study (3 datasets x 3 seeds x 4 methods, about 1 to 2 minutes)..."
 	$(BIN)/python -m sklearn_rcloud.study --quick --n-jobs -1 --out results/quick
 
 study-full: $(VENV)/.installed
