@@ -53,17 +53,17 @@ class _Training:
     share: float = 0.0
     error: BaseException | None = None
 
-    def group_key(self):
-        """Trainings with one key can share a population."""
+    def group_key(self, digest):
+        """Trainings with one key can share a population (``digest``: of data)."""
         return (
             repr(self.config),
             self.topology.n_features,
             self.topology.n_outputs,
             len(self.topology.hidden_layer_sizes),
             self.topology.activation,
-            _digest(self.X),
-            _digest(self.y),
-            _digest(self.sample_weight),
+            digest(self.X),
+            digest(self.y),
+            digest(self.sample_weight),
         )
 
 
@@ -84,6 +84,8 @@ class _Rendezvous:
         self.warnings = [[] for _ in range(n_fits)]
         self._since = [0.0] * n_fits
         self._showwarning = None
+        #: id -> (array, digest): a fit hands the same data to every training.
+        self._digests = {}
 
     def take_turn(self, fit):
         self.turn.acquire()
@@ -125,6 +127,16 @@ class _Rendezvous:
         self.seconds[training.fit] += training.share
         return net, training.share
 
+    def _digest(self, values):
+        """:func:`_digest` of ``values``, computed once per array."""
+        if values is None:
+            return None
+        # The array is kept with its digest, so that its id is not reused.
+        cached = self._digests.get(id(values))
+        if cached is None:
+            cached = self._digests[id(values)] = (values, _digest(values))
+        return cached[1]
+
     def fit_ended(self, fit):
         self.give_turn(fit)
         with self.condition:
@@ -142,7 +154,8 @@ class _Rendezvous:
             trainings.sort(key=lambda t: (t.fit, t.order))
             groups = {}
             for training in trainings:
-                groups.setdefault(training.group_key(), []).append(training)
+                key = training.group_key(self._digest)
+                groups.setdefault(key, []).append(training)
             for group in groups.values():
                 try:
                     _train_group(group, self.memory_budget)
@@ -363,13 +376,8 @@ def _plain_network(module):
     )
     if not plain:
         return None
-    topology = Topology(
-        linears[0].in_features,
-        tuple(layer.out_features for layer in linears[:-1]),
-        linears[-1].out_features,
-        names.pop(),
-    )
-    return topology, [(w.cpu(), b.cpu()) for w, b in module_weights(module)]
+    weights = [(w.cpu(), b.cpu()) for w, b in module_weights(module)]
+    return Topology.from_module(module), weights
 
 
 def _digest(values):

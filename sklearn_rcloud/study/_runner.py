@@ -256,7 +256,7 @@ def _task(group, protocol, records, n_threads):
     The runs share their dataset and training rows; the delayed call returns
     one record per run.
     """
-    dataset, _, run = group[0]
+    dataset, _, first = group[0]
     failed, pipelines, metas = [], [], []
     for _, method, run in group:
         meta = {
@@ -288,10 +288,10 @@ def _task(group, protocol, records, n_threads):
         metas.append(meta)
     return delayed(_fit_and_score)(
         pipelines,
-        dataset.X[run.train],
-        dataset.y[run.train],
-        dataset.X[run.test],
-        dataset.y[run.test],
+        dataset.X[first.train],
+        dataset.y[first.train],
+        dataset.X[first.test],
+        dataset.y[first.test],
         metas,
         n_threads,
         failed,
@@ -349,10 +349,8 @@ def _fit_and_score(
 
 
 def _fit_alone(pipeline, X_train, y_train):
-    """One fit, reported as ``fit_each`` reports its fits."""
+    """One fit, reported as ``fit_each`` reports its fits (the caller's filters)."""
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("always", ConvergenceWarning)
         error = None
         tic = time.perf_counter()
         try:
