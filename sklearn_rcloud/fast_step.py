@@ -158,10 +158,11 @@ class MLPStep:
         if optimizer == "adam":
             self.exp_avg = [torch.zeros_like(p) for p in self.params]
             self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
+            # Every parameter takes the same steps: one counter, listed once
+            # per parameter as the fused kernel takes it, counted up once.
             self.state_steps = [
-                torch.zeros((), dtype=torch.float32, device=p.device)
-                for p in self.params
-            ]
+                torch.zeros((), dtype=torch.float32, device=self.params[0].device)
+            ] * len(self.params)
             self.fused = _fused_adam_available(self.params[0].device)
 
     # ---------------------------------------------------------- gradients
@@ -287,7 +288,7 @@ class MLPStep:
         if self.optimizer == "sgd":
             self._sgd(grads)
         elif self.fused:
-            torch._foreach_add_(self.state_steps, 1.0)
+            self.state_steps[0].add_(1.0)
             torch._fused_adam_(
                 self.params,
                 grads,

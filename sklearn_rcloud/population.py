@@ -341,6 +341,7 @@ class _Population:
         self.state = _optimizer_state(self.params, solver)
         self.fused = solver == "adam" and _fused_adam_available(device)
         self.step_count = 0
+        self._minus_ones = {}
         self.frozen = None
         #: The member (index in ``networks``) at every position of the stack.
         self.slots = list(range(self.k))
@@ -413,7 +414,7 @@ class _Population:
     def _losses(self, logits, y):
         """Per-sample losses (k, b) and their gradient (k, c, b) by the logits."""
         y = y[:, None, :]
-        minus_one = torch.full_like(logits[:, :1, :], -1.0)
+        minus_one = self._minus_one(logits)
         if self.config.loss == "cross_entropy":
             log_probs = torch.log_softmax(logits, dim=1)
             losses = log_probs.gather(1, y).neg_().squeeze(1)
@@ -424,6 +425,13 @@ class _Population:
         error = probs.scatter_add(1, y, minus_one)
         losses = 0.5 * error.square().sum(dim=1)
         return losses, torch.ops.aten.sigmoid_backward(error, probs)
+
+    def _minus_one(self, logits):
+        """A cached (k, 1, batch) tensor of -1 (one fewer op per step)."""
+        key = (logits.shape[0], logits.shape[2])
+        if key not in self._minus_ones:
+            self._minus_ones[key] = torch.full_like(logits[:, :1, :], -1.0)
+        return self._minus_ones[key]
 
     def _gradients(self, X, y, weights):
         """Per-sample losses (k, b), penalty included, and the masked gradients."""
@@ -452,12 +460,15 @@ class _Population:
             if masks is not None:  # members narrower than the widest
                 grads[2 * layer].mul_(masks[0])
                 grads[2 * layer + 1].mul_(masks[1])
-        squared_norm = sum(w.square().sum(dim=(1, 2)) for w in self.weights)
-        losses = losses + (0.5 * self.l2_tensor * squared_norm)[:, None]
+        if self.shared_l2 != 0.0:
+            squared_norm = sum(w.square().sum(dim=(1, 2)) for w in self.weights)
+            losses = losses + (0.5 * self.l2_tensor * squared_norm)[:, None]
         return losses, grads
 
     def _weight_grad(self, weight_grad, index):
         """The L2 penalty's gradient added to layer ``index``'s."""
+        if self.shared_l2 == 0.0:
+            return weight_grad
         if self.shared_l2 is not None:
             return weight_grad.add_(self.weights[index], alpha=self.shared_l2)
         return weight_grad.addcmul_(self.weights[index], self.l2_tensor[:, None, None])
@@ -470,7 +481,9 @@ class _Population:
         if self.solver == "sgd":
             _sgd(self.params, grads, self.state, self.lr, self.config)
         elif self.fused:
-            torch._foreach_add_(self.state["steps"], 1.0)
+            # Every parameter has taken the same steps: one tensor, listed
+            # once per parameter, is counted up once.
+            self.state["steps"][0].add_(1.0)
             torch._fused_adam_(
                 self.params,
                 grads,
@@ -700,9 +713,8 @@ def _optimizer_state(params, solver):
         return {
             "exp_avg": [torch.zeros_like(p) for p in params],
             "exp_avg_sq": [torch.zeros_like(p) for p in params],
-            "steps": [
-                torch.zeros((), dtype=torch.float32, device=p.device) for p in params
-            ],
+            "steps": [torch.zeros((), dtype=torch.float32, device=params[0].device)]
+            * len(params),
         }
     return {"momentum": None}
 

@@ -52,7 +52,7 @@ def _estimators():
             sparsity=0.5,
             n_candidates=4,
             early_stopping=True,
-            random_state=3,
+            random_state=4,
             **RECIPE,
         ),
     ]
@@ -102,8 +102,10 @@ def test_pipelines_with_other_features_train_apart(cancer, population_sizes):
 
     def pipelines():
         return [
-            make_pipeline(scaler, DenseMLPClassifier(random_state=0, **RECIPE))
-            for scaler in (MinMaxScaler(), StandardScaler(), MinMaxScaler())
+            make_pipeline(scaler, DenseMLPClassifier(random_state=seed, **RECIPE))
+            for seed, scaler in enumerate(
+                (MinMaxScaler(), StandardScaler(), MinMaxScaler())
+            )
         ]
 
     alone = [p.fit(X, y) for p in pipelines()]
@@ -113,6 +115,30 @@ def test_pipelines_with_other_features_train_apart(cancer, population_sizes):
     assert sorted(population_sizes) == [1, 2]
     for a, b in zip(alone, together):
         _assert_as_alone(a[-1], b[-1], a[:-1].transform(X))
+
+
+def test_twin_trainings_are_trained_once(cancer, population_sizes):
+    X, y = cancer
+
+    def estimators():
+        return [
+            DenseMLPClassifier(hidden_layer_sizes=(16,), random_state=seed, **RECIPE)
+            for seed in (0, 1, 0)
+        ]
+
+    alone = [estimator.fit(X, y) for estimator in estimators()]
+    together = fit_together(estimators(), X, y)
+    # The two seed-0 networks are one computation: two members, not three.
+    assert population_sizes == [2]
+    for a, b in zip(alone, together):
+        _assert_as_alone(a, b, X)
+    first, _, twin = together
+    assert first.net_.module_ is not twin.net_.module_
+    # Each twin owns its network: training one further leaves the other.
+    before = first.predict_proba(X)
+    twin.partial_fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), before)
+    assert not np.array_equal(twin.predict_proba(X), before)
 
 
 def test_pruning_baselines_train_every_phase_together(cancer, population_sizes):

@@ -49,7 +49,7 @@ def test_cached_records_are_reused(tiny_study, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a cached ensemble was fitted again")
 
-    monkeypatch.setattr(_saep_study, "_run_task", refuse)
+    monkeypatch.setattr(_saep_study, "_run_fold", refuse)
     again = run_saep_study(["iris"], TINY, records_path=path)
     assert [r["test_accuracy"] for r in again.records] == [
         r["test_accuracy"] for r in result.records

@@ -8,11 +8,13 @@ recipe, depth and dataset, and every fit carries on with its trained
 network. So the k-th training of every estimator shares a population: the
 dense networks of several seeds, every pruning baseline's full network, then
 its fine-tuned one, the masked networks of several sparsities.
+Trainings that are the same computation (twins) are done once.
 """
 
 from __future__ import annotations
 
 import contextvars
+import copy
 import dataclasses
 import hashlib
 import threading
@@ -52,6 +54,14 @@ class _Training:
     member: object = None
     share: float = 0.0
     error: BaseException | None = None
+
+    def identity(self):
+        """What makes two trainings of one group the same computation."""
+        return (
+            self.topology.layer_sizes,
+            self.seed,
+            tuple(_digest(t) for pair in self.weights for t in pair),
+        )
 
     def group_key(self, digest):
         """Trainings with one key can share a population (``digest``: of data)."""
@@ -206,7 +216,10 @@ def fit_together(
     sparsities of one parent, a dense baseline beside Random Cloud. Their
     trainings cost about what their arithmetic costs rather than one
     dispatch-bound training each. Under L-BFGS (the ``'auto'`` solver on
-    2,000 rows or fewer) the members still train one by one.
+    2,000 rows or fewer) the members still train one by one. Twin trainings
+    (one network, the same initial weights and seed, e.g. a pruning
+    baseline's pretraining and the dense network of its seed) are trained
+    once, and each fit gets its own copy.
 
     A network trained in a population matches its solo training up to
     float32 rounding (the stacked products add in another order; measured
@@ -339,25 +352,39 @@ def fit_each(
 
 
 def _train_group(group, memory_budget):
+    """Train a group's trainings as one population; twins train once.
+
+    Trainings of one network (the same widths and initial weights) with one
+    seed are the same computation, since the group shares its recipe and
+    data: e.g. a pruning baseline's pretraining and the dense network of its
+    seed, or the first candidates of several SAEP pruning rules. One of them
+    is trained and every twin gets its own copy of the result.
+    """
     first = group[0]
+    distinct = {}
+    for training in group:
+        distinct.setdefault(training.identity(), []).append(training)
+    twins = list(distinct.values())
     start = time.perf_counter()
     with warnings.catch_warnings():
         # Every fit waits now; each checks its own network, and warns, when
         # it builds its net (member_net).
         warnings.simplefilter("ignore")
         members = train_population(
-            [(t.topology, t.weights) for t in group],
+            [(same[0].topology, same[0].weights) for same in twins],
             first.X,
             first.y,
             first.config,
-            [t.seed for t in group],
+            [same[0].seed for same in twins],
             first.sample_weight,
             memory_budget=memory_budget,
         )
     share = (time.perf_counter() - start) / len(group)
-    for training, member in zip(group, members):
-        # The fit builds its net itself, so that its warnings are its own.
-        training.member, training.share = member, share
+    for same, member in zip(twins, members):
+        for index, training in enumerate(same):
+            # The fit builds its net itself, so that its warnings are its own.
+            training.member = member if index == 0 else copy.deepcopy(member)
+            training.share = share
 
 
 def _plain_network(module):

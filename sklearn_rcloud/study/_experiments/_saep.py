@@ -17,7 +17,7 @@ import numpy as np
 from ..._docstrings import substitute
 from ..._parallel import torch_threads
 from ...ensemble import disagreement
-from ...estimators import SAEPEnsembleClassifier
+from ...estimators import SAEPEnsembleClassifier, fit_together
 from .._records import append_records, read_csv_records
 from .._runner import RUN_PARAMETERS, FoldedStudyConfig, run_folded_study
 from .._stats import holm, wilcoxon_signed_rank
@@ -76,13 +76,29 @@ class SAEPStudyConfig(FoldedStudyConfig):
         )
 
 
-def _run_task(config, dataset, fold, seed, rule, data, *, n_threads):
-    """Fit one ensemble of the study; return its record."""
+def _run_fold(config, dataset, fold, seed, rules, data, *, n_threads):
+    """Fit a fold's ensembles of ``rules`` together; return their records.
+
+    Every rule's ensemble starts from the fold's seed, so its candidates are
+    the other rules' for as long as they choose the same depths:
+    :func:`~sklearn_rcloud.fit_together` trains each round's candidates as
+    populations and those twins once.
+    """
     X_train, y_train, X_test, y_test, _ = data
+    estimators = [config.estimator(rule, seed) for (rule,) in rules]
     with torch_threads(n_threads):
-        estimator = config.estimator(rule, seed).fit(X_train, y_train)
-        test_accuracy = float(np.mean(estimator.predict(X_test) == y_test))
-        predictions = [m.predict(X_test) for m in estimator.estimators_]
+        fit_together(estimators, X_train, y_train)
+        records = [
+            _record(config, dataset, fold, seed, rule, estimator, X_test, y_test)
+            for (rule,), estimator in zip(rules, estimators)
+        ]
+    return records
+
+
+def _record(config, dataset, fold, seed, rule, estimator, X_test, y_test):
+    """One fitted ensemble's record."""
+    test_accuracy = float(np.mean(estimator.predict(X_test) == y_test))
+    predictions = [m.predict(X_test) for m in estimator.estimators_]
     history = estimator.ensemble_history_
     return {
         "dataset": dataset,
@@ -247,7 +263,7 @@ def run_saep_study(
     """
     config = config or SAEPStudyConfig()
     records = run_folded_study(
-        _run_task,
+        _run_fold,
         config,
         datasets,
         [(rule,) for rule in config.rules],
@@ -256,6 +272,7 @@ def run_saep_study(
         n_jobs,
         records_path,
         verbose,
+        by_fold=True,
     )
     order = {name: i for i, name in enumerate(datasets)}
     rules = {rule: i for i, rule in enumerate(SAEP_RULES)}
