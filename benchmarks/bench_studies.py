@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from sklearn_rcloud.estimators._together import FitOutcome
 from sklearn_rcloud.study import (
     PaperProtocol,
     SAEPStudyConfig,
@@ -39,11 +40,31 @@ def _one_by_one(estimators, X, y):
     return [estimator.fit(X, y) for estimator in estimators]
 
 
-#: The folded studies: their module (whose ``fit_together`` is swapped for
-#: fits one by one), runner and configuration.
+def _each_one_by_one(estimators, X, y):
+    """``fit_each``'s report, the fits done one after another."""
+    seconds, caught = [], []
+    for estimator in estimators:
+        with warnings.catch_warnings(record=True) as log:
+            warnings.simplefilter("always")
+            start = time.perf_counter()
+            estimator.fit(X, y)
+            seconds.append(time.perf_counter() - start)
+        caught.append(log)
+    return FitOutcome(estimators, seconds, caught, [None] * len(estimators))
+
+
+#: The folded studies: their module, the name of the function there that
+#: fits a fold's estimators together and its one-by-one stand-in, the
+#: runner and the configuration.
 FOLDED = {
-    "sparsity": (_sparsity, run_sparsity_study, SparsityStudyConfig),
-    "saep": (_saep, run_saep_study, SAEPStudyConfig),
+    "sparsity": (
+        _sparsity,
+        "fit_together",
+        _one_by_one,
+        run_sparsity_study,
+        SparsityStudyConfig,
+    ),
+    "saep": (_saep, "fit_each", _each_one_by_one, run_saep_study, SAEPStudyConfig),
 }
 
 
@@ -58,22 +79,22 @@ def main():
     warnings.simplefilter("ignore")
     if args.paper:
         return _paper(args.datasets, args.seeds)
-    module, run, make_config = FOLDED[args.study]
+    module, name, one_by_one, run, make_config = FOLDED[args.study]
     config = make_config(n_folds=args.folds, n_repeats=1)
     print(
         "| dataset | fits | one by one (s) | together (s) | ratio | "
         "accuracies differing | largest difference |"
     )
     print("|---|---|---|---|---|---|---|")
-    together_fit = module.fit_together
+    together = getattr(module, name)
     for dataset in args.datasets:
         times, results = [], []
-        for fit in (_one_by_one, together_fit):
-            module.fit_together = fit
+        for fit in (one_by_one, together):
+            setattr(module, name, fit)
             start = time.perf_counter()
             results.append(run([dataset], config, n_jobs=1))
             times.append(time.perf_counter() - start)
-        module.fit_together = together_fit
+        setattr(module, name, together)
         a, b = (np.array([r["test_accuracy"] for r in res.records]) for res in results)
         print(
             f"| {dataset} | {len(a)} | {times[0]:.1f} | {times[1]:.1f} | "

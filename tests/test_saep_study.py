@@ -42,6 +42,20 @@ def test_every_rule_runs_on_every_fold_with_the_fold_seed(tiny_study):
     assert all(r["size_curve"] == "1 2 3 3" for r in pie)
 
 
+class _TwoEpochs(SAEPStudyConfig):
+    def estimator(self, rule, seed):
+        return super().estimator(rule, seed).set_params(max_iter=2)
+
+
+def test_unconverged_candidates_are_counted_per_ensemble():
+    # Two iterations cannot satisfy a stopping rule: every candidate warns.
+    config = _TwoEpochs(n_rounds=2, width=4, n_folds=2, n_repeats=1)
+    result = run_saep_study(["iris"], config)
+    assert [r["n_unconverged"] for r in result.records] == [4] * 8
+    assert "32 of 32 candidate trainings" in result.to_markdown()
+    assert "0 of 8 ensembles" in result.to_markdown()
+
+
 def test_cached_records_are_reused(tiny_study, monkeypatch):
     result, path = tiny_study
     from sklearn_rcloud.study._experiments import _saep as _saep_study

@@ -9,15 +9,18 @@ test accuracy, final ensemble size, parameters and diversity.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from ..._docstrings import substitute
 from ..._parallel import torch_threads
 from ...ensemble import disagreement
-from ...estimators import SAEPEnsembleClassifier, fit_together
+from ...estimators import SAEPEnsembleClassifier
+from ...estimators._together import fit_each
 from .._records import append_records, read_csv_records
 from .._runner import RUN_PARAMETERS, FoldedStudyConfig, run_folded_study
 from .._stats import holm, wilcoxon_signed_rank
@@ -43,9 +46,11 @@ class SAEPStudyConfig(FoldedStudyConfig):
     rules : tuple of str
         Names from :data:`SAEP_RULES`.
     n_rounds, width, mixture, validation_fraction :
-        :class:`~sklearn_rcloud.SAEPEnsembleClassifier`'s settings (its
-        defaults otherwise: Adam 0.001, at most 200 epochs, stop after 10
-        epochs without training-loss improvement).
+        :class:`~sklearn_rcloud.SAEPEnsembleClassifier`'s settings.
+    solver, alpha :
+        The members' recipe, the library's default one (L-BFGS up to 2,000
+        rows, else Adam; L2 penalty ``alpha``); its other settings are the
+        estimator's defaults.
     n_folds, n_repeats : int
         Repeated stratified k-fold; every fold has its own seed.
     seed : int
@@ -57,16 +62,16 @@ class SAEPStudyConfig(FoldedStudyConfig):
     width: int = 32
     mixture: str = "mean"
     validation_fraction: float = 0.2
+    solver: str = "auto"
+    alpha: float = 1.0
     n_folds: int = 5
     n_repeats: int = 2
     seed: int = 0
 
     def estimator(self, rule, seed):
         return SAEPEnsembleClassifier(
-            # The recipe the published tables were made with (the library's
-            # defaults then): Adam at 1e-3 on batches of up to 200, no penalty.
-            solver="adam",
-            alpha=0.0,
+            solver=self.solver,
+            alpha=self.alpha,
             n_rounds=self.n_rounds,
             width=self.width,
             pruning=None if rule == "none" else rule,
@@ -81,22 +86,33 @@ def _run_fold(config, dataset, fold, seed, rules, data, *, n_threads):
 
     Every rule's ensemble starts from the fold's seed, so its candidates are
     the other rules' for as long as they choose the same depths:
-    :func:`~sklearn_rcloud.fit_together` trains each round's candidates as
-    populations and those twins once.
+    :func:`~sklearn_rcloud.fit_together` (here :func:`fit_each`, which reports
+    each fit's warnings) trains each round's candidates as populations and
+    those twins once.
     """
     X_train, y_train, X_test, y_test, _ = data
     estimators = [config.estimator(rule, seed) for (rule,) in rules]
-    with torch_threads(n_threads):
-        fit_together(estimators, X_train, y_train)
-        records = [
-            _record(config, dataset, fold, seed, rule, estimator, X_test, y_test)
-            for (rule,), estimator in zip(rules, estimators)
-        ]
+    with torch_threads(n_threads), warnings.catch_warnings():
+        warnings.simplefilter("always", ConvergenceWarning)
+        outcome = fit_each(estimators, X_train, y_train)
+        for error in outcome.errors:
+            if error is not None:
+                raise error
+        records = []
+        for (rule,), estimator, caught in zip(rules, estimators, outcome.warnings):
+            record = _record(
+                config, dataset, fold, seed, rule, estimator, X_test, y_test
+            )
+            # Candidates whose training ran out of epochs before its stopping rule.
+            record["n_unconverged"] = sum(
+                issubclass(w.category, ConvergenceWarning) for w in caught
+            )
+            records.append(record)
     return records
 
 
 def _record(config, dataset, fold, seed, rule, estimator, X_test, y_test):
-    """One fitted ensemble's record."""
+    """One fitted ensemble's record (but its convergence)."""
     test_accuracy = float(np.mean(estimator.predict(X_test) == y_test))
     predictions = [m.predict(X_test) for m in estimator.estimators_]
     history = estimator.ensemble_history_
@@ -127,7 +143,8 @@ class SAEPStudyResult:
     records : list of dict
         One per (dataset, fold, rule): test accuracy, final ensemble size,
         parameters, test diversity (pairwise disagreement), members' depths,
-        fit time, and per round the ensemble size and validation accuracy
+        fit time, the candidates whose training ran out of epochs
+        (``n_unconverged``), and per round the ensemble size and validation accuracy
         (``size_curve``, ``accuracy_curve``, space-separated).
     config : SAEPStudyConfig
     """
@@ -238,7 +255,19 @@ class SAEPStudyResult:
                 "{n_params:.0f} | {n_params_none:.0f} | {diversity:.3f} | "
                 "{diversity_none:.3f} | {p:.3g} [{p_holm:.3g}] |".format(**row)
             )
+        lines += ["", self.convergence()]
         return "\n".join(lines) + "\n"
+
+    def convergence(self):
+        """A sentence: how many candidates' trainings ran out of epochs."""
+        unconverged = self.values("n_unconverged")
+        n_candidates = 2 * self.config.n_rounds * len(unconverged)
+        return (
+            f"Convergence: {int(unconverged.sum())} of {n_candidates} candidate "
+            "trainings ran out of epochs before their stopping rule; "
+            f"{int((unconverged == 0).sum())} of {len(unconverged)} ensembles "
+            "had every candidate converge."
+        )
 
 
 @substitute(run_parameters=RUN_PARAMETERS)
