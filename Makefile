@@ -1,9 +1,9 @@
 # Set-up and main entry points. Every target makes its own virtual environment.
 #   make study      install, then run the quick study (3 datasets x 3 seeds, prints the table)
 #   make study-full the paper's full protocol (7 datasets x 10 seeds, with NASWOT and AREA; about 16 min on 2 cores)
-#   make proxy-study every training-free score against trained accuracy (200 topologies x 8 datasets; about 4 min on 2 cores)
+#   make proxy-study every training-free score against trained accuracy (200 topologies x 8 datasets; about 8 min on 2 cores)
 #   make sparsity-study dense parent vs random search vs random masks vs Random Cloud at 5 sparsities (8 datasets x 10 folds; about 17 min on 2 cores)
-#   make saep-study every SAEP pruning rule against the unpruned ensemble (7 datasets x 10 folds; ~25 min)
+#   make saep-study every SAEP pruning rule against the unpruned ensemble (9 datasets x 10 folds; about 13 min on 2 cores)
 #   make demo       install, then run the quick-start example (Random Cloud vs dense net on Sonar)
 #   make test       install, then run the test suite (what CI runs; it runs every
 #                   example and builds the docs without executing them)
@@ -40,7 +40,7 @@ study-full: $(VENV)/.installed
 	$(BIN)/python -m sklearn_rcloud.study --protocol paper --datasets all --n-jobs -1 --out results/paper
 
 proxy-study: $(VENV)/.installed
-	@echo "Running the proxy study (200 topologies x 8 datasets, about 4 minutes)..."
+	@echo "Running the proxy study (200 topologies x 8 datasets, about 8 minutes)..."
 	$(BIN)/python -m sklearn_rcloud.study --protocol proxies --n-jobs -1 --out results/proxies
 
 sparsity-study: $(VENV)/.installed
@@ -48,7 +48,7 @@ sparsity-study: $(VENV)/.installed
 	$(BIN)/python -m sklearn_rcloud.study --protocol sparsity --n-jobs -1 --out results/sparsity
 
 saep-study: $(VENV)/.installed
-	@echo "Running the SAEP study (7 datasets x 10 folds)..."
+	@echo "Running the SAEP study (9 datasets x 10 folds x 4 rules, about 13 minutes)..."
 	$(BIN)/python -m sklearn_rcloud.study --protocol saep --n-jobs -1 --out results/saep
 
 demo: $(VENV)/.installed

@@ -69,6 +69,18 @@ def test_cached_records_are_reused_and_a_new_config_is_not(tiny_study, monkeypat
         run_proxy_study(["iris"], changed, records_path=path)
 
 
+def test_each_record_says_whether_its_training_converged():
+    # A stopping rule of 10 epochs cannot fire within a budget of 3.
+    budget = ProxyStudyConfig(
+        **{**TINY.__dict__, "n_topologies": 4, "max_iter": 3, "n_iter_no_change": 10}
+    )
+    short = run_proxy_study(["iris"], budget)
+    assert [r["converged"] for r in short.records] == [False] * 4
+    assert "budget of 3 epochs: 0 of 4." in short.to_markdown(n_bootstrap=10)
+    roomy = ProxyStudyConfig(**{**budget.__dict__, "max_iter": 2000})
+    assert all(r["converged"] for r in run_proxy_study(["iris"], roomy).records)
+
+
 def test_correlations_match_scipy_and_the_top_hits_are_counted(tiny_study):
     result, _ = tiny_study
     rows = result.correlations(n_bootstrap=50)

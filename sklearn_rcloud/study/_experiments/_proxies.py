@@ -11,12 +11,14 @@ beats choosing one at random (NASWOT's search against random sampling).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from scipy import stats
+from sklearn.exceptions import ConvergenceWarning
 
 from ..._docstrings import substitute
 from ..._parallel import torch_threads
@@ -71,10 +73,13 @@ class ProxyStudyConfig(CachedStudyConfig):
     seed : int
         Seeds the sampling, every topology's weights and the rows of the
         proxies' scoring batch.
-    learning_rate_init, max_iter, n_iter_no_change, batch_size :
-        The one training recipe (Adam, cross-entropy): train until the
-        training loss stops improving by ``1e-4`` for ``n_iter_no_change``
-        epochs, at most ``max_iter``.
+    solver, alpha, learning_rate_init, max_iter, n_iter_no_change, batch_size :
+        The one training recipe, the library's (cross-entropy; L-BFGS up to
+        2,000 rows, else Adam stopping on a tenth of the rows held out; L2
+        penalty ``alpha``): train until the monitored loss stops improving by
+        ``1e-4`` for ``n_iter_no_change`` epochs, at most ``max_iter``. The
+        budget is larger than the library's ``'auto'`` (500 L-BFGS
+        iterations), which the slowest topologies need.
     batch : int
         Rows of the proxies' scoring batch (distinct training rows).
     """
@@ -85,10 +90,12 @@ class ProxyStudyConfig(CachedStudyConfig):
     activation: str = "relu"
     init: str = "kaiming"
     seed: int = 0
-    learning_rate_init: float = 1e-2
-    max_iter: int = 500
-    n_iter_no_change: int = 20
-    batch_size: int = 200
+    solver: str = "auto"
+    alpha: float = 1.0
+    learning_rate_init: float = 1e-3
+    max_iter: int = 2000
+    n_iter_no_change: int = 10
+    batch_size: object = "auto"
     batch: int = 128
     proxies: tuple = field(default=PROXY_STUDY_PROXIES)
 
@@ -137,15 +144,21 @@ def _evaluate_topology(config, dataset_name, index, hidden, data, *, n_threads):
             if name == "naswot":
                 record["naswot_singular"] = bool(singular[0])
         recipe = TrainingConfig(
-            solver="adam",
+            solver=config.solver,
+            alpha=config.alpha,
             learning_rate_init=config.learning_rate_init,
-            alpha=0.0,
             max_iter=config.max_iter,
             n_iter_no_change=config.n_iter_no_change,
             batch_size=config.batch_size,
         )
-        net, train_time = train_network(
-            topology.to_module(weights), X_train, y_train, recipe, config.seed
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            net, train_time = train_network(
+                topology.to_module(weights), X_train, y_train, recipe, config.seed
+            )
+        # Whether the stopping rule, not the epoch budget, ended the training.
+        record["converged"] = not any(
+            issubclass(w.category, ConvergenceWarning) for w in caught
         )
         for part, X_part, y_part in (
             ("train", X_train, y_train),
@@ -324,9 +337,12 @@ class ProxyStudyResult:
                 "{oracle:.1f} | {p:.3g} |".format(**row)
             )
         singular = np.mean([bool(r["naswot_singular"]) for r in self.records])
+        converged = [bool(r.get("converged", False)) for r in self.records]
         lines += [
             "",
             f"NASWOT kernels that were singular (regularised): {100 * singular:.0f}%.",
+            f"Trainings the stopping rule ended before the budget of "
+            f"{self.config.max_iter} epochs: {sum(converged)} of {len(converged)}.",
         ]
         return "\n".join(lines) + "\n"
 
