@@ -34,6 +34,7 @@ from sklearn_rcloud.study import (
     run_study,
 )
 from sklearn_rcloud.study._experiments import _saep, _sparsity
+from sklearn_rcloud.study._runner import _fit_alone
 
 
 def _one_by_one(estimators, X, y):
@@ -42,15 +43,13 @@ def _one_by_one(estimators, X, y):
 
 def _each_one_by_one(estimators, X, y):
     """``fit_each``'s report, the fits done one after another."""
-    seconds, caught = [], []
-    for estimator in estimators:
-        with warnings.catch_warnings(record=True) as log:
-            warnings.simplefilter("always")
-            start = time.perf_counter()
-            estimator.fit(X, y)
-            seconds.append(time.perf_counter() - start)
-        caught.append(log)
-    return FitOutcome(estimators, seconds, caught, [None] * len(estimators))
+    alone = [_fit_alone(estimator, X, y) for estimator in estimators]
+    return FitOutcome(
+        estimators,
+        [outcome.seconds[0] for outcome in alone],
+        [outcome.warnings[0] for outcome in alone],
+        [outcome.errors[0] for outcome in alone],
+    )
 
 
 #: The folded studies: their module, the name of the function there that

@@ -339,9 +339,7 @@ def _fit_and_score(
                 continue
             record["fit_time"] = seconds
             # 1.0 when no training of the fit ran out of iterations first.
-            record["converged"] = float(
-                not any(issubclass(w.category, ConvergenceWarning) for w in caught)
-            )
+            record["converged"] = float(count_unconverged(caught) == 0)
             record["accuracy"] = accuracy_score(y_test, predicted)
             record["f1_macro"] = f1_score(y_test, predicted, average="macro")
             record.update(_network_measures(pipeline[-1]))
@@ -359,6 +357,11 @@ def _fit_alone(pipeline, X_train, y_train):
             error = fit_error
         seconds = time.perf_counter() - tic
     return FitOutcome([pipeline], [seconds], [list(caught)], [error])
+
+
+def count_unconverged(caught):
+    """How many of the caught warnings say a training ran out of iterations."""
+    return sum(issubclass(w.category, ConvergenceWarning) for w in caught)
 
 
 def _network_measures(estimator):

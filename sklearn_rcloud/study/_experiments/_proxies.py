@@ -30,7 +30,7 @@ from ...training import TrainingConfig, train_network
 from .._data import load_study_dataset
 from .._protocols import PaperProtocol, prepared_split
 from .._records import CachedStudyConfig, RecordsCache, append_records, read_csv_records
-from .._runner import RUN_PARAMETERS, run_record_tasks
+from .._runner import RUN_PARAMETERS, count_unconverged, run_record_tasks
 from .._stats import wilcoxon_signed_rank
 
 __all__ = [
@@ -157,9 +157,7 @@ def _evaluate_topology(config, dataset_name, index, hidden, data, *, n_threads):
                 topology.to_module(weights), X_train, y_train, recipe, config.seed
             )
         # Whether the stopping rule, not the epoch budget, ended the training.
-        record["converged"] = not any(
-            issubclass(w.category, ConvergenceWarning) for w in caught
-        )
+        record["converged"] = count_unconverged(caught) == 0
         for part, X_part, y_part in (
             ("train", X_train, y_train),
             ("test", X_test, y_test),

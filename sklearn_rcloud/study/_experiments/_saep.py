@@ -22,7 +22,12 @@ from ...ensemble import disagreement
 from ...estimators import SAEPEnsembleClassifier
 from ...estimators._together import fit_each
 from .._records import append_records, read_csv_records
-from .._runner import RUN_PARAMETERS, FoldedStudyConfig, run_folded_study
+from .._runner import (
+    RUN_PARAMETERS,
+    FoldedStudyConfig,
+    count_unconverged,
+    run_folded_study,
+)
 from .._stats import holm, wilcoxon_signed_rank
 
 __all__ = [
@@ -108,15 +113,13 @@ def _run_fold(config, dataset, fold, seed, rules, data, *, n_threads):
                 config, dataset, fold, seed, rule, estimator, X_test, y_test
             )
             # Candidates whose training ran out of epochs before its stopping rule.
-            record["n_unconverged"] = sum(
-                issubclass(w.category, ConvergenceWarning) for w in caught
-            )
+            record["n_unconverged"] = count_unconverged(caught)
             records.append(record)
     return records
 
 
 def _record(config, dataset, fold, seed, rule, estimator, X_test, y_test):
-    """One fitted ensemble's record (but its convergence)."""
+    """One fitted ensemble's record, its convergence aside (the caller's)."""
     test_accuracy = float(np.mean(estimator.predict(X_test) == y_test))
     predictions = [m.predict(X_test) for m in estimator.estimators_]
     history = estimator.ensemble_history_
