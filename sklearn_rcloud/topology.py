@@ -32,15 +32,18 @@ __all__ = ["ACTIVATIONS", "Topology", "module_weights"]
 def preset_linear(weight, bias):
     """An ``nn.Linear`` holding copies of ``weight`` and ``bias``.
 
-    It is made without its default initialisation, so no draw is taken from
-    torch's global generator for weights that are overwritten anyway. It is
-    laid out on the meta device (no memory) and its parameters replaced,
-    rather than made by ``nn.utils.skip_init``, whose ``to_empty`` runs
-    torch's Python reference of ``empty_like`` and so imports its symbolic
-    shape machinery (sympy, seconds on a cold start).
+    It is made without running ``nn.Linear.__init__``, whose default
+    initialisation would draw from torch's global generator for weights that
+    are overwritten anyway, and costs about 80 us per layer even on the meta
+    device (populations and clouds build many modules). Not
+    ``nn.utils.skip_init`` either: its ``to_empty`` runs torch's Python
+    reference of ``empty_like`` and so imports its symbolic shape machinery
+    (sympy, seconds on a cold start).
     """
     fan_out, fan_in = weight.shape
-    linear = nn.Linear(fan_in, fan_out, device="meta", dtype=weight.dtype)
+    linear = nn.Linear.__new__(nn.Linear)
+    nn.Module.__init__(linear)
+    linear.in_features, linear.out_features = fan_in, fan_out
     linear.weight = nn.Parameter(weight.detach().clone())
     linear.bias = nn.Parameter(bias.detach().clone().to(weight.device))
     return linear
