@@ -1,10 +1,11 @@
-"""Population training: many MLPs of one depth trained as one stacked network.
+"""Population training: many MLPs trained as stacked networks, one per depth.
 
 A training step of a small MLP costs its few tensor operations' dispatch,
 not its arithmetic, so k networks trained one after another cost about k
 times one. Stacked along a leading member axis (``torch.baddbmm``), k
-networks take one set of operations per step. :func:`train_population`
-trains them so, each member exactly as :func:`~sklearn_rcloud.training.
+networks of one depth take one set of operations per step.
+:func:`train_population` groups the networks it is given by depth and trains
+each group so, each member exactly as :func:`~sklearn_rcloud.training.
 train_network` would train it alone with the same recipe and seed:
 
 * every member has its own shuffling order (its own seed) and, with
@@ -104,13 +105,16 @@ def train_population(
     sample_weight=None,
     memory_budget=DEFAULT_MEMORY_BUDGET,
 ):
-    """Train several MLPs of one depth together, each as if it were alone.
+    """Train several MLPs together, each as if it were alone.
+
+    Members of one depth share a stacked population; members of several
+    depths train in one population per depth.
 
     Parameters
     ----------
     networks : list of (Topology, weights)
         The members and their initial ``(weight, bias)`` per layer. They
-        share the input and output sizes, the depth and the activation.
+        share the input and output sizes and the activation.
     X : ndarray or Tensor of shape (n_samples, n_features), float32
     y : ndarray or Tensor of shape (n_samples,), int64 class indices
     config : TrainingConfig
@@ -216,13 +220,11 @@ def _check_one_family(networks):
         if (
             topology.n_features != first.n_features
             or topology.n_outputs != first.n_outputs
-            or len(topology.hidden_layer_sizes) != len(first.hidden_layer_sizes)
             or topology.activation != first.activation
         ):
             raise ValueError(
-                "A population shares the input and output sizes, the depth and "
-                f"the activation: {topology!r} differs from {first!r}. Group "
-                "the networks by depth."
+                "A population shares the input and output sizes and the "
+                f"activation: {topology!r} differs from {first!r}."
             )
 
 
@@ -232,20 +234,25 @@ _DISPATCH_BOUND_PARAMS = 4096
 
 
 def _groups(networks, n_samples, config, memory_budget):
-    """Member indices in groups of similar size that fit ``memory_budget``.
+    """Member indices in groups of one depth and similar size that fit
+    ``memory_budget``.
 
-    Members are taken from the largest down; one joins the current group
-    while padding it to the group's widths at most doubles its parameters
-    (or the group is small enough that its steps cost only their dispatch),
-    and while the group fits the budget.
+    Members are taken by depth, and from the largest down; one joins the
+    current group if it has the group's depth, while padding it to the
+    group's widths at most doubles its parameters (or the group is small
+    enough that its steps cost only their dispatch), and while the group fits
+    the budget.
     """
     batch = resolve_batch_size(config.batch_size, n_samples, "adam")
-    order = sorted(range(len(networks)), key=lambda i: -networks[i][0].n_params)
+    order = sorted(
+        range(len(networks)),
+        key=lambda i: (networks[i][0].depth, -networks[i][0].n_params),
+    )
     groups, widths = [], None
     for index in order:
         topology = networks[index][0]
         sizes = np.asarray(topology.layer_sizes)
-        if groups:
+        if groups and len(sizes) == len(widths):
             padded = np.maximum(widths, sizes)
             n_padded = _n_params(padded)
             fits = len(groups[-1]) + 1 <= _group_capacity(padded, batch, memory_budget)

@@ -161,11 +161,22 @@ def test_lbfgs_trains_members_one_by_one(data):
     _assert_twins(_networks([(8,), (4,)], X.shape[1]), X, y, config)
 
 
-def test_a_population_is_one_depth_and_one_seed_per_member(data):
+def test_members_of_several_depths_train_in_one_population_per_depth(data):
     X, y = data
     config = TrainingConfig(**ADAM)
-    with pytest.raises(ValueError, match="Group the networks by depth"):
-        train_population(_networks([(8,), (4, 4)], X.shape[1]), X, y, config, [1, 2])
+    networks = _networks([(8,), (4, 4), (6,), (3, 5)], X.shape[1])
+    groups = _groups(networks, len(X), config, DEFAULT_MEMORY_BUDGET)
+    assert sorted(map(sorted, groups)) == [[0, 2], [1, 3]]
+    members = _assert_twins(networks, X, y, config)
+    assert [m.module[0].out_features for m in members] == [8, 4, 6, 3]
+
+
+def test_a_population_is_one_family_and_one_seed_per_member(data):
+    X, y = data
+    config = TrainingConfig(**ADAM)
+    networks = _networks([(8,)], X.shape[1]) + _networks([(4,)], X.shape[1] - 1)
+    with pytest.raises(ValueError, match="shares the input and output sizes"):
+        train_population(networks, X, y, config, [1, 2])
     with pytest.raises(ValueError, match="one seed each"):
         train_population(_networks([(8,), (4,)], X.shape[1]), X, y, config, [1])
     assert train_population([], X, y, config, []) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import time
 import warnings
 from numbers import Integral
@@ -281,25 +282,23 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
             return fitness_cache[hidden]
 
         def train_together(architectures):
-            """The first population's fitness: its topologies of one depth
-            trained as one population (one by one under L-BFGS)."""
+            """The first population's fitness: its topologies trained as one
+            population per depth (one by one under L-BFGS)."""
             config = TrainingConfig.from_estimator(self, **recipe)
-            by_depth = {}
-            for hidden in architectures:
-                by_depth.setdefault(len(hidden), []).append(hidden)
-            for group in by_depth.values():
-                if len(group) < 2:
-                    continue  # trained alone, by fitness(), as every child is
-                members = train_population(
-                    [network(hidden) for hidden in group],
-                    X_fit,
-                    y_fit,
-                    config,
-                    [evolution_seed] * len(group),
-                    w_fit,
-                )
-                for hidden, member in zip(group, members):
-                    record(hidden, member.module)
+            depths = collections.Counter(len(hidden) for hidden in architectures)
+            # A depth's only topology trains alone, by fitness(), as every
+            # child does.
+            shared = [h for h in architectures if depths[len(h)] > 1]
+            members = train_population(
+                [network(hidden) for hidden in shared],
+                X_fit,
+                y_fit,
+                config,
+                [evolution_seed] * len(shared),
+                w_fit,
+            )
+            for hidden, member in zip(shared, members):
+                record(hidden, member.module)
 
         evaluations = []
 

@@ -325,19 +325,9 @@ class RandomCloudClassifier(BaseNetworkClassifier):
             topology, weights = cloud.sub_network(network, hidden)
             networks.append((topology, [(w.cpu(), b.cpu()) for w, b in weights]))
         config = TrainingConfig.from_estimator(self, **_RACE_RECIPE)
-        members = [None] * len(networks)
-        for depth in sorted({len(hidden) for _, hidden, _ in finalists}):
-            group = [i for i, (_, h, _) in enumerate(finalists) if len(h) == depth]
-            trained = train_population(
-                [networks[i] for i in group],
-                X,
-                y,
-                config,
-                [seed] * len(group),
-                sample_weight,
-            )
-            for index, member in zip(group, trained):
-                members[index] = member
+        members = train_population(
+            networks, X, y, config, [seed] * len(networks), sample_weight
+        )
         accuracy = np.array([m.valid_acc[m.best_epoch - 1] for m in members])
         loss = np.array([m.valid_loss[m.best_epoch - 1] for m in members])
         n_params = np.array([t.n_params for t, _ in networks])
