@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import inspect
 import time
 import warnings
 
@@ -78,11 +80,30 @@ def _undecorated(name):
     return getattr(method, "__wrapped__", method)
 
 
+def _step_without_graph_breaks(optimizer_class):
+    """``optimizer_class.step`` in the grad mode torch gives it, without dynamo.
+
+    torch wraps ``Adam.step`` and ``SGD.step`` in a guard that imports
+    ``torch._dynamo`` on every call to mark graph breaks around the update;
+    this runs the same update in the same grad mode (the one the fast step
+    does not take: networks carrying pruning masks).
+    """
+    update = inspect.unwrap(optimizer_class.step)
+
+    @functools.wraps(update)
+    def step(self, closure=None):
+        with torch.set_grad_enabled(self.defaults["differentiable"]):
+            return update(self, closure)
+
+    return step
+
+
 class Adam(torch.optim.Adam):
     """``torch.optim.Adam`` that does not import ``torch._dynamo``."""
 
     add_param_group = _undecorated("add_param_group")
     zero_grad = _undecorated("zero_grad")
+    step = _step_without_graph_breaks(torch.optim.Adam)
 
 
 class SGD(torch.optim.SGD):
@@ -90,6 +111,7 @@ class SGD(torch.optim.SGD):
 
     add_param_group = _undecorated("add_param_group")
     zero_grad = _undecorated("zero_grad")
+    step = _step_without_graph_breaks(torch.optim.SGD)
 
 
 class LBFGS(torch.optim.LBFGS):
