@@ -11,7 +11,9 @@ update all parameters with
 ``torch.optim``'s (tested).
 
 It applies only where it is exact: a ``Sequential`` of ``Linear`` layers and
-those activations, without pruning masks, trained with cross-entropy or the
+those activations (their weights may carry :mod:`torch.nn.utils.prune` masks,
+applied as the pruning hook applies them, the gradient of the unpruned
+weights masked as autograd masks it), trained with cross-entropy or the
 sigmoid squared error (with an optional L2 penalty on the weights and
 optional per-sample weights), by Adam or SGD without weight decay, or by
 ``torch.optim.LBFGS``, for which the same gradients serve as its closure.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils import prune
 
 __all__ = ["MLPStep", "make_step"]
 
@@ -67,9 +70,32 @@ def _layers(module):
         return None
     if len({type(m) for m in activations}) > 1:
         return None
-    if any(m._forward_pre_hooks or m._forward_hooks for m in module):
-        return None  # e.g. torch.nn.utils.prune masks
+    if any(m._forward_hooks for m in module):
+        return None
+    if any(m._forward_pre_hooks for m in activations):
+        return None
+    if any(m._forward_pre_hooks and _weight_pruning(m) is None for m in linears):
+        return None
     return linears, activations
+
+
+def _trained_weight(linear):
+    """The weight parameter the optimiser updates (``weight_orig`` when pruned)."""
+    return linear.weight_orig if linear._forward_pre_hooks else linear.weight
+
+
+def _weight_pruning(linear):
+    """The :mod:`torch.nn.utils.prune` hook masking ``linear.weight``, or None.
+
+    None also when the layer has any other forward pre-hook (a pruned bias,
+    say), which the step could not reproduce.
+    """
+    hooks = list(linear._forward_pre_hooks.values())
+    if len(hooks) != 1 or not isinstance(hooks[0], prune.BasePruningMethod):
+        return None
+    if hooks[0]._tensor_name != "weight" or not hasattr(linear, "weight_mask"):
+        return None
+    return hooks[0]
 
 
 def make_step(module, loss, optimizer, lr, l2=0.0, **options):
@@ -143,8 +169,16 @@ class MLPStep:
         self.loss = loss
         self.optimizer = optimizer
         self.lr = float(lr)
-        self.params = [p for m in linears for p in (m.weight, m.bias)]
-        # Transposed views stay valid: parameters are only updated in place.
+        #: ``(index, hook)`` of the layers whose weights carry a pruning mask:
+        #: their parameter is ``weight_orig``, their weight its masked product.
+        self.pruned = [
+            (index, _weight_pruning(m))
+            for index, m in enumerate(linears)
+            if m._forward_pre_hooks
+        ]
+        self.params = [p for m in linears for p in (_trained_weight(m), m.bias)]
+        # Transposed views stay valid: parameters are only updated in place
+        # (masked weights are recomputed before every pass, see _apply_masks).
         self.weights_t = [m.weight.detach().T for m in linears]
         self.weights = [m.weight.detach() for m in linears]
         self.step_count = 0
@@ -165,7 +199,31 @@ class MLPStep:
             ] * len(self.params)
             self.fused = _fused_adam_available(self.params[0].device)
 
+    def matches(self, module):
+        """Whether this step was made for ``module`` as it is now (its layers,
+        parameters and pruning masks)."""
+        layers = _layers(module)
+        if layers is None or len(layers[0]) != len(self.linears):
+            return False
+        pruned = [i for i, m in enumerate(layers[0]) if m._forward_pre_hooks]
+        return pruned == [i for i, _ in self.pruned] and all(
+            linear is mine
+            and self.params[2 * i] is _trained_weight(linear)
+            and self.params[2 * i + 1] is linear.bias
+            for i, (linear, mine) in enumerate(zip(layers[0], self.linears))
+        )
+
     # ---------------------------------------------------------- gradients
+    @torch.no_grad()
+    def _apply_masks(self):
+        """Masked weights as their pruning hooks make them before a forward pass."""
+        for index, hook in self.pruned:
+            linear = self.linears[index]
+            hook(linear, ())
+            weight = linear.weight.detach()
+            self.weights[index] = weight
+            self.weights_t[index] = weight.T
+
     def _activate(self, z):
         return activate(self.activation, z)
 
@@ -198,6 +256,8 @@ class MLPStep:
         grads : list of Tensor
             In ``params`` order: weight0, bias0, weight1, bias1, ...
         """
+        if self.pruned:
+            self._apply_masks()
         inputs = [X]
         hidden = X
         for linear, weight_t in zip(self.linears[:-1], self.weights_t):
@@ -229,6 +289,8 @@ class MLPStep:
             if self.l2:
                 weight_grad.add_(self.weights[index], alpha=self.l2)
             grads.append(weight_grad)
+            if self.linears[index]._forward_pre_hooks:  # the pruned stay put
+                weight_grad.mul_(self.linears[index].weight_mask)
             if index > 0:
                 grad = self._activation_grad(grad @ self.weights[index], a_in)
         grads.reverse()  # now weight0, bias0, weight1, bias1, ...

@@ -85,8 +85,8 @@ def _step_without_graph_breaks(optimizer_class):
 
     torch wraps ``Adam.step`` and ``SGD.step`` in a guard that imports
     ``torch._dynamo`` on every call to mark graph breaks around the update;
-    this runs the same update in the same grad mode (the one the fast step
-    does not take: networks carrying pruning masks).
+    this runs the same update in the same grad mode (where the fast step
+    does not apply, e.g. ``fast_step=False``).
     """
     update = inspect.unwrap(optimizer_class.step)
 
@@ -270,7 +270,7 @@ class MLPNetClassifier(NeuralNetClassifier):
         if self.fast_step_setting is None:
             return None
         cached = getattr(self, "mlp_step_", None)
-        if cached is not None and cached.linears[0] is self.module_[0]:
+        if cached is not None and cached.matches(self.module_):
             return cached
         loss, optimizer, lr, l2, options = self.fast_step_setting
         self.mlp_step_ = make_step(self.module_, loss, optimizer, lr, l2, **options)

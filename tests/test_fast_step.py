@@ -63,20 +63,24 @@ def test_sample_weighted_gradients_equal_autograd(loss):
         torch.testing.assert_close(grad, param.grad)
 
 
-@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
-def test_l2_penalty_gradients_equal_autograd(loss):
-    module = _module((6, 4), "tanh")
+def _assert_penalised_gradients_equal_autograd(module, loss, l2=0.3):
     X, y = _batch()
-    l2 = 0.3
     step = make_step(module, loss, "adam", 0.1, l2=l2)
     fast_losses, fast_grads = step.gradients(X, y)
+    logits = module(X)  # pruning hooks set the weights this pass uses
     weights = [m.weight for m in module if isinstance(m, nn.Linear)]
     penalty = 0.5 * l2 * sum(w.square().sum() for w in weights)
-    reference = CRITERIA[loss](module(X), y) + penalty
+    reference = CRITERIA[loss](logits, y) + penalty
     reference.backward()
     torch.testing.assert_close(fast_losses.mean(), reference.detach())
     for grad, param in zip(fast_grads, step.params):
         torch.testing.assert_close(grad, param.grad)
+    return step, fast_grads
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_l2_penalty_gradients_equal_autograd(loss):
+    _assert_penalised_gradients_equal_autograd(_module((6, 4), "tanh"), loss)
 
 
 _OPTIONS = {
@@ -120,17 +124,71 @@ def test_not_applicable_modules_fall_back():
         )
         is None
     )
-    pruned = _module((4,), "relu")
-    prune.l1_unstructured(pruned[0], "weight", amount=2)
-    assert make_step(pruned, "cross_entropy", "adam", 0.1) is None
+    pruned_bias = _module((4,), "relu")
+    prune.l1_unstructured(pruned_bias[0], "bias", amount=2)
+    assert make_step(pruned_bias, "cross_entropy", "adam", 0.1) is None
+    hooked = _module((4,), "relu")
+    hooked[1].register_forward_pre_hook(lambda module, inputs: None)
+    assert make_step(hooked, "cross_entropy", "adam", 0.1) is None
     assert make_step(_module((4,), "relu"), "hinge", "adam", 0.1) is None
+
+
+def _pruned_module(hidden=(6, 4), activation="tanh", seed=0):
+    """A module whose weights carry torch.nn.utils.prune masks, one per layer."""
+    module = _module(hidden, activation, seed)
+    linears = [m for m in module if isinstance(m, nn.Linear)]
+    prune.global_unstructured(
+        [(m, "weight") for m in linears], prune.L1Unstructured, amount=0.4
+    )
+    return module
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_pruned_gradients_equal_autograd(loss):
+    module = _pruned_module()
+    step, fast_grads = _assert_penalised_gradients_equal_autograd(module, loss)
+    first = module[0]
+    assert step.params[0] is first.weight_orig
+    assert bool((fast_grads[0][first.weight_mask == 0] == 0).all())
+
+
+@pytest.mark.parametrize("setting", ["adam", "sgd_momentum"])
+def test_pruned_updates_equal_torch_optim_and_pruned_weights_stay_put(setting):
+    optimizer, options = setting.split("_")[0], _OPTIONS[setting]
+    module, reference = _pruned_module(), _pruned_module()
+    optim_class = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
+    torch_optimizer = optim_class(reference.parameters(), lr=0.01, **options)
+    step = make_step(module, "cross_entropy", optimizer, 0.01, **options)
+    before = module[0].weight_orig.detach().clone()
+    for seed in range(5):
+        X, y = _batch(seed=seed)
+        step(X, y)
+        torch_optimizer.zero_grad()
+        CRITERIA["cross_entropy"](reference(X), y).backward()
+        torch_optimizer.step()
+    for fast, slow in zip(module.parameters(), reference.parameters()):
+        torch.testing.assert_close(fast, slow)
+    pruned = module[0].weight_mask == 0
+    torch.testing.assert_close(module[0].weight_orig[pruned], before[pruned])
+    module(X)  # the hook recomputes the masked weight
+    assert bool((module[0].weight[pruned] == 0).all())
+
+
+def test_a_cached_step_is_not_reused_once_the_module_is_pruned():
+    module = _module((4,), "relu")
+    step = make_step(module, "cross_entropy", "adam", 0.1)
+    assert step.matches(module)
+    prune.l1_unstructured(module[0], "weight", amount=5)
+    assert not step.matches(module)
+    assert make_step(module, "cross_entropy", "adam", 0.1).matches(module)
 
 
 @pytest.mark.parametrize(
     "optimizer, alpha", [("adam", 0.0), ("adam", 1.0), ("sgd", 1.0), ("lbfgs", 1.0)]
 )
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-def test_fast_and_autograd_training_agree(optimizer, alpha, weighted):
+@pytest.mark.parametrize("pruned", [False, True], ids=["plain", "pruned"])
+def test_fast_and_autograd_training_agree(optimizer, alpha, weighted, pruned):
     rng = np.random.RandomState(0)
     X = rng.rand(90, 5).astype(np.float32)
     y = (X[:, 0] > 0.5).astype(np.int64) + (X[:, 1] > 0.5)
@@ -150,8 +208,15 @@ def test_fast_and_autograd_training_agree(optimizer, alpha, weighted):
             fast_step=fast,
         )
         sample_weight = rng_weights if weighted else None
+        module = topology.to_module(weights)
+        if pruned:
+            prune.global_unstructured(
+                [(module[0], "weight"), (module[2], "weight")],
+                prune.L1Unstructured,
+                amount=30,
+            )
         return train_network(
-            topology.to_module(weights),
+            module,
             X,
             y,
             config,
@@ -160,6 +225,7 @@ def test_fast_and_autograd_training_agree(optimizer, alpha, weighted):
         )[0]
 
     fast, slow = fit(True), fit(False)
+    assert (fast.mlp_step_ is not None) and getattr(slow, "mlp_step_", None) is None
     np.testing.assert_allclose(
         fast.history[:, "train_loss"], slow.history[:, "train_loss"], rtol=1e-4
     )
