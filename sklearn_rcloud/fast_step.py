@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils import prune
+
+from .pruning import weight_pruning_hook
 
 __all__ = ["MLPStep", "make_step"]
 
@@ -74,7 +75,7 @@ def _layers(module):
         return None
     if any(m._forward_pre_hooks for m in activations):
         return None
-    if any(m._forward_pre_hooks and _weight_pruning(m) is None for m in linears):
+    if any(m._forward_pre_hooks and weight_pruning_hook(m) is None for m in linears):
         return None
     return linears, activations
 
@@ -82,20 +83,6 @@ def _layers(module):
 def _trained_weight(linear):
     """The weight parameter the optimiser updates (``weight_orig`` when pruned)."""
     return linear.weight_orig if linear._forward_pre_hooks else linear.weight
-
-
-def _weight_pruning(linear):
-    """The :mod:`torch.nn.utils.prune` hook masking ``linear.weight``, or None.
-
-    None also when the layer has any other forward pre-hook (a pruned bias,
-    say), which the step could not reproduce.
-    """
-    hooks = list(linear._forward_pre_hooks.values())
-    if len(hooks) != 1 or not isinstance(hooks[0], prune.BasePruningMethod):
-        return None
-    if hooks[0]._tensor_name != "weight" or not hasattr(linear, "weight_mask"):
-        return None
-    return hooks[0]
 
 
 def make_step(module, loss, optimizer, lr, l2=0.0, **options):
@@ -172,7 +159,7 @@ class MLPStep:
         #: ``(index, hook)`` of the layers whose weights carry a pruning mask:
         #: their parameter is ``weight_orig``, their weight its masked product.
         self.pruned = [
-            (index, _weight_pruning(m))
+            (index, weight_pruning_hook(m))
             for index, m in enumerate(linears)
             if m._forward_pre_hooks
         ]

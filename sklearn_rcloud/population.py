@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils import prune
 
 from .fast_step import (
     _ADAM_FIXED,
@@ -104,6 +105,7 @@ def train_population(
     seeds,
     sample_weight=None,
     memory_budget=DEFAULT_MEMORY_BUDGET,
+    weight_masks=None,
 ):
     """Train several MLPs together, each as if it were alone.
 
@@ -126,6 +128,12 @@ def train_population(
     memory_budget : int, default=256 MiB
         Bound on a group's working memory; members beyond it train in a
         further group.
+    weight_masks : list or None, default=None
+        One entry per member: None, or a ``(fan_out, fan_in)`` 0/1 tensor per
+        layer, the member's pruned weights (unstructured pruning, as
+        :mod:`torch.nn.utils.prune` masks them). A masked member trains as
+        the same network carrying those masks would alone: its pruned
+        weights are zero and stay zero.
 
     Returns
     -------
@@ -141,6 +149,13 @@ def train_population(
     if not networks:
         return []
     _check_one_family(networks)
+    if weight_masks is None:
+        weight_masks = [None] * len(networks)
+    if len(weight_masks) != len(networks):
+        raise ValueError(
+            f"Got {len(networks)} networks but {len(weight_masks)} weight masks: "
+            "one entry (or None) each."
+        )
     if config.loss not in ("cross_entropy", "mse"):
         raise ValueError(f"Unknown loss {config.loss!r}.")
     device = resolve_device(config.device)
@@ -148,8 +163,8 @@ def train_population(
     solver = resolve_solver(config.solver, len(X))
     if solver == "lbfgs":
         return [
-            _solo(topology, weights, X, y, config, seed, sample_weight)
-            for (topology, weights), seed in zip(networks, seeds)
+            _solo(topology, weights, X, y, config, seed, sample_weight, masks)
+            for (topology, weights), seed, masks in zip(networks, seeds, weight_masks)
         ]
     members = [None] * len(networks)
     for group in _groups(networks, len(X), config, memory_budget):
@@ -161,6 +176,7 @@ def train_population(
             solver,
             [seeds[i] for i in group],
             sample_weight,
+            [weight_masks[i] for i in group],
         ).train()
         for index, member in zip(group, trained):
             members[index] = member
@@ -282,15 +298,24 @@ def _group_capacity(layer_sizes, batch, memory_budget):
     return max(1, int(memory_budget // max(per_member, 1)))
 
 
-def _solo(topology, weights, X, y, config, seed, sample_weight):
-    net, _ = train_network(
-        topology.to_module(weights), X, y, config, seed, sample_weight
-    )
+def _solo(topology, weights, X, y, config, seed, sample_weight, masks=None):
+    module = topology.to_module(weights)
+    linears = [layer for layer in module if isinstance(layer, nn.Linear)]
+    if masks is not None:
+        for linear, mask in zip(linears, masks):
+            prune.custom_from_mask(linear, "weight", torch.as_tensor(mask))
+    net, _ = train_network(module, X, y, config, seed, sample_weight)
+    trained = net.module_
+    if masks is not None:
+        # A member is a plain network: its pruned weights, zero, in place.
+        trained = topology.to_module(
+            [(layer.weight_orig * layer.weight_mask, layer.bias) for layer in linears]
+        )
     curve = training_curve(net)
     valid = "valid_loss" in curve
     n_iter = len(curve["train_loss"])
     return TrainedMember(
-        module=net.module_,
+        module=trained,
         train_loss=[float(v) for v in curve["train_loss"]],
         valid_loss=[float(v) for v in curve["valid_loss"]] if valid else None,
         valid_acc=[float(v) for v in curve["valid_acc"]] if valid else None,
@@ -309,7 +334,9 @@ def _mean_one(weights):
 class _Population:
     """k members stacked: parameters of shape (k, out, in) and (k, out)."""
 
-    def __init__(self, networks, X, y, config, solver, seeds, sample_weight):
+    def __init__(
+        self, networks, X, y, config, solver, seeds, sample_weight, weight_masks
+    ):
         self.config, self.solver = config, solver
         self.topologies = [t for t, _ in networks]
         self.k = len(networks)
@@ -329,21 +356,30 @@ class _Population:
             bias = torch.zeros((self.k, fan_out), dtype=dtype, device=device)
             out_mask = torch.zeros((self.k, fan_out), dtype=dtype, device=device)
             in_mask = torch.zeros((self.k, fan_in), dtype=dtype, device=device)
+            pruned = {}
             for member, (_, initial) in enumerate(networks):
                 w, b = initial[layer]
                 w = torch.as_tensor(w, dtype=dtype, device=device)
+                if weight_masks[member] is not None:
+                    mask = torch.as_tensor(weight_masks[member][layer], device=device)
+                    pruned[member] = mask.to(dtype)
+                    w = w * pruned[member]
                 weight[member, : w.shape[0], : w.shape[1]] = w
                 bias[member, : w.shape[0]] = torch.as_tensor(b, dtype=dtype)
                 out_mask[member, : w.shape[0]] = 1
                 in_mask[member, : w.shape[1]] = 1
             self.weights.append(weight)
             self.biases.append(bias)
-            if bool(out_mask.all()) and bool(in_mask.all()):
+            if bool(out_mask.all()) and bool(in_mask.all()) and not pruned:
                 self.masks.append(None)
-            else:
-                self.masks.append(
-                    (out_mask[:, :, None] * in_mask[:, None, :], out_mask)
-                )
+                continue
+            # Members narrower than the widest, and pruned weights: their
+            # gradients are masked, so they stay exactly zero.
+            mask = out_mask[:, :, None] * in_mask[:, None, :]
+            for member, member_mask in pruned.items():
+                fan_out, fan_in = member_mask.shape
+                mask[member, :fan_out, :fan_in] *= member_mask
+            self.masks.append((mask, out_mask))
         self.params = [p for pair in zip(self.weights, self.biases) for p in pair]
         self.state = _optimizer_state(self.params, solver)
         self.fused = solver == "adam" and _fused_adam_available(device)
@@ -464,7 +500,7 @@ class _Population:
                 grad = torch.bmm(grad, self.weights[index])
         grads.reverse()  # now weight0, bias0, weight1, bias1, ...
         for layer, masks in enumerate(self.masks):
-            if masks is not None:  # members narrower than the widest
+            if masks is not None:  # narrower members, pruned weights
                 grads[2 * layer].mul_(masks[0])
                 grads[2 * layer + 1].mul_(masks[1])
         if self.shared_l2 != 0.0:

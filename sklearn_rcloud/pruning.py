@@ -28,6 +28,7 @@ __all__ = [
     "neuron_importance",
     "prune_weights",
     "random_keep",
+    "weight_pruning_hook",
 ]
 
 CRITERIA = ("l2", "l1", "outgoing")
@@ -167,6 +168,10 @@ def prune_weights(module, n_keep, method, generator=None):
     if n_prune <= 0:
         return module
     if method == "magnitude":
+        # A masked weight is recomputed by its hook at a forward pass, so
+        # after training it is the one before the last step: rank the
+        # weights as trained.
+        _refresh_masked_weights(module)
         prune.global_unstructured(
             _prunable(module), pruning_method=prune.L1Unstructured, amount=n_prune
         )
@@ -187,6 +192,14 @@ def prune_weights(module, n_keep, method, generator=None):
     return module
 
 
+@torch.no_grad()
+def _refresh_masked_weights(module):
+    for layer, _ in _prunable(module):
+        hook = weight_pruning_hook(layer)
+        if hook is not None:
+            hook(layer, ())
+
+
 def make_pruning_permanent(module):
     """Fold pruning masks into plain weights (zeros stay zero)."""
     for layer, name in _prunable(module):
@@ -204,6 +217,20 @@ def keep_zeros_pruned(module):
     for layer, name in _prunable(module):
         prune.custom_from_mask(layer, name, getattr(layer, name).detach() != 0)
     return module
+
+
+def weight_pruning_hook(linear):
+    """The :mod:`torch.nn.utils.prune` hook masking ``linear.weight``, or None.
+
+    None also when the layer has no hook, or any other forward pre-hook (a
+    pruned bias, say).
+    """
+    hooks = list(linear._forward_pre_hooks.values())
+    if len(hooks) != 1 or not isinstance(hooks[0], prune.BasePruningMethod):
+        return None
+    if hooks[0]._tensor_name != "weight" or not hasattr(linear, "weight_mask"):
+        return None
+    return hooks[0]
 
 
 def count_nonzero_parameters(module):

@@ -167,18 +167,43 @@ def test_pruning_baselines_train_every_phase_together(cancer, population_sizes):
 
 def test_other_trainings_are_done_alone(cancer, population_sizes):
     X, y = cancer
-    # Pruning masks (unstructured pruning), a watched fit, another library.
-    masked = MagnitudePruningClassifier(
-        hidden_layer_sizes=(16,), structured=False, random_state=0, **RECIPE
-    )
+    # A watched fit, another library.
     watched = DenseMLPClassifier(random_state=0, verbose=1, **RECIPE)
     linear = LogisticRegression()
-    fitted = fit_together([masked, watched, linear], X, y)
-    # Only the masked baseline's pretraining (a plain network) was shared.
-    assert population_sizes == [1]
-    assert [e.score(X, y) > 0.9 for e in fitted] == [True] * 3
+    fitted = fit_together([watched, linear], X, y)
+    assert population_sizes == []
+    assert [e.score(X, y) > 0.9 for e in fitted] == [True] * 2
     alone = DenseMLPClassifier(random_state=0, **RECIPE).fit(X, y)
     np.testing.assert_array_equal(watched.predict_proba(X), alone.predict_proba(X))
+
+
+def test_pruned_networks_train_together_as_they_train_alone(cancer, population_sizes):
+    X, y = cancer
+
+    def baselines():
+        # Unstructured pruning: the fine-tuned networks carry pruning masks.
+        return [
+            MagnitudePruningClassifier(
+                hidden_layer_sizes=(16,),
+                structured=False,
+                sparsity=0.7,
+                schedule="iterative",
+                n_rounds=2,
+                random_state=seed,
+                **RECIPE,
+            )
+            for seed in (0, 1, 2)
+        ]
+
+    together = fit_together(baselines(), X, y)
+    # The pretrainings, then each round's masked fine-tunings.
+    assert population_sizes == [3, 3, 3]
+    for model, alone in zip(together, [m.fit(X, y) for m in baselines()]):
+        assert model.n_iter_ == alone.n_iter_
+        assert model.n_params_ == alone.n_params_
+        np.testing.assert_allclose(
+            model.predict_proba(X), alone.predict_proba(X), rtol=0, atol=1e-5
+        )
 
 
 def test_a_failing_fit_raises_after_the_others_end(cancer):

@@ -9,6 +9,7 @@ add in another order).
 import numpy as np
 import pytest
 import torch
+from torch.nn.utils import prune
 
 from sklearn_rcloud.init import init_weights, seeded_generator
 from sklearn_rcloud.population import DEFAULT_MEMORY_BUDGET, _groups, train_population
@@ -159,6 +160,34 @@ def test_lbfgs_trains_members_one_by_one(data):
     X, y = data
     config = TrainingConfig(**{**ADAM, "solver": "lbfgs", "max_iter": 15})
     _assert_twins(_networks([(8,), (4,)], X.shape[1]), X, y, config)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_pruned_members_equal_their_solo_twins_carrying_the_masks(data, solver):
+    X, y = data
+    config = TrainingConfig(**{**ADAM, "solver": solver})
+    networks = _networks([(8,), (6,), (8,)], X.shape[1])
+    generator = torch.Generator().manual_seed(0)
+    masks = [None] + [
+        [(torch.rand(w.shape, generator=generator) > 0.4).float() for w, _ in weights]
+        for _, weights in networks[1:]
+    ]
+    seeds = [11, 12, 13]
+    members = train_population(networks, X, y, config, seeds, weight_masks=masks)
+    for (topology, weights), seed, mask, member in zip(networks, seeds, masks, members):
+        module = topology.to_module(weights)
+        linears = [layer for layer in module if isinstance(layer, torch.nn.Linear)]
+        for linear, layer_mask in zip(linears, mask or []):
+            prune.custom_from_mask(linear, "weight", layer_mask)
+        net, _ = train_network(module, X, y, config, seed)
+        assert member.n_iter == len(net.history)
+        trained = list(member.module)[::2]
+        for index, (alone, together) in enumerate(zip(linears, trained)):
+            expected = alone.weight_orig * alone.weight_mask if mask else alone.weight
+            torch.testing.assert_close(together.weight, expected, rtol=0, atol=1e-5)
+            torch.testing.assert_close(together.bias, alone.bias, rtol=0, atol=1e-5)
+            if mask:
+                assert bool((together.weight[mask[index] == 0] == 0).all())
 
 
 def test_members_of_several_depths_train_in_one_population_per_depth(data):

@@ -121,13 +121,18 @@ def test_unstructured_pruning_keeps_exactly_n_weights(method):
     assert not any("mask" in name for name, _ in module.named_buffers())
 
 
+def _small_module():
+    """A 3-2-2 network whose weights' magnitudes are all distinct."""
+    return Topology(3, (2,), 2).to_module(
+        [
+            (torch.tensor([[0.1, -5.0, 0.2], [3.0, -0.05, 1.0]]), torch.zeros(2)),
+            (torch.tensor([[0.3, -4.0], [0.01, 2.0]]), torch.zeros(2)),
+        ]
+    )
+
+
 def test_unstructured_magnitude_removes_the_smallest_weights():
-    topology = Topology(3, (2,), 2)
-    weights = [
-        (torch.tensor([[0.1, -5.0, 0.2], [3.0, -0.05, 1.0]]), torch.zeros(2)),
-        (torch.tensor([[0.3, -4.0], [0.01, 2.0]]), torch.zeros(2)),
-    ]
-    module = topology.to_module(weights)
+    module = _small_module()
     prune_weights(module, 5, "magnitude")
     make_pruning_permanent(module)
     kept = sorted(
@@ -138,6 +143,20 @@ def test_unstructured_magnitude_removes_the_smallest_weights():
         if v != 0
     )
     assert kept == pytest.approx([1.0, 2.0, 3.0, 4.0, 5.0])
+
+
+def test_pruning_again_ranks_the_masked_weights_as_they_are_now():
+    module = _small_module()
+    prune_weights(module, 8, "magnitude")  # masks attached, weights computed
+    with torch.no_grad():  # a training step, with no forward pass after it
+        module[0].weight_orig.mul_(1e-3)
+        module[2].weight_orig.mul_(1e3)
+    prune_weights(module, 3, "magnitude")
+    make_pruning_permanent(module)
+    assert int((module[0].weight != 0).sum()) == 0
+    assert sorted(abs(module[2].weight[module[2].weight != 0]).tolist()) == (
+        pytest.approx([300.0, 2000.0, 4000.0])
+    )
 
 
 # --------------------------------------------------------------- estimators

@@ -27,7 +27,8 @@ from sklearn import config_context, get_config
 from torch import nn
 
 from ..population import DEFAULT_MEMORY_BUDGET, member_net, train_population
-from ..topology import ACTIVATIONS, Topology, module_weights
+from ..pruning import weight_pruning_hook
+from ..topology import ACTIVATIONS, Topology
 
 __all__ = ["FitOutcome", "fit_each", "fit_together", "train_with_others"]
 
@@ -50,6 +51,10 @@ class _Training:
     config: object
     seed: int
     sample_weight: object
+    #: Per layer, the 0/1 mask of the pruned weights, or None (no masks).
+    masks: list | None = None
+    #: The module handed in; a masked one gets its trained weights back.
+    module: object = None
     done: threading.Event = dataclasses.field(default_factory=threading.Event)
     member: object = None
     share: float = 0.0
@@ -61,6 +66,7 @@ class _Training:
             self.topology.layer_sizes,
             self.seed,
             tuple(_digest(t) for pair in self.weights for t in pair),
+            None if self.masks is None else tuple(_digest(m) for m in self.masks),
         )
 
     def group_key(self, digest):
@@ -126,6 +132,10 @@ class _Rendezvous:
         self.take_turn(training.fit)
         if training.error is not None:
             raise training.error
+        if training.masks is not None:
+            training.member.module = _trained_in_place(
+                training.module, training.member.module
+            )
         net = member_net(
             training.member,
             training.X,
@@ -182,8 +192,10 @@ def train_with_others(module, X, y, config, seed, sample_weight=None):
     Returns ``(net, seconds)`` as :func:`~sklearn_rcloud.training.train_network`
     does (``seconds``: this network's share of its population's time), or
     None outside ``fit_together`` and for a module that is not a plain
-    ``Linear``/activation stack (e.g. one carrying pruning masks), which the
-    caller then trains alone.
+    ``Linear``/activation stack, which the caller then trains alone. A
+    network whose weights carry :mod:`torch.nn.utils.prune` masks trains in
+    the population with its pruned weights masked, and its own module gets
+    the trained weights (the pruned ones unchanged, as alone).
     """
     slot = _SLOT.get()
     network = _plain_network(module)
@@ -192,9 +204,9 @@ def train_with_others(module, X, y, config, seed, sample_weight=None):
     rendezvous, fit = slot
     order = rendezvous.counts[fit]
     rendezvous.counts[fit] += 1
-    topology, weights = network
+    topology, weights, masks = network
     training = _Training(
-        fit, order, topology, weights, X, y, config, seed, sample_weight
+        fit, order, topology, weights, X, y, config, seed, sample_weight, masks, module
     )
     return rendezvous.wait_for_training(training)
 
@@ -225,10 +237,11 @@ def fit_together(
     float32 rounding (the stacked products add in another order; measured
     within 1e-6 after 20 epochs, and the drift grows with the epochs), so a
     fit here may differ from the same estimator's ``fit`` in the last digits
-    and, rarely, in its stopping epoch or in what depends on it. Watched
-    trainings (``verbose``, callbacks) and networks carrying pruning masks
-    (unstructured pruning) train alone, as does every training of an
-    estimator of another library. A network continued later
+    and, rarely, in its stopping epoch or in what depends on it. Networks
+    carrying pruning masks (unstructured pruning) share populations too,
+    their pruned weights masked. Watched trainings (``verbose``, callbacks)
+    train alone, as does every training of an estimator of another
+    library. A network continued later
     (``warm_start``) starts from a fresh optimiser state.
 
     Parameters
@@ -378,6 +391,7 @@ def _train_group(group, memory_budget):
             [same[0].seed for same in twins],
             first.sample_weight,
             memory_budget=memory_budget,
+            weight_masks=[same[0].masks for same in twins],
         )
     share = (time.perf_counter() - start) / len(group)
     for same, member in zip(twins, members):
@@ -388,7 +402,9 @@ def _train_group(group, memory_budget):
 
 
 def _plain_network(module):
-    """``(Topology, weights)`` of a plain ``Linear``/activation stack, else None."""
+    """``(Topology, weights, masks)`` of a plain ``Linear``/activation stack
+    (``masks``: per layer, the pruning mask of its weights, or None when no
+    layer is pruned), else None."""
     if not isinstance(module, nn.Sequential) or len(module) < 3 or len(module) % 2 == 0:
         return None
     linears, activations = list(module)[::2], list(module)[1::2]
@@ -398,13 +414,58 @@ def _plain_network(module):
         and len(names) == 1
         and None not in names
         and all(layer.bias is not None for layer in linears)
-        # torch.nn.utils.prune masks a weight through a forward pre-hook.
-        and not any(layer._forward_pre_hooks for layer in linears)
+        # torch.nn.utils.prune masks a weight through a forward pre-hook;
+        # no other hook is reproduced.
+        and not any(layer._forward_pre_hooks for layer in activations)
+        and all(
+            weight_pruning_hook(layer) is not None
+            for layer in linears
+            if layer._forward_pre_hooks
+        )
+        and not any(layer._forward_hooks for layer in module)
     )
     if not plain:
         return None
-    weights = [(w.cpu(), b.cpu()) for w, b in module_weights(module)]
-    return Topology.from_module(module), weights
+    masks = None
+    if any(layer._forward_pre_hooks for layer in linears):
+        masks = [_weight_mask(layer).detach().cpu() for layer in linears]
+    weights = [
+        (_masked_weight(layer).detach().cpu(), layer.bias.detach().cpu())
+        for layer in linears
+    ]
+    return Topology.from_module(module), weights, masks
+
+
+def _weight_mask(linear):
+    """The 0/1 mask of ``linear``'s pruned weights (all ones when unpruned)."""
+    if linear._forward_pre_hooks:
+        return linear.weight_mask.to(linear.weight_orig.dtype)
+    return torch.ones_like(linear.weight)
+
+
+def _masked_weight(linear):
+    """``linear``'s weight as its forward pass uses it (pruned ones zero)."""
+    if linear._forward_pre_hooks:
+        return linear.weight_orig * linear.weight_mask
+    return linear.weight
+
+
+@torch.no_grad()
+def _trained_in_place(module, trained):
+    """``module`` holding ``trained``'s weights; its pruned weights unchanged.
+
+    A pruned weight's ``weight_orig`` keeps its value through a training
+    alone (its gradient is masked), so it keeps it here too.
+    """
+    for linear, result in zip(list(module)[::2], list(trained)[::2]):
+        if linear._forward_pre_hooks:
+            kept = linear.weight_mask.bool()
+            linear.weight_orig.copy_(result.weight.where(kept, linear.weight_orig))
+            weight_pruning_hook(linear)(linear, ())
+        else:
+            linear.weight.copy_(result.weight)
+        linear.bias.copy_(result.bias)
+    return module
 
 
 def _digest(values):
