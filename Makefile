@@ -1,6 +1,6 @@
 # Set-up and main entry points. Every target makes its own virtual environment.
 #   make study      install, then run the quick study (3 datasets x 3 seeds, prints the table)
-#   make study-full the paper's full protocol (7 datasets x 10 seeds, with NASWOT and AREA; about 11 to 13 min on 2 cores)
+#   make study-full the paper's full protocol (7 datasets x 10 seeds, with NASWOT and AREA; about 11 min on 2 cores)
 #   make proxy-study every training-free score against trained accuracy (200 topologies x 8 datasets; about 8 min on 2 cores)
 #   make sparsity-study dense parent vs random search vs random masks vs Random Cloud at 5 sparsities (8 datasets x 10 folds; about 17 min on 2 cores)
 #   make saep-study every SAEP pruning rule against the unpruned ensemble (9 datasets x 10 folds; about 13 min on 2 cores)
