@@ -460,7 +460,8 @@ def _trained_in_place(module, trained):
     for linear, result in zip(list(module)[::2], list(trained)[::2]):
         if linear._forward_pre_hooks:
             kept = linear.weight_mask.bool()
-            linear.weight_orig.copy_(result.weight.where(kept, linear.weight_orig))
+            trained_weight = result.weight.to(linear.weight_orig.device)
+            linear.weight_orig.copy_(trained_weight.where(kept, linear.weight_orig))
             weight_pruning_hook(linear)(linear, ())
         else:
             linear.weight.copy_(result.weight)
