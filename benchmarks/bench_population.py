@@ -18,8 +18,8 @@ values): Sonar 208 x 60, Optical Digits 3,823 x 64 (10 classes), Adult
 
 Then the cold start: in fresh processes, the first ``fit`` against the
 second (warm) one, for the default solver on 300 rows (L-BFGS), for Adam, and
-for unstructured magnitude pruning under Adam and SGD (pruning masks train
-through ``torch.optim``'s own step);
+for unstructured magnitude pruning under Adam and SGD (its networks carry
+pruning masks);
 and what importing ``torch._dynamo`` costs, which the engine no longer pays
 on its fit path.
 """
@@ -142,8 +142,8 @@ def cold_start(repeats=3):
     print()
     print("| solver | first fit s | warm fit s | first - warm s | heavy imports |")
     print("|---|---|---|---|---|")
-    # The last two: unstructured magnitude pruning, whose masked networks step
-    # through torch.optim rather than the fast step.
+    # The last two: unstructured magnitude pruning, whose networks carry
+    # pruning masks (they stepped through torch.optim, which imported dynamo).
     for solver in ("auto", "adam", "adam unstructured", "sgd unstructured"):
         runs = [
             json.loads(

@@ -28,7 +28,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .pruning import weight_pruning_hook
+from .pruning import only_weight_pruning_hooks, weight_pruning_hook
 
 __all__ = ["MLPStep", "make_step"]
 
@@ -71,11 +71,7 @@ def _layers(module):
         return None
     if len({type(m) for m in activations}) > 1:
         return None
-    if any(m._forward_hooks for m in module):
-        return None
-    if any(m._forward_pre_hooks for m in activations):
-        return None
-    if any(m._forward_pre_hooks and weight_pruning_hook(m) is None for m in linears):
+    if not only_weight_pruning_hooks(module):
         return None
     return linears, activations
 

@@ -44,6 +44,7 @@ from .fast_step import (
     activation_grad,
 )
 from .init import seeded_generator
+from .pruning import masked_weight
 from .topology import ACTIVATIONS
 from .training import (
     _batching,
@@ -309,7 +310,7 @@ def _solo(topology, weights, X, y, config, seed, sample_weight, masks=None):
     if masks is not None:
         # A member is a plain network: its pruned weights, zero, in place.
         trained = topology.to_module(
-            [(layer.weight_orig * layer.weight_mask, layer.bias) for layer in linears]
+            [(masked_weight(layer), layer.bias) for layer in linears]
         )
     curve = training_curve(net)
     valid = "valid_loss" in curve

@@ -25,9 +25,12 @@ __all__ = [
     "keep_zeros_pruned",
     "magnitude_keep",
     "make_pruning_permanent",
+    "masked_weight",
     "neuron_importance",
+    "only_weight_pruning_hooks",
     "prune_weights",
     "random_keep",
+    "refresh_masked_weights",
     "weight_pruning_hook",
 ]
 
@@ -171,7 +174,7 @@ def prune_weights(module, n_keep, method, generator=None):
         # A masked weight is recomputed by its hook at a forward pass, so
         # after training it is the one before the last step: rank the
         # weights as trained.
-        _refresh_masked_weights(module)
+        refresh_masked_weights(module)
         prune.global_unstructured(
             _prunable(module), pruning_method=prune.L1Unstructured, amount=n_prune
         )
@@ -193,7 +196,9 @@ def prune_weights(module, n_keep, method, generator=None):
 
 
 @torch.no_grad()
-def _refresh_masked_weights(module):
+def refresh_masked_weights(module):
+    """Recompute every masked weight of ``module`` as its hook does at a
+    forward pass (``weight_orig * weight_mask``)."""
     for layer, _ in _prunable(module):
         hook = weight_pruning_hook(layer)
         if hook is not None:
@@ -231,6 +236,28 @@ def weight_pruning_hook(linear):
     if hooks[0]._tensor_name != "weight" or not hasattr(linear, "weight_mask"):
         return None
     return hooks[0]
+
+
+def only_weight_pruning_hooks(module):
+    """Whether ``module``'s only hooks are the pruning masks of its linear
+    layers' weights (what a training that reproduces them must apply)."""
+    for layer in module:
+        if layer._forward_hooks:
+            return False
+        if layer._forward_pre_hooks and (
+            not isinstance(layer, nn.Linear) or weight_pruning_hook(layer) is None
+        ):
+            return False
+    return True
+
+
+def masked_weight(linear):
+    """``linear``'s weight as its forward pass uses it (pruned ones zero),
+    computed from ``weight_orig`` rather than read from a possibly stale
+    ``weight``."""
+    if linear._forward_pre_hooks:
+        return linear.weight_orig * linear.weight_mask
+    return linear.weight
 
 
 def count_nonzero_parameters(module):

@@ -27,7 +27,7 @@ from sklearn import config_context, get_config
 from torch import nn
 
 from ..population import DEFAULT_MEMORY_BUDGET, member_net, train_population
-from ..pruning import weight_pruning_hook
+from ..pruning import masked_weight, only_weight_pruning_hooks, refresh_masked_weights
 from ..topology import ACTIVATIONS, Topology
 
 __all__ = ["FitOutcome", "fit_each", "fit_together", "train_with_others"]
@@ -287,9 +287,7 @@ def fit_together(
             warnings.warn_explicit(
                 caught.message, caught.category, caught.filename, caught.lineno
             )
-    for error in outcome.errors:
-        if error is not None:
-            raise error
+    outcome.raise_first_error()
     return outcome.estimators
 
 
@@ -312,6 +310,12 @@ class FitOutcome:
     seconds: list
     warnings: list
     errors: list
+
+    def raise_first_error(self):
+        """Raise the first error a fit raised, if any did."""
+        for error in self.errors:
+            if error is not None:
+                raise error
 
 
 def fit_each(
@@ -416,13 +420,7 @@ def _plain_network(module):
         and all(layer.bias is not None for layer in linears)
         # torch.nn.utils.prune masks a weight through a forward pre-hook;
         # no other hook is reproduced.
-        and not any(layer._forward_pre_hooks for layer in activations)
-        and all(
-            weight_pruning_hook(layer) is not None
-            for layer in linears
-            if layer._forward_pre_hooks
-        )
-        and not any(layer._forward_hooks for layer in module)
+        and only_weight_pruning_hooks(module)
     )
     if not plain:
         return None
@@ -430,7 +428,7 @@ def _plain_network(module):
     if any(layer._forward_pre_hooks for layer in linears):
         masks = [_weight_mask(layer).detach().cpu() for layer in linears]
     weights = [
-        (_masked_weight(layer).detach().cpu(), layer.bias.detach().cpu())
+        (masked_weight(layer).detach().cpu(), layer.bias.detach().cpu())
         for layer in linears
     ]
     return Topology.from_module(module), weights, masks
@@ -441,13 +439,6 @@ def _weight_mask(linear):
     if linear._forward_pre_hooks:
         return linear.weight_mask.to(linear.weight_orig.dtype)
     return torch.ones_like(linear.weight)
-
-
-def _masked_weight(linear):
-    """``linear``'s weight as its forward pass uses it (pruned ones zero)."""
-    if linear._forward_pre_hooks:
-        return linear.weight_orig * linear.weight_mask
-    return linear.weight
 
 
 @torch.no_grad()
@@ -462,10 +453,10 @@ def _trained_in_place(module, trained):
             kept = linear.weight_mask.bool()
             trained_weight = result.weight.to(linear.weight_orig.device)
             linear.weight_orig.copy_(trained_weight.where(kept, linear.weight_orig))
-            weight_pruning_hook(linear)(linear, ())
         else:
             linear.weight.copy_(result.weight)
         linear.bias.copy_(result.bias)
+    refresh_masked_weights(module)
     return module
 
 

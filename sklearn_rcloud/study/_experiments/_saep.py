@@ -104,9 +104,7 @@ def _run_fold(config, dataset, fold, seed, rules, data, *, n_threads):
     with torch_threads(n_threads), warnings.catch_warnings():
         warnings.simplefilter("always", ConvergenceWarning)
         outcome = fit_each(estimators, X_train, y_train)
-        for error in outcome.errors:
-            if error is not None:
-                raise error
+        outcome.raise_first_error()
         records = []
         for (rule,), estimator, caught in zip(rules, estimators, outcome.warnings):
             record = _record(
