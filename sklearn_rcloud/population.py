@@ -130,11 +130,11 @@ def train_population(
         Bound on a group's working memory; members beyond it train in a
         further group.
     weight_masks : list or None, default=None
-        One entry per member: None, or a ``(fan_out, fan_in)`` 0/1 tensor per
-        layer, the member's pruned weights (unstructured pruning, as
-        :mod:`torch.nn.utils.prune` masks them). A masked member trains as
-        the same network carrying those masks would alone: its pruned
-        weights are zero and stay zero.
+        One entry per member: None, or per layer a ``(fan_out, fan_in)`` 0/1
+        tensor (the layer's pruned weights, as :mod:`torch.nn.utils.prune`
+        masks them) or None (the layer is not pruned). A masked member
+        trains as the same network carrying those masks would alone: its
+        pruned weights are zero and stay zero.
 
     Returns
     -------
@@ -304,7 +304,8 @@ def _solo(topology, weights, X, y, config, seed, sample_weight, masks=None):
     linears = [layer for layer in module if isinstance(layer, nn.Linear)]
     if masks is not None:
         for linear, mask in zip(linears, masks):
-            prune.custom_from_mask(linear, "weight", torch.as_tensor(mask))
+            if mask is not None:
+                prune.custom_from_mask(linear, "weight", torch.as_tensor(mask))
     net, _ = train_network(module, X, y, config, seed, sample_weight)
     trained = net.module_
     if masks is not None:
@@ -361,8 +362,9 @@ class _Population:
             for member, (_, initial) in enumerate(networks):
                 w, b = initial[layer]
                 w = torch.as_tensor(w, dtype=dtype, device=device)
-                if weight_masks[member] is not None:
-                    mask = torch.as_tensor(weight_masks[member][layer], device=device)
+                masks = weight_masks[member]
+                if masks is not None and masks[layer] is not None:
+                    mask = torch.as_tensor(masks[layer], device=device)
                     pruned[member] = mask.to(dtype)
                     w = w * pruned[member]
                 weight[member, : w.shape[0], : w.shape[1]] = w

@@ -163,6 +163,31 @@ def test_lbfgs_trains_members_one_by_one(data):
 
 
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_a_member_pruned_in_some_layers_trains_as_alone(data, solver):
+    # None for a layer that is not pruned: alone, that layer carries no mask,
+    # which under L-BFGS keeps torch's order of the parameters (a pruned
+    # layer's weight is re-registered after its bias), so the twin is exact.
+    X, y = data
+    config = TrainingConfig(**{**ADAM, "solver": solver})
+    networks = _networks([(8,), (8,)], X.shape[1])
+    generator = torch.Generator().manual_seed(0)
+    first = (torch.rand(8, X.shape[1], generator=generator) > 0.4).float()
+    masks = [None, [first, None]]
+    members = train_population(networks, X, y, config, [11, 12], weight_masks=masks)
+    topology, weights = networks[1]
+    module = topology.to_module(weights)
+    prune.custom_from_mask(module[0], "weight", first)
+    net, _ = train_network(module, X, y, config, 12)
+    assert members[1].n_iter == len(net.history)
+    tolerance = 0 if solver == "lbfgs" else 1e-5
+    expected = [module[0].weight_orig * first, module[2].weight]
+    for alone, together in zip(expected, list(members[1].module)[::2]):
+        torch.testing.assert_close(together.weight, alone, rtol=0, atol=tolerance)
+    assert bool((members[1].module[0].weight[first == 0] == 0).all())
+    assert not prune.is_pruned(members[1].module)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_pruned_members_equal_their_solo_twins_carrying_the_masks(data, solver):
     X, y = data
     config = TrainingConfig(**{**ADAM, "solver": solver})

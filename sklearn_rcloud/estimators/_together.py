@@ -51,7 +51,8 @@ class _Training:
     config: object
     seed: int
     sample_weight: object
-    #: Per layer, the 0/1 mask of the pruned weights, or None (no masks).
+    #: None when no layer is pruned; else per layer the 0/1 mask of its
+    #: pruned weights, or None for a layer that is not pruned.
     masks: list | None = None
     #: The module handed in; a masked one gets its trained weights back.
     module: object = None
@@ -407,8 +408,8 @@ def _train_group(group, memory_budget):
 
 def _plain_network(module):
     """``(Topology, weights, masks)`` of a plain ``Linear``/activation stack
-    (``masks``: per layer, the pruning mask of its weights, or None when no
-    layer is pruned), else None."""
+    (``masks``: None when no layer is pruned, else per layer the pruning
+    mask of its weights or None), else None."""
     if not isinstance(module, nn.Sequential) or len(module) < 3 or len(module) % 2 == 0:
         return None
     linears, activations = list(module)[::2], list(module)[1::2]
@@ -426,19 +427,17 @@ def _plain_network(module):
         return None
     masks = None
     if any(layer._forward_pre_hooks for layer in linears):
-        masks = [_weight_mask(layer).detach().cpu() for layer in linears]
+        # An unpruned layer stays unpruned in the population and in a solo
+        # training (where pruning it would reorder L-BFGS's parameters).
+        masks = [
+            layer.weight_mask.detach().cpu() if layer._forward_pre_hooks else None
+            for layer in linears
+        ]
     weights = [
         (masked_weight(layer).detach().cpu(), layer.bias.detach().cpu())
         for layer in linears
     ]
     return Topology.from_module(module), weights, masks
-
-
-def _weight_mask(linear):
-    """The 0/1 mask of ``linear``'s pruned weights (all ones when unpruned)."""
-    if linear._forward_pre_hooks:
-        return linear.weight_mask.to(linear.weight_orig.dtype)
-    return torch.ones_like(linear.weight)
 
 
 @torch.no_grad()
