@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._tensors import as_tensor
+
 __all__ = [
     "ProbabilityMixture",
     "ProbabilityNetwork",
@@ -71,7 +73,7 @@ def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096, log=F
     parts = []
     with torch.no_grad():
         for start in range(0, len(X), batch_size):
-            hidden = torch.as_tensor(X[start : start + batch_size], dtype=torch.float64)
+            hidden = as_tensor(X[start : start + batch_size], dtype=torch.float64)
             for layer in module:
                 if isinstance(layer, nn.Linear):
                     hidden = nn.functional.linear(

@@ -37,6 +37,7 @@ from skorch.helper import predefined_split
 from skorch.utils import to_numpy, to_tensor
 from torch import nn
 
+from ._tensors import as_tensor
 from .exceptions import TrainingDivergedError
 from .fast_step import make_step
 from .init import seeded_generator
@@ -179,7 +180,7 @@ class TensorBatchIterator:
         weights = None
         if isinstance(X, dict):
             X, weights = X["X"], X["sample_weight"]
-        self.X = torch.as_tensor(X)
+        self.X = as_tensor(X)
         device = self.X.device
         self.sample_weight = (
             None if weights is None else torch.as_tensor(weights, device=device)
@@ -550,7 +551,7 @@ def to_device(X, y, device):
     estimator converts its data once per ``fit`` and hands the tensors to the
     search and to :func:`train_network` alike.
     """
-    return torch.as_tensor(X, device=device), torch.as_tensor(y, device=device)
+    return as_tensor(X, device=device), as_tensor(y, device=device)
 
 
 def _take(values, rows):

@@ -9,9 +9,7 @@ machinery when a module is built on the meta device and moved with
 predict may import them.
 """
 
-import subprocess
-import sys
-from pathlib import Path
+from fresh_process import run_fresh
 
 _SCRIPT = """
 import sys, warnings
@@ -39,12 +37,5 @@ print(",".join(name for name in heavy if name in sys.modules))
 
 
 def test_no_estimator_imports_dynamo_onnx_or_sympy_to_fit():
-    tests = Path(__file__).parent
-    result = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, str(tests)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tests,
-    )
-    assert result.stdout.strip() == "", result.stdout
+    imported = run_fresh(_SCRIPT).strip()
+    assert imported == "", imported

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._tensors import as_tensor
 from ._prefix import prefix_accuracy
 from ._stack import StackedNetworks, as_tensors
 
@@ -21,7 +22,7 @@ __all__ = ["ReadoutProxy", "TrainAccuracyProxy", "TrainLossProxy"]
 
 def _majority_rate(y, sample_weight=None):
     """Share (weighted by ``sample_weight``) of the most frequent class."""
-    y = torch.as_tensor(np.asarray(y)).reshape(-1).long()
+    y = as_tensor(np.asarray(y)).reshape(-1).long()
     weights = None if sample_weight is None else torch.as_tensor(sample_weight)
     counts = torch.bincount(y, weights=weights)
     return float(counts.max()) / float(counts.sum())

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._tensors import as_tensor
 from ..topology import ACTIVATIONS, preset_linear
 
 __all__ = ["StackedNetworks", "as_tensors", "scoring_batch", "select_batch"]
@@ -175,13 +176,13 @@ def as_tensors(X, y, like):
     """
     if not isinstance(X, torch.Tensor):
         X = np.asarray(X)
-    X = torch.as_tensor(X, dtype=like.dtype, device=like.device)
+    X = as_tensor(X, dtype=like.dtype, device=like.device)
     if X.dim() != 2:
         raise ValueError(f"X must be 2-dimensional, got shape {tuple(X.shape)}.")
     if y is not None:
         if not isinstance(y, torch.Tensor):
             y = np.asarray(y)
-        y = torch.as_tensor(y, dtype=torch.long, device=like.device).reshape(-1)
+        y = as_tensor(y, dtype=torch.long, device=like.device).reshape(-1)
         if len(y) != len(X):
             raise ValueError(
                 f"X and y have different numbers of samples: {len(X)} and {len(y)}."

@@ -22,6 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..._docstrings import substitute
 from ..._parallel import torch_threads
+from ..._tensors import as_tensor
 from ...outputs import predict_proba_module
 from ...proxies import StackedNetworks, evaluate_networks, get_proxy
 from ...search import MLPSearchSpace, architecture_seed, initial_weights
@@ -135,7 +136,7 @@ def _evaluate_topology(config, dataset_name, index, hidden, data, *, n_threads):
         )
         # Every proxy scores the weights the topology is then trained from.
         stack = StackedNetworks.from_network(weights, config.activation)
-        X, y = torch.as_tensor(X_train), torch.as_tensor(y_train)
+        X, y = as_tensor(X_train), as_tensor(y_train)
         for name in config.proxies:
             scorer = get_proxy(name, batch_size=config.batch, random_state=config.seed)
             with torch.no_grad():
