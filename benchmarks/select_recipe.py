@@ -29,10 +29,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_digits, make_classification
+from evidence_datasets import DATASETS, protocol_for
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
 from sklearn_rcloud import (
@@ -40,7 +39,7 @@ from sklearn_rcloud import (
     MagnitudePruningClassifier,
     RandomCloudClassifier,
 )
-from sklearn_rcloud.study import CVProtocol, StudyDataset, load_study_dataset, run_study
+from sklearn_rcloud.study import run_study
 from sklearn_rcloud.study._methods import (
     REFERENCE_METHOD,
     Method,
@@ -48,11 +47,6 @@ from sklearn_rcloud.study._methods import (
     _pruning_target,
 )
 from sklearn_rcloud.study._protocols import make_pipeline
-
-#: Adult is subsampled (stratified) to this many rows to keep the sweep short.
-ADULT_ROWS = 10_000
-#: Datasets at least this large run 5 folds once instead of twice.
-LARGE = 3_000
 
 #: Candidate recipes: parameters given to all three library estimators.
 RECIPES = {
@@ -84,52 +78,6 @@ BASELINES = {
 LIBRARY = ("dense", "random_cloud", "magnitude")
 
 
-def _digits():
-    X, y = load_digits(return_X_y=True)
-    return StudyDataset("digits", X, y)
-
-
-def _synthetic(name, n_samples, n_features, n_classes):
-    X, y = make_classification(
-        n_samples,
-        n_features,
-        n_informative=n_features // 2,
-        n_redundant=n_features // 4,
-        n_classes=n_classes,
-        n_clusters_per_class=2,
-        flip_y=0.03,
-        random_state=0,
-    )
-    return StudyDataset(name, X, y)
-
-
-def _adult():
-    full = load_study_dataset("adult")
-    keep, _ = train_test_split(
-        np.arange(full.n_samples),
-        train_size=ADULT_ROWS,
-        stratify=full.y,
-        random_state=0,
-    )
-    return StudyDataset("adult_10k", full.X[keep], full.y[keep], full.categorical)
-
-
-DATASETS = {
-    "iris": lambda: load_study_dataset("iris"),
-    "wine": lambda: load_study_dataset("wine"),
-    "sonar": lambda: load_study_dataset("sonar"),
-    "ionosphere": lambda: load_study_dataset("ionosphere"),
-    "breast_cancer": lambda: load_study_dataset("breast_cancer"),
-    "pima_diabetes": lambda: load_study_dataset("pima_diabetes"),
-    "banknote": lambda: load_study_dataset("banknote"),
-    "digits": _digits,
-    "optdigits": lambda: load_study_dataset("optdigits"),
-    "synthetic_5k": lambda: _synthetic("synthetic_5k", 5_000, 20, 5),
-    "adult_10k": _adult,
-    "synthetic_20k": lambda: _synthetic("synthetic_20k", 20_000, 40, 10),
-}
-
-
 def library_methods(params):
     """Dense, Random Cloud and magnitude pruning to Random Cloud's topology."""
     hidden = params.get("hidden_layer_sizes", DenseMLPClassifier().hidden_layer_sizes)
@@ -149,11 +97,6 @@ def library_methods(params):
         ),
         Method("magnitude", magnitude, needs_reference=True),
     ]
-
-
-def protocol_for(dataset):
-    n_repeats = 1 if dataset.n_samples >= LARGE else 2
-    return CVProtocol(n_splits=5, n_repeats=n_repeats, random_state=0)
 
 
 def run_dataset(dataset, recipe, out, n_jobs):
