@@ -2,7 +2,7 @@
 #   make study      install, then run the quick study (3 datasets x 3 seeds, prints the table)
 #   make study-full the paper's full protocol (7 datasets x 10 seeds, with NASWOT and AREA; about 11 min on 2 cores)
 #   make proxy-study every training-free score against trained accuracy (200 topologies x 8 datasets; about 8 min on 2 cores)
-#   make sparsity-study dense parent vs random search vs random masks vs Random Cloud at 5 sparsities (8 datasets x 10 folds; about 17 min on 2 cores)
+#   make sparsity-study dense parent vs random search vs random masks vs Random Cloud at 5 sparsities (9 datasets x 10 folds; about 2 h on 2 cores, Adult's folds 1 h 37 min of it)
 #   make saep-study every SAEP pruning rule against the unpruned ensemble (9 datasets x 10 folds; about 13 min on 2 cores)
 #   make demo       install, then run the quick-start example (Random Cloud vs dense net on Sonar)
 #   make test       install, then run the test suite (what CI runs; it runs every
@@ -44,7 +44,7 @@ proxy-study: $(VENV)/.installed
 	$(BIN)/python -m sklearn_rcloud.study --protocol proxies --n-jobs -1 --out results/proxies
 
 sparsity-study: $(VENV)/.installed
-	@echo "Running the sparsity study (8 datasets x 10 folds x 14 networks, about 17 minutes)..."
+	@echo "Running the sparsity study (9 datasets x 10 folds x 14 networks, about 2 hours on 2 cores)..."
 	$(BIN)/python -m sklearn_rcloud.study --protocol sparsity --n-jobs -1 --out results/sparsity
 
 saep-study: $(VENV)/.installed
