@@ -79,16 +79,21 @@ def time_side_by_side(dataset, n_folds):
     """
     ratios = {_name(setting): ([], []) for setting in SETTINGS}
     (dense_method,) = [m for m in default_methods() if m.name == "full"]
+    methods = {
+        _name(setting): {m.name: m for m in default_methods(**setting)}
+        for setting in SETTINGS
+    }
     for run in protocol_for(dataset).runs(dataset)[:n_folds]:
         context = MethodContext(dataset.name, run.seed)
         dense = _fit_seconds(dense_method.make(context), dataset, run)
-        for setting in SETTINGS:
-            methods = {m.name: m for m in default_methods(**setting)}
-            cloud = methods["random_cloud"].make(context)
+        for name, setting_methods in methods.items():
+            cloud = setting_methods["random_cloud"].make(context)
             seconds = _fit_seconds(cloud, dataset, run)
             reference = MethodContext(dataset.name, run.seed, _reference_of(cloud))
-            magnitude = _fit_seconds(methods["magnitude"].make(reference), dataset, run)
-            vs_magnitude, vs_dense = ratios[_name(setting)]
+            magnitude = _fit_seconds(
+                setting_methods["magnitude"].make(reference), dataset, run
+            )
+            vs_magnitude, vs_dense = ratios[name]
             vs_magnitude.append(seconds / magnitude)
             vs_dense.append(seconds / dense)
     return {

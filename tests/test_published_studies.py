@@ -9,11 +9,11 @@ give. A changed default or dataset list fails here until the study is run
 again and its table published.
 """
 
-import csv
 import gzip
 import importlib.util
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -22,38 +22,67 @@ from sklearn_rcloud.study._experiments import _proxies, _saep, _sparsity
 
 STUDY_DOC = Path(__file__).resolve().parent.parent / "doc" / "study"
 
-#: stem -> (records file, module, default config, default datasets, runner,
-#: the function that trains or evaluates, refused when everything is cached)
+
+class Study(NamedTuple):
+    records: str  # the committed file in doc/study
+    module: object
+    config: object  # the default configuration
+    datasets: tuple  # the command line's default datasets
+    run: object
+    read: object
+    #: What trains or evaluates; refused when every record is cached.
+    trainer: str
+    #: The record field numbering a dataset's runs, and how many it has.
+    unit: str
+    n_units: int
+
+
+def _folded(config):
+    return config.n_folds * config.n_repeats
+
+
+_PROXY = _proxies.ProxyStudyConfig()
+_SPARSITY = _sparsity.SparsityStudyConfig()
+_SAEP = _saep.SAEPStudyConfig()
 STUDIES = {
-    "proxy": (
+    "proxy": Study(
         "proxy_records.csv",
         _proxies,
-        _proxies.ProxyStudyConfig(),
+        _PROXY,
         _cli.PROXY_STUDY_DATASETS,
         _proxies.run_proxy_study,
+        _proxies.read_proxy_records,
         "_evaluate_topology",
+        "index",
+        _PROXY.n_topologies,
     ),
-    "sparsity": (
+    "sparsity": Study(
         "sparsity_records.csv.gz",
         _sparsity,
-        _sparsity.SparsityStudyConfig(),
+        _SPARSITY,
         _cli.SPARSITY_STUDY_DATASETS,
         _sparsity.run_sparsity_study,
+        _sparsity.read_sparsity_records,
         "_run_fold",
+        "fold",
+        _folded(_SPARSITY),
     ),
-    "saep": (
+    "saep": Study(
         "saep_records.csv.gz",
         _saep,
-        _saep.SAEPStudyConfig(),
+        _SAEP,
         _cli.SAEP_STUDY_DATASETS,
         _saep.run_saep_study,
+        _saep.read_saep_records,
         "_run_fold",
+        "fold",
+        _folded(_SAEP),
     ),
 }
 
 
 def _records_copy(name, tmp_path):
-    """The committed records as a plain CSV the study can reuse."""
+    """The committed records as a plain CSV the study can reuse and extend."""
     source = STUDY_DOC / name
     target = tmp_path / name.removesuffix(".gz")
     if name.endswith(".gz"):
@@ -63,25 +92,15 @@ def _records_copy(name, tmp_path):
     return target
 
 
-def _read(name, tmp_path):
-    with open(_records_copy(name, tmp_path), newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 @pytest.mark.parametrize("stem", list(STUDIES))
-def test_committed_records_are_the_defaults_records(stem, tmp_path):
-    name, _, config, datasets, _, _ = STUDIES[stem]
-    records = _read(name, tmp_path)
-    assert {r["config"] for r in records} == {config.key}
-    assert sorted({r["dataset"] for r in records}) == sorted(datasets)
-    for dataset in datasets:
-        rows = [r for r in records if r["dataset"] == dataset]
-        if stem == "proxy":
-            units = {int(r["index"]) for r in rows}
-            assert units == set(range(config.n_topologies)), dataset
-        else:
-            units = {int(r["fold"]) for r in rows}
-            assert units == set(range(config.n_folds * config.n_repeats)), dataset
+def test_committed_records_are_the_defaults_records(stem):
+    study = STUDIES[stem]
+    records = study.read(STUDY_DOC / study.records)
+    assert {r["config"] for r in records} == {study.config.key}
+    assert sorted({r["dataset"] for r in records}) == sorted(study.datasets)
+    for dataset in study.datasets:
+        units = {int(r[study.unit]) for r in records if r["dataset"] == dataset}
+        assert units == set(range(study.n_units)), dataset
 
 
 def _to_rst():
@@ -103,12 +122,16 @@ def _to_rst():
 def test_committed_table_is_drawn_from_the_committed_records(
     stem, tmp_path, monkeypatch
 ):
-    name, module, config, datasets, run, trainer = STUDIES[stem]
+    study = STUDIES[stem]
 
     def refuse(*args, **kwargs):
         raise AssertionError(f"the committed {stem} records are incomplete")
 
-    monkeypatch.setattr(module, trainer, refuse)
-    result = run(list(datasets), config, records_path=_records_copy(name, tmp_path))
+    monkeypatch.setattr(study.module, study.trainer, refuse)
+    result = study.run(
+        list(study.datasets),
+        study.config,
+        records_path=_records_copy(study.records, tmp_path),
+    )
     published = (STUDY_DOC / f"{stem}_results.rst").read_text()
     assert _to_rst()(result.to_markdown()) == published
