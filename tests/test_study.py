@@ -19,6 +19,7 @@ from sklearn_rcloud.study import (
     Method,
     PaperProtocol,
     StudyDataset,
+    _cli,
     load_study_dataset,
     markdown_table,
     paper_methods,
@@ -365,6 +366,17 @@ def test_cv_summary_has_the_corrected_t_test(iris):
     rows = {r["method"]: r for r in summarize(result)}
     assert 0 <= rows["full"]["ttest_p"] <= 1
     assert "source" not in markdown_table(result)
+    # The docs' narrow tables give it a table of its own, after Wilcoxon's.
+    blocks = markdown_table(result, split=True).split("\n\n")
+    (title,) = [i for i, b in enumerate(blocks) if "corrected resampled t-test" in b]
+    header, _, iris_row = blocks[title + 1].splitlines()
+    assert header == "| dataset | full | magnitude |"
+    cells = [c.strip() for c in iris_row.strip("|").split("|")]
+    expected = [
+        f"{rows[m]['ttest_p']:.3f} [{rows[m]['ttest_p_holm']:.3f}]"
+        for m in ("full", "magnitude")
+    ]
+    assert cells == ["iris", *expected]
 
 
 def test_markdown_table_puts_the_papers_numbers_beside_ours(iris_study):
@@ -508,6 +520,22 @@ def test_cli_writes_csv_table_and_resumes(tmp_path, capsys):
     assert len(read_records(tmp_path / "runs.csv")) == 2
     assert main(argv) == 0
     assert len(read_records(tmp_path / "runs.csv")) == 2
+
+
+def test_cli_alone_fits_every_run_on_its_own(tmp_path, monkeypatch):
+    # Runs fitted together share their twins' trainings, and so their times.
+    calls = []
+
+    def run_study(*args, **kwargs):
+        calls.append(kwargs["together"])
+        raise SystemExit("stop")
+
+    monkeypatch.setattr(_cli, "run_study", run_study)
+    argv = ["--protocol", "cv", "--datasets", "iris", "--out", str(tmp_path)]
+    for extra in ([], ["--alone"]):
+        with pytest.raises(SystemExit, match="stop"):
+            main(argv + extra)
+    assert calls == [True, False]
 
 
 def test_cli_rejects_unknown_names(tmp_path):

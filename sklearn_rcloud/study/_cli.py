@@ -100,6 +100,14 @@ def build_parser():
         action="store_true",
         help="skip the figures (they need matplotlib)",
     )
+    parser.add_argument(
+        "--alone",
+        action="store_true",
+        help="paper and cv protocols: fit every run on its own, one after "
+        "another, instead of training the networks of the runs that share "
+        "their rows together (twins once); each fit time is then what fitting "
+        "that estimator alone costs",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -140,6 +148,7 @@ def main(argv=None):
         n_jobs=args.n_jobs,
         records_path=args.out / "runs.csv",
         verbose=not args.quiet,
+        together=not args.alone,
     )
     wall = time.perf_counter() - tic
     (args.out / "results.md").write_text(result.to_markdown(wilcoxon=wilcoxon))

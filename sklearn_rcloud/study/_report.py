@@ -303,14 +303,19 @@ def _split_tables(result, summary, wilcoxon, paper):
     ]
     if has_reference and compared:
 
-        def pvalues(dataset):
-            return [
-                _p_cell(
-                    rows[(dataset, m)].get("wilcoxon_p"),
-                    rows[(dataset, m)].get("wilcoxon_p_holm"),
-                )
-                for m in compared
-            ]
+        def pvalues(test):
+            """Each dataset's p-values of ``test``, with their Holm adjustment."""
+
+            def cells(dataset):
+                return [
+                    _p_cell(
+                        rows[(dataset, m)].get(test),
+                        rows[(dataset, m)].get(f"{test}_holm"),
+                    )
+                    for m in compared
+                ]
+
+            return cells
 
         def paper_pvalues(dataset):
             published = PAPER_RESULTS[dataset]["pvalue"]
@@ -325,8 +330,20 @@ def _split_tables(result, summary, wilcoxon, paper):
                 ]
                 + _p_floor_notes(result, summary, wilcoxon)
             ),
-            table([_label(m) for m in compared], pvalues, paper_pvalues),
+            table([_label(m) for m in compared], pvalues("wilcoxon_p"), paper_pvalues),
         ]
+        if result.protocol.name == "cv":
+            parts += [
+                "p-values: two-sided corrected resampled t-test (Nadeau and "
+                f"Bengio) of {_label(REFERENCE_METHOD)} against each method, "
+                "which allows for the overlap of the folds' training rows "
+                "[Holm-adjusted across datasets].",
+                table(
+                    [_label(m) for m in compared],
+                    pvalues("ttest_p"),
+                    lambda dataset: ["–"] * len(compared),  # the paper has none
+                ),
+            ]
     if has_reference:
 
         def size(dataset):
