@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import pytest
 
-from sklearn_rcloud.study import _cli
+from sklearn_rcloud.study import STUDY_DATASETS, CVProtocol, _cli, read_records
 from sklearn_rcloud.study._experiments import _proxies, _saep, _sparsity
 
 STUDY_DOC = Path(__file__).resolve().parent.parent / "doc" / "study"
@@ -103,11 +103,15 @@ def test_committed_records_are_the_defaults_records(stem):
         assert units == set(range(study.n_units)), dataset
 
 
-def _to_rst():
+def _to_rst_module():
     spec = importlib.util.spec_from_file_location("to_rst", STUDY_DOC / "to_rst.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.to_rst
+    return module
+
+
+def _to_rst():
+    return _to_rst_module().to_rst
 
 
 @pytest.mark.parametrize(
@@ -135,3 +139,36 @@ def test_committed_table_is_drawn_from_the_committed_records(
     )
     published = (STUDY_DOC / f"{stem}_results.rst").read_text()
     assert _to_rst()(result.to_markdown()) == published
+
+
+@pytest.mark.parametrize(
+    "stem, methods",
+    [
+        ("paper", ["full", "random_cloud", "magnitude", "random"]),
+        ("search_quick", ["full", "random_cloud", "naswot", "area"]),
+        ("cv", None),
+    ],
+)
+def test_committed_protocol_table_is_drawn_from_the_committed_runs(stem, methods):
+    to_rst = _to_rst_module()
+    markdown = to_rst.study_tables(STUDY_DOC / f"{stem}_runs.csv", methods)
+    published = (STUDY_DOC / f"{stem}_results.rst").read_text()
+    assert to_rst.to_rst(markdown) == published
+
+
+def test_committed_cv_runs_are_every_fold_of_every_study_dataset():
+    records = read_records(STUDY_DOC / "cv_runs.csv")
+    protocol = CVProtocol()
+    n_runs = protocol.n_splits * protocol.n_repeats
+    methods = ["full", "random_cloud", "magnitude", "random"]
+    assert {r["protocol"] for r in records} == {"cv"}
+    assert sorted({r["dataset"] for r in records}) == sorted(STUDY_DATASETS)
+    for dataset in STUDY_DATASETS:
+        for method in methods:
+            splits = [
+                int(r["split"])
+                for r in records
+                if r["dataset"] == dataset and r["method"] == method
+            ]
+            assert sorted(splits) == list(range(n_runs)), (dataset, method)
+    assert not any(r["error"] for r in records)
