@@ -26,15 +26,12 @@ free search would give).
 
 import argparse
 import time
-import warnings
 
 import numpy as np
 from evidence_datasets import DATASETS, load, protocol_for
-from select_recipe import _reference_of
+from select_recipe import _fit_in_pipeline, _reference_of, warm_up
 
-from sklearn_rcloud import DenseMLPClassifier
 from sklearn_rcloud.study import MethodContext, default_methods
-from sklearn_rcloud.study._protocols import make_pipeline
 
 #: Column header -> how a fold's three fitted estimators give its value.
 COLUMNS = {
@@ -65,10 +62,7 @@ def _cell(column, value):
 
 def _fitted(estimator, dataset, run):
     """The estimator, fitted in the run's pipeline on its training rows."""
-    pipeline = make_pipeline(dataset, estimator)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pipeline.fit(dataset.X[run.train], dataset.y[run.train])
+    pipeline, _ = _fit_in_pipeline(estimator, dataset, run)
     return pipeline[-1]
 
 
@@ -95,10 +89,7 @@ def main():
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--folds", type=int, default=3, help="folds per dataset")
     args = parser.parse_args()
-    # The first fit in a process pays torch's one-off costs.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        DenseMLPClassifier(max_iter=1).fit(np.eye(4), [0, 1, 0, 1])
+    warm_up()
     print("| dataset | reduction | " + " | ".join(COLUMNS) + " |")
     print("|---|---|" + "---|" * len(COLUMNS))
     medians = {name: [] for name in COLUMNS}

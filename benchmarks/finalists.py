@@ -27,9 +27,8 @@ from pathlib import Path
 
 import numpy as np
 from evidence_datasets import DATASETS, load, protocol_for
-from select_recipe import _fit_seconds, _reference_of
+from select_recipe import _fit_seconds, _reference_of, warm_up
 
-from sklearn_rcloud import DenseMLPClassifier
 from sklearn_rcloud.study import (
     MethodContext,
     corrected_resampled_ttest,
@@ -116,8 +115,7 @@ def main():
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=UserWarning)
     if args.timing_folds:
-        # The first fit in a process pays torch's one-off costs.
-        DenseMLPClassifier(max_iter=1).fit(np.eye(4), [0, 1, 0, 1])
+        warm_up()
         print(
             "| dataset | "
             + " | ".join(f"{_name(s)}: fit / magnitude | fit / dense" for s in SETTINGS)

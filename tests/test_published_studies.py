@@ -110,10 +110,6 @@ def _to_rst_module():
     return module
 
 
-def _to_rst():
-    return _to_rst_module().to_rst
-
-
 @pytest.mark.parametrize(
     "stem",
     [
@@ -138,7 +134,7 @@ def test_committed_table_is_drawn_from_the_committed_records(
         records_path=_records_copy(study.records, tmp_path),
     )
     published = (STUDY_DOC / f"{stem}_results.rst").read_text()
-    assert _to_rst()(result.to_markdown()) == published
+    assert _to_rst_module().to_rst(result.to_markdown()) == published
 
 
 @pytest.mark.parametrize(
