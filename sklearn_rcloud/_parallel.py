@@ -1,15 +1,19 @@
 """Sharing the cores between joblib workers and torch's own threads.
 
-Every parallel loop of the library goes through scikit-learn's
-:class:`~sklearn.utils.parallel.Parallel` with the caller's ``n_jobs`` and no
-backend of its own, so ``joblib.parallel_config`` (e.g. a dask cluster) decides
-where the tasks run. Each task then caps torch's intra-op threads at its share
-of the cores: without the cap, ``n_jobs`` workers each start a thread per core.
+Every parallel loop of a fit goes through joblib's ``Parallel`` with the
+caller's ``n_jobs`` and no backend of its own, so ``joblib.parallel_config``
+(e.g. a dask cluster) decides where the tasks run. Each task then caps torch's
+intra-op threads at its share of the cores: without the cap, ``n_jobs``
+workers each start a thread per core. (Not scikit-learn's ``Parallel``: to
+hand its configuration to thread workers it resets the process's warnings
+filters inside each task, which races with every other thread; the tasks of
+a fit read no scikit-learn configuration.)
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 
 from joblib import effective_n_jobs
@@ -30,18 +34,40 @@ def threads_per_job(n_jobs):
     return max(1, (os.cpu_count() or 1) // n_jobs)
 
 
+#: Guards the count of open :func:`torch_threads` blocks and the setting they
+#: found, shared by every thread of the process.
+_THREADS_LOCK = threading.Lock()
+_open_blocks = 0
+_setting_before = None
+
+
 @contextmanager
 def torch_threads(n_threads):
     """Cap torch's intra-op threads at ``n_threads`` inside the block, then restore.
 
-    ``n_threads=None`` leaves them alone.
+    ``n_threads=None`` leaves them alone. Safe when blocks of several threads
+    overlap: torch's setting is process-wide, so a save-and-restore per
+    block would let the first block to end restore it while another runs,
+    and the last one restore the first one's cap. The blocks are counted
+    instead; the setting found by the first to open is the one the last to
+    close restores, even when a block ends with an exception. A thread that
+    closes a block while others are open restores its own setting.
     """
+    global _open_blocks, _setting_before
     import torch
 
-    previous = torch.get_num_threads()
-    if n_threads is not None:
-        torch.set_num_threads(max(1, int(n_threads)))
+    with _THREADS_LOCK:
+        if _open_blocks == 0:
+            _setting_before = torch.get_num_threads()
+        _open_blocks += 1
+    own_setting = torch.get_num_threads()
     try:
+        if n_threads is not None and max(1, int(n_threads)) != own_setting:
+            torch.set_num_threads(max(1, int(n_threads)))
         yield
     finally:
-        torch.set_num_threads(previous)
+        with _THREADS_LOCK:
+            _open_blocks -= 1
+            restore = _setting_before if _open_blocks == 0 else own_setting
+            if torch.get_num_threads() != restore:
+                torch.set_num_threads(restore)

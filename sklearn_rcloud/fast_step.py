@@ -25,6 +25,8 @@ falls back to autograd.
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -152,18 +154,7 @@ class MLPStep:
         self.loss = loss
         self.optimizer = optimizer
         self.lr = float(lr)
-        #: ``(index, hook)`` of the layers whose weights carry a pruning mask:
-        #: their parameter is ``weight_orig``, their weight its masked product.
-        self.pruned = [
-            (index, weight_pruning_hook(m))
-            for index, m in enumerate(linears)
-            if m._forward_pre_hooks
-        ]
-        self.params = [p for m in linears for p in (_trained_weight(m), m.bias)]
-        # Transposed views stay valid: parameters are only updated in place
-        # (masked weights are recomputed before every pass, see _apply_masks).
-        self.weights_t = [m.weight.detach().T for m in linears]
-        self.weights = [m.weight.detach() for m in linears]
+        self._bind_layers()
         self.step_count = 0
         self._minus_ones = {}
         self._last_evaluation = None
@@ -181,6 +172,36 @@ class MLPStep:
                 torch.zeros((), dtype=torch.float32, device=self.params[0].device)
             ] * len(self.params)
             self.fused = _fused_adam_available(self.params[0].device)
+
+    def __deepcopy__(self, memo):
+        # A Parameter's deepcopy clones its data, so the views kept of the
+        # weights would still read the original's: they are made anew from
+        # the copied layers (deep-copied through ``memo``, as those of the
+        # module they belong to when it is copied with this step).
+        copied = object.__new__(type(self))
+        memo[id(self)] = copied
+        views = {"params", "weights", "weights_t", "pruned", "_last_evaluation"}
+        for name, value in vars(self).items():
+            if name not in views:
+                setattr(copied, name, copy.deepcopy(value, memo))
+        copied._bind_layers()
+        copied._last_evaluation = None
+        return copied
+
+    def _bind_layers(self):
+        """The parameters, pruning hooks and weight views of ``self.linears``."""
+        #: ``(index, hook)`` of the layers whose weights carry a pruning mask:
+        #: their parameter is ``weight_orig``, their weight its masked product.
+        self.pruned = [
+            (index, weight_pruning_hook(m))
+            for index, m in enumerate(self.linears)
+            if m._forward_pre_hooks
+        ]
+        self.params = [p for m in self.linears for p in (_trained_weight(m), m.bias)]
+        # Transposed views stay valid: parameters are only updated in place
+        # (masked weights are recomputed before every pass, see _apply_masks).
+        self.weights_t = [m.weight.detach().T for m in self.linears]
+        self.weights = [m.weight.detach() for m in self.linears]
 
     def matches(self, module):
         """Whether this step was made for ``module`` as it is now (its layers,

@@ -20,6 +20,7 @@ torch's global random state.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import functools
 import inspect
@@ -34,6 +35,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
+from skorch.history import History
 from skorch.utils import to_numpy, to_tensor
 from torch import nn
 
@@ -52,9 +54,11 @@ __all__ = [
     "MLPNetClassifier",
     "SigmoidMSELoss",
     "StopOnDivergence",
+    "StopTraining",
     "TensorBatchIterator",
     "TrainingConfig",
     "continue_network",
+    "training_copy",
     "flushing_denormals",
     "planned_max_iter",
     "resolve_batch_size",
@@ -64,8 +68,12 @@ __all__ = [
     "resolve_solver",
     "train_network",
     "training_curve",
+    "weight_sum",
     "validation_split",
 ]
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 #: The torch optimiser of every solver.
@@ -284,6 +292,24 @@ class MLPNetClassifier(NeuralNetClassifier):
         state.pop("mlp_step_", None)
         return state
 
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        # skorch's partial_fit ends training quietly on any KeyboardInterrupt,
+        # the signal of its stopping rules. Only StopTraining is such a
+        # signal here: a user's Ctrl-C leaves fit as itself, carried past
+        # skorch's handler (see partial_fit).
+        try:
+            return super().fit_loop(X, y, epochs, **fit_params)
+        except StopTraining:
+            raise
+        except KeyboardInterrupt as interrupt:
+            raise _Interrupted(interrupt) from None
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        try:
+            return super().partial_fit(X, y, classes, **fit_params)
+        except _Interrupted as carrier:
+            raise carrier.interrupt from None
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         step = self._mlp_step() if training else None
         if step is None:
@@ -311,6 +337,36 @@ class MLPNetClassifier(NeuralNetClassifier):
         self.history.record_batch(prefix + "_loss", float(per_sample.double().mean()))
         self.history.record_batch(prefix + "_batch_size", len(per_sample))
         self.history.record(prefix + "_batch_count", len(losses))
+
+
+class StopTraining(KeyboardInterrupt):
+    """Raised by a stopping rule to end training; the network trained so far stands.
+
+    skorch ends training without an error on a ``KeyboardInterrupt`` (its
+    early stopping raises one), so the library's stopping rules raise this
+    subclass, and every other ``KeyboardInterrupt`` (Ctrl-C) leaves ``fit``
+    as itself.
+    """
+
+
+class _Interrupted(Exception):
+    """Carries a user's ``KeyboardInterrupt`` past skorch's handler of stopping."""
+
+    def __init__(self, interrupt):
+        super().__init__()
+        self.interrupt = interrupt
+
+
+class _EarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping`` that stops with :class:`StopTraining`."""
+
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            if self.misses_ < self.patience:
+                raise  # not the rule's: a Ctrl-C during its bookkeeping
+            raise StopTraining from None
 
 
 class StopOnDivergence(Callback):
@@ -357,7 +413,7 @@ class StopOnDivergence(Callback):
                     self._restore_last_finite(net, epoch["epoch"])
                 raise TrainingDivergedError(
                     f"Training diverged at epoch {epoch['epoch']}: the {key} is "
-                    f"{value}. {_DIVERGENCE_ADVICE}"
+                    f"{value}. {divergence_advice(getattr(net, 'l2', 0.0))}"
                 )
         if self.line_search:
             self.last_finite_, self.epoch_start_ = self.epoch_start_, self.last_finite_
@@ -375,14 +431,26 @@ class StopOnDivergence(Callback):
             ConvergenceWarning,
             stacklevel=2,
         )
-        # skorch ends training cleanly on KeyboardInterrupt.
-        raise KeyboardInterrupt
+        raise StopTraining
 
 
 _DIVERGENCE_ADVICE = (
     "Scale the features (e.g. with StandardScaler or MinMaxScaler in a "
     "Pipeline) or lower `learning_rate_init`."
 )
+#: An L2 strength past which the penalty, not the data, may be what diverged.
+_STRONG_PENALTY = 1e6
+
+
+def divergence_advice(l2):
+    """What to change after a diverged training whose L2 strength was ``l2``."""
+    if l2 > _STRONG_PENALTY:
+        return (
+            f"The L2 penalty's strength alpha / (weighted rows) was {l2:.3g}, "
+            "which swamps the loss: lower alpha, or scale sample_weight up (the "
+            "penalty is alpha divided by the weights' sum, as in MLPClassifier)."
+        )
+    return _DIVERGENCE_ADVICE
 
 
 def _config_from_estimator(cls, estimator, **overrides):
@@ -432,6 +500,9 @@ def flushing_denormals():
     range, where every CPU operation on them is many times slower: an epoch
     took 3x longer after a few thousand steps. Flushing changes only values
     below 1.2e-38.
+
+    The setting is the calling thread's (the CPU's floating-point control
+    register), so fits in other threads neither see nor undo it.
     """
     was_flushing = _flushes_denormals()
     supported = torch.set_flush_denormal(True)
@@ -538,10 +609,38 @@ def _penalty(alpha, n_rows, sample_weight):
     """The L2 strength ``alpha / n``, ``n`` the (weighted) number of rows.
 
     As in MLPClassifier's full-batch objective: every mini-batch estimates
-    the same objective, whatever its size.
+    the same objective, whatever its size. Computed in float64; a strength
+    that float32, in which the network trains, cannot hold raises a
+    ``ValueError`` naming ``alpha`` and the weights' sum.
     """
-    n_weighted = n_rows if sample_weight is None else float(np.sum(sample_weight))
-    return alpha / n_weighted
+    n_weighted = n_rows if sample_weight is None else weight_sum(sample_weight)
+    strength = alpha / n_weighted if n_weighted > 0 else np.inf
+    if not strength <= _FLOAT32_MAX:
+        if sample_weight is None:
+            cause = f"lower alpha (alpha={alpha:.3g}, over {n_rows} rows)"
+        else:
+            cause = (
+                f"the sample weights sum to {n_weighted:.3g}: scale sample_weight "
+                "up (e.g. to mean one), since the penalty is alpha divided by "
+                f"their sum as in MLPClassifier, or lower alpha={alpha:.3g}"
+            )
+        raise ValueError(
+            f"The L2 penalty's strength alpha / (weighted rows) = {strength:.3g} "
+            f"is beyond the range of float32 ({_FLOAT32_MAX:.3g}), in which the "
+            f"network trains: {cause}."
+        )
+    return strength
+
+
+def weight_sum(weights):
+    """The sum of non-negative ``weights`` in float64, without overflow where it
+    can be avoided (each weight below float64's maximum, as many as there are)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    top = weights.max(initial=0.0)
+    if top == 0.0:
+        return 0.0
+    with np.errstate(over="ignore"):
+        return float(top * np.sum(weights / top))
 
 
 def to_device(X, y, device):
@@ -596,9 +695,15 @@ def validation_split(X, y, fraction, seed, sample_weight=None):
 
 
 def mean_one(weights):
-    """``weights`` scaled to average one, as the engine weighs training rows."""
-    weights = np.asarray(weights, dtype=np.float32)
-    return weights * (len(weights) / weights.sum(dtype=np.float64))
+    """``weights`` scaled to average one, as the engine weighs training rows.
+
+    Scaled in float64 (first by their largest, so that neither tiny nor huge
+    weights overflow), for the caller to cast to float32 afterwards: weights
+    of any scale that float64 holds give the same training.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    weights = weights / weights.max()
+    return weights * (len(weights) / weights.sum())
 
 
 def _with_weights(X, weights):
@@ -610,10 +715,9 @@ def _with_weights(X, weights):
     """
     if weights is None:
         return X
-    weights = mean_one(weights)
+    weights = mean_one(weights).astype(np.float32)
     if np.all(weights == 1.0):
         return X
-    weights = weights.astype(np.float32)
     if torch.is_tensor(X):
         weights = torch.as_tensor(weights, device=X.device)
     return {"X": X, "sample_weight": weights}
@@ -695,9 +799,7 @@ def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
         module, X, y, config, solver, seed, sample_weight, device, callbacks
     )
     start = time.perf_counter()
-    with warnings.catch_warnings(), flushing_denormals():
-        # skorch warns when handed an instantiated module; that is intended here.
-        warnings.filterwarnings("ignore", message=".*already initialized.*")
+    with flushing_denormals():
         net.fit(_with_weights(X, sample_weight), y)
     train_time = time.perf_counter() - start
     if callbacks:
@@ -756,7 +858,7 @@ def _engine_net(
         net_callbacks.append(
             (
                 "early_stopping",
-                EarlyStopping(
+                _EarlyStopping(
                     monitor="valid_loss" if early_stopping else "train_loss",
                     patience=config.n_iter_no_change,
                     threshold=config.tol,
@@ -818,12 +920,32 @@ def check_trained(net):
     if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
         raise TrainingDivergedError(
             f"Training diverged: the network's weights contain NaN or inf. "
-            f"{_DIVERGENCE_ADVICE}"
+            f"{divergence_advice(net.l2)}"
         )
     if config.loss == "cross_entropy":
         _warn_if_far_worse_than_a_uniform_guess(net)
     if config.n_iter_no_change is not None and len(net.history) >= net.max_epochs:
         _warn_not_converged(net.max_epochs, net.solver_)
+
+
+def training_copy(net):
+    """A copy of a fitted net that trains further without changing ``net``.
+
+    What training changes is copied: the module, the optimiser and the fast
+    step's state (together, so that the copied optimiser updates the copied
+    parameters), and the history, a new list of the same epochs. The rest
+    (data-free settings, callbacks without state outside ``fit``) is shared.
+    """
+    copied = object.__new__(type(net))
+    copied.__dict__.update(net.__dict__)
+    trained = {
+        name: net.__dict__[name]
+        for name in ("module_", "optimizer_", "mlp_step_")
+        if name in net.__dict__
+    }
+    copied.__dict__.update(copy.deepcopy(trained))
+    copied.history_ = History(net.history_)
+    return copied
 
 
 def continue_network(net, X, y, sample_weight=None):
@@ -892,7 +1014,7 @@ def _warn_if_far_worse_than_a_uniform_guess(net):
             f"than {_USELESS_LOSS_FACTOR}x the loss of a uniform guess over the "
             f"{n_classes} classes ({uniform_loss:.3g}): the network has not fit "
             f"the training data and its predictions are unreliable. "
-            f"{_DIVERGENCE_ADVICE}",
+            f"{divergence_advice(net.l2)}",
             ConvergenceWarning,
             stacklevel=2,
         )

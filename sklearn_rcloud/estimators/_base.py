@@ -12,6 +12,7 @@ import contextlib
 import copy
 import time
 from abc import ABCMeta, abstractmethod
+from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
@@ -33,6 +34,7 @@ from ..outputs import ProbabilityNetwork, predict_proba_module
 from ..topology import Topology
 from ..training import (
     TrainingConfig,
+    _penalty,
     planned_max_iter,
     train_network,
     training_curve,
@@ -40,6 +42,7 @@ from ..training import (
 from ._parameters import constraints_of, documented, init_from
 from ._progress import FitProgress
 from ._together import train_with_others
+from ._transaction import fit_transaction
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 # Stands in for ``module_`` in a pickled estimator: the module is ``net_.module_``.
@@ -97,20 +100,30 @@ class BaseClassifier(
         -------
         self : object
             The fitted estimator.
+
+        Notes
+        -----
+        A fit is all or nothing: if it raises (``KeyboardInterrupt``
+        included), the estimator is left as it was before the call, unfitted
+        or with its previous model. A refit keeps no fitted attribute of the
+        previous fit that it does not set again.
         """
         start = time.perf_counter()
         warm = self._continues_training()
-        X, y, sample_weight = self._validate_fit_data(
-            X, y, sample_weight, reset=not warm
-        )
-        progress = FitProgress(self, X, self.classes_[y], sample_weight, n_tasks=None)
-        if warm:
-            self._continue_training(X, y, sample_weight, progress)
-        else:
-            self._fit(X, y, sample_weight, progress)
-        self._finish_fit()
-        self.fit_time_ = time.perf_counter() - start
-        progress.end(self._summary)
+        with fit_transaction(self, keep_fitted=warm):
+            X, y, sample_weight = self._validate_fit_data(
+                X, y, sample_weight, reset=not warm
+            )
+            progress = FitProgress(
+                self, X, self.classes_[y], sample_weight, n_tasks=None
+            )
+            if warm:
+                self._continue_training(X, y, sample_weight, progress)
+            else:
+                self._fit(X, y, sample_weight, progress)
+            self._finish_fit()
+            self.fit_time_ = time.perf_counter() - start
+            progress.end(self._summary)
         return self
 
     @abstractmethod
@@ -194,17 +207,26 @@ class BaseClassifier(
         """``sample_weight`` times the weights of ``class_weight``, or None."""
         class_weight = getattr(self, "class_weight", None)
         if sample_weight is None and class_weight is None:
+            _penalty(self.alpha, len(X), None)
             return None
         weights = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         if class_weight is not None:
-            weights = weights * compute_sample_weight(class_weight, y)
-        if not weights.sum() > 0:
+            _check_class_weight(class_weight)
+            with np.errstate(over="ignore"):
+                weights = weights * compute_sample_weight(class_weight, y)
+        if not np.isfinite(weights).all():
             raise ValueError(
-                "The sample weights (times class_weight) sum to zero: no row "
+                "sample_weight times class_weight overflows float64 for some "
+                "rows; scale the weights down."
+            )
+        if not weights.max(initial=0.0) > 0:
+            raise ValueError(
+                "The sample weights (times class_weight) are all zero: no row "
                 "would count in training. Give some rows a positive weight."
             )
+        _penalty(self.alpha, len(X), weights)
         return weights
 
     def _validate_predict_data(self, X):
@@ -477,6 +499,25 @@ class BaseNetworkClassifier(BaseClassifier):
     def _export_module(self):
         """The network with its probabilities, for :mod:`sklearn_rcloud.export`."""
         return ProbabilityNetwork(self.to_torch(), self.loss).eval()
+
+
+def _check_class_weight(class_weight):
+    """Refuse a ``class_weight`` dict whose weights are not finite numbers >= 0."""
+    if not isinstance(class_weight, dict):
+        return  # 'balanced': computed, always valid
+    for label, weight in class_weight.items():
+        if isinstance(weight, (bool, np.bool_)) or not isinstance(
+            weight, (Real, np.number)
+        ):
+            raise TypeError(
+                f"class_weight must map classes to numbers; got {weight!r} "
+                f"for class {label!r}."
+            )
+        if not (np.isfinite(weight) and weight >= 0):
+            raise ValueError(
+                f"class_weight must map classes to finite weights >= 0; got "
+                f"{weight!r} for class {label!r}."
+            )
 
 
 def _check_no_missing_labels(y):

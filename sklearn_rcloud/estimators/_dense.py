@@ -13,12 +13,19 @@ from sklearn.utils._param_validation import Interval
 from ..init import init_weights, seeded_generator
 from ..population import train_population
 from ..recipe import Parameter
-from ..training import TrainingConfig, continue_network, resolve_device, to_device
+from ..training import (
+    TrainingConfig,
+    continue_network,
+    resolve_device,
+    to_device,
+    training_copy,
+)
 from ._base import BaseNetworkClassifier
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
     TRAINING_PARAMETERS,
 )
+from ._transaction import fit_transaction
 
 __all__ = ["DenseMLPClassifier"]
 
@@ -172,32 +179,39 @@ class DenseMLPClassifier(BaseNetworkClassifier):
                 f"classes={list(np.unique(classes))} differs from the classes of "
                 f"the first call to partial_fit, {list(self.classes_)}."
             )
-        X, y, sample_weight = self._validate_fit_data(
-            X, y, sample_weight, reset=first_call, classes=classes
-        )
-        solver = "adam" if self.solver == "auto" else self.solver
-        if first_call:
-            init_seed, train_seed = self._random_seeds(2)
-            topology, weights = self._initial_network(X.shape[1], init_seed)
-            net, self.train_time_ = self._fit_module(
-                topology.to_module(weights),
-                X,
-                y,
-                train_seed,
-                sample_weight,
-                solver=solver,
-                max_iter=1,
-                early_stopping=False,
-                n_iter_no_change=None,
+        with fit_transaction(self, keep_fitted=not first_call):
+            X, y, sample_weight = self._validate_fit_data(
+                X, y, sample_weight, reset=first_call, classes=classes
             )
-            self._set_network(net, topology)
-        else:
-            self.train_time_ = continue_network(self.net_, X, y, sample_weight)
-            # The net's history holds every call's epoch.
-            self._set_network(self.net_, self.topology_)
-        self._finish_fit()
-        self.fit_time_ = time.perf_counter() - start
+            if first_call:
+                self._first_partial_fit(X, y, sample_weight)
+            else:
+                # The fitted net stays as it is until this call succeeds.
+                net = training_copy(self.net_)
+                self.train_time_ = continue_network(net, X, y, sample_weight)
+                # The net's history holds every call's epoch.
+                self._set_network(net, self.topology_)
+            self._finish_fit()
+            self.fit_time_ = time.perf_counter() - start
         return self
+
+    def _first_partial_fit(self, X, y, sample_weight):
+        """Build the network and train it one epoch with the stochastic solver."""
+        solver = "adam" if self.solver == "auto" else self.solver
+        init_seed, train_seed = self._random_seeds(2)
+        topology, weights = self._initial_network(X.shape[1], init_seed)
+        net, self.train_time_ = self._fit_module(
+            topology.to_module(weights),
+            X,
+            y,
+            train_seed,
+            sample_weight,
+            solver=solver,
+            max_iter=1,
+            early_stopping=False,
+            n_iter_no_change=None,
+        )
+        self._set_network(net, topology)
 
 
 def _init_score(member):

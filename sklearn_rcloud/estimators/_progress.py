@@ -19,6 +19,8 @@ import time
 
 from skorch.callbacks import Callback
 
+from ..training import StopTraining
+
 __all__ = ["FitProgress"]
 
 
@@ -146,9 +148,7 @@ class _EpochTasks(Callback):
             self.progress.display.step(len(net.history))
         self.leaf = None
         if stop:
-            # skorch ends training cleanly on KeyboardInterrupt, as early
-            # stopping does.
-            raise KeyboardInterrupt
+            raise StopTraining
 
     def on_train_end(self, net, **kwargs):
         # An epoch that a stopping rule ended before this callback saw it.

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.utils.parallel import Parallel, delayed
+from joblib import Parallel, delayed
 
 from .._parallel import threads_per_job, torch_threads
 from ..cloud import BLOCK_BYTES
