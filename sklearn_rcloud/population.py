@@ -306,7 +306,8 @@ def _solo(topology, weights, X, y, config, seed, sample_weight, masks=None):
         for linear, mask in zip(linears, masks):
             if mask is not None:
                 prune.custom_from_mask(linear, "weight", torch.as_tensor(mask))
-    net, _ = train_network(module, X, y, config, seed, sample_weight)
+    # Checked, as every member is, where it is used (member_net).
+    net, _ = train_network(module, X, y, config, seed, sample_weight, check=False)
     trained = net.module_
     if masks is not None:
         # A member is a plain network: its pruned weights, zero, in place.

@@ -763,7 +763,9 @@ def _optimizer_options(solver, config):
     return {f"optimizer__{k}": v for k, v in step_options.items()}, step_options
 
 
-def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
+def train_network(
+    module, X, y, config, seed, sample_weight=None, callbacks=(), check=True
+):
     """Train ``module`` in place through skorch.
 
     Parameters
@@ -784,6 +786,11 @@ def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
         and accuracy; the validation split takes each row's weight with it.
     callbacks : sequence of (str, skorch.callbacks.Callback), default=()
         More skorch callbacks, e.g. progress reporting.
+    check : bool, default=True
+        Check the trained network (:func:`check_trained`: non-finite
+        weights raise, a stopping rule that never fired warns). False leaves
+        it to whoever uses the network, e.g. a population's member, checked
+        when its net is built (:func:`~sklearn_rcloud.population.member_net`).
 
     Returns
     -------
@@ -809,7 +816,8 @@ def train_network(module, X, y, config, seed, sample_weight=None, callbacks=()):
         net.callbacks = [entry for entry in net.callbacks if entry[0] not in extra]
         net.initialize_callbacks()
     net.module_.cpu()
-    check_trained(net)
+    if check:
+        check_trained(net)
     return net, train_time
 
 

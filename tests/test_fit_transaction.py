@@ -441,3 +441,36 @@ def test_partial_fit_on_copies_trains_as_in_place(solver, monkeypatch):
     in_place = calls(DenseMLPClassifier(**params))
     for a, b in zip(copied, in_place):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_fit_together_in_two_threads_keeps_each_fits_warnings():
+    from sklearn_rcloud.estimators._together import fit_each
+
+    outcomes = {}
+
+    def run(name, n_fits):
+        # 3 iterations: every fit warns that it has not converged.
+        estimators = [
+            DenseMLPClassifier(max_iter=3, random_state=seed) for seed in range(n_fits)
+        ]
+        outcomes[name] = fit_each(estimators, X, y)
+
+    threads = [
+        threading.Thread(target=run, args=(name, n))
+        for name, n in (("two", 2), ("three", 3))
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        hook = warnings.showwarning
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        # Inside the block: catch_warnings puts the hook back on leaving.
+        assert warnings.showwarning is hook
+    for name, n_fits in (("two", 2), ("three", 3)):
+        logs = outcomes[name].warnings
+        assert len(logs) == n_fits
+        assert all(
+            [w.category.__name__ for w in log] == ["ConvergenceWarning"] for log in logs
+        ), logs

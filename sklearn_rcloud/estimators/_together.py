@@ -13,6 +13,7 @@ Trainings that are the same computation (twins) are done once.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import copy
 import dataclasses
@@ -100,27 +101,14 @@ class _Rendezvous:
         #: Per fit: the warnings it raised (``warnings.WarningMessage``).
         self.warnings = [[] for _ in range(n_fits)]
         self._since = [0.0] * n_fits
-        self._showwarning = None
         #: id -> (array, digest): a fit hands the same data to every training.
         self._digests = {}
 
     def take_turn(self, fit):
         self.turn.acquire()
         self._since[fit] = time.perf_counter()
-        # Python's warnings are global; only the fit holding the turn runs,
-        # so while it holds it, what is raised is its own.
-        self._showwarning = warnings.showwarning
-        log = self.warnings[fit]
-
-        def record(message, category, filename, lineno, file=None, line=None):
-            log.append(
-                warnings.WarningMessage(message, category, filename, lineno, file, line)
-            )
-
-        warnings.showwarning = record
 
     def give_turn(self, fit):
-        warnings.showwarning = self._showwarning
         self.seconds[fit] += time.perf_counter() - self._since[fit]
         self.turn.release()
 
@@ -337,7 +325,7 @@ def fit_each(
         _SLOT.set((rendezvous, index))
         rendezvous.take_turn(index)
         try:
-            with config_context(**config):
+            with config_context(**config), _thread_warnings(rendezvous.warnings[index]):
                 if sample_weight is None:
                     estimator.fit(X, y)
                 else:
@@ -369,6 +357,52 @@ def fit_each(
     return FitOutcome(estimators, rendezvous.seconds, rendezvous.warnings, errors)
 
 
+#: Guards the hook :func:`_thread_warnings` installs for as long as any
+#: thread uses it.
+_HOOK_LOCK = threading.Lock()
+_hook_users = 0
+_replaced_hook = None
+_thread_log = threading.local()
+
+
+@contextlib.contextmanager
+def _thread_warnings(log):
+    """Collect the warnings this thread shows in ``log`` (the filters apply).
+
+    Python shows every warning through one process-wide hook,
+    ``warnings.showwarning``. The first thread to enter installs a hook that
+    hands a warning to the log of the thread that raised it, or, for a
+    thread without one, to the hook it replaced; the last to leave puts that
+    back. So fits in other threads, concurrent fit_together calls included,
+    keep their warnings.
+    """
+    global _hook_users, _replaced_hook
+    with _HOOK_LOCK:
+        if _hook_users == 0:
+            _replaced_hook = warnings.showwarning
+            warnings.showwarning = _show_in_thread_log
+        _hook_users += 1
+    _thread_log.log = log
+    try:
+        yield
+    finally:
+        _thread_log.log = None
+        with _HOOK_LOCK:
+            _hook_users -= 1
+            if _hook_users == 0:
+                if warnings.showwarning is _show_in_thread_log:
+                    warnings.showwarning = _replaced_hook
+                _replaced_hook = None
+
+
+def _show_in_thread_log(message, category, filename, lineno, file=None, line=None):
+    log = getattr(_thread_log, "log", None)
+    if log is None:
+        hook = _replaced_hook or warnings._showwarning_orig
+        return hook(message, category, filename, lineno, file, line)
+    log.append(warnings.WarningMessage(message, category, filename, lineno, file, line))
+
+
 def _train_group(group, memory_budget):
     """Train a group's trainings as one population; twins train once.
 
@@ -384,20 +418,18 @@ def _train_group(group, memory_budget):
         distinct.setdefault(training.identity(), []).append(training)
     twins = list(distinct.values())
     start = time.perf_counter()
-    with warnings.catch_warnings():
-        # Every fit waits now; each checks its own network, and warns, when
-        # it builds its net (member_net).
-        warnings.simplefilter("ignore")
-        members = train_population(
-            [(same[0].topology, same[0].weights) for same in twins],
-            first.X,
-            first.y,
-            first.config,
-            [same[0].seed for same in twins],
-            first.sample_weight,
-            memory_budget=memory_budget,
-            weight_masks=[same[0].masks for same in twins],
-        )
+    # Each fit checks its own network, and warns, when it builds its net
+    # (member_net).
+    members = train_population(
+        [(same[0].topology, same[0].weights) for same in twins],
+        first.X,
+        first.y,
+        first.config,
+        [same[0].seed for same in twins],
+        first.sample_weight,
+        memory_budget=memory_budget,
+        weight_masks=[same[0].masks for same in twins],
+    )
     share = (time.perf_counter() - start) / len(group)
     for same, member in zip(twins, members):
         for index, training in enumerate(same):
