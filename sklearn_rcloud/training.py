@@ -939,19 +939,26 @@ def check_trained(net):
 def training_copy(net):
     """A copy of a fitted net that trains further without changing ``net``.
 
-    What training changes is copied: the module, the optimiser and the fast
-    step's state (together, so that the copied optimiser updates the copied
-    parameters), and the history, a new list of the same epochs. The rest
-    (data-free settings, callbacks without state outside ``fit``) is shared.
+    What training changes is copied: the module and the fast step's state
+    (together, so that the step updates the copied parameters), the
+    optimiser (built anew for the copied parameters, then given the
+    original's state: torch's optimisers do not all deep-copy, L-BFGS
+    loses its parameters), and the history, a new list of the same epochs.
+    The rest (data-free settings, callbacks without state outside ``fit``)
+    is shared.
     """
     copied = object.__new__(type(net))
     copied.__dict__.update(net.__dict__)
     trained = {
         name: net.__dict__[name]
-        for name in ("module_", "optimizer_", "mlp_step_")
+        for name in ("module_", "mlp_step_")
         if name in net.__dict__
     }
     copied.__dict__.update(copy.deepcopy(trained))
+    if "optimizer_" in net.__dict__:
+        copied.initialize_optimizer()
+        state = copy.deepcopy(net.optimizer_.state_dict())
+        copied.optimizer_.load_state_dict(state)
     copied.history_ = History(net.history_)
     return copied
 

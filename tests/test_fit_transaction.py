@@ -474,3 +474,14 @@ def test_fit_together_in_two_threads_keeps_each_fits_warnings():
         assert all(
             [w.category.__name__ for w in log] == ["ConvergenceWarning"] for log in logs
         ), logs
+
+
+def test_partial_fit_after_an_lbfgs_fit_trains_a_copy():
+    # The copied net's optimiser is L-BFGS, which does not deep-copy.
+    est = DenseMLPClassifier(solver="lbfgs", max_iter=20, random_state=0).fit(X, y)
+    module = est.module_
+    weights = [p.detach().clone() for p in module.parameters()]
+    est.set_params(solver="adam").partial_fit(X, y)
+    for old, kept in zip(weights, module.parameters()):
+        torch.testing.assert_close(old, kept, rtol=0, atol=0)
+    assert est.n_iter_ == 21
