@@ -10,9 +10,16 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._memory import (
+    ROWS_PER_PASS,
+    SAMPLE_BYTES,
+    check_memory,
+    check_networks,
+    setting,
+)
 from ..outputs import predict_proba_module
 from ..population import train_population
-from ..proxies import get_proxy
+from ..proxies import get_proxy, proxy_name
 from ..recipe import Parameter
 from ..search import (
     MLPSearchSpace,
@@ -111,14 +118,16 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
             (1, 3),
             (tuple, list),
             "(int, int)",
-            "Fewest and most hidden layers, both included.",
+            "Fewest and most hidden layers, both included: a pair of "
+            "integers with ``1 <= min_depth <= max_depth``.",
         ),
         Parameter(
             "width_choices",
             (8, 16, 32, 64),
             ("array-like",),
             "tuple of int",
-            "Widths a hidden layer can take.",
+            "Widths a hidden layer can take: a non-empty sequence of positive "
+            "integers.",
         ),
         Parameter(
             "strategy",
@@ -169,7 +178,8 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
     )
 
     def _fit(self, X, y, sample_weight, progress):
-        space = MLPSearchSpace(tuple(self.depth_range), tuple(self.width_choices))
+        space = MLPSearchSpace(self.depth_range, self.width_choices)
+        self._check_memory(space, X)
         (
             sample_seed,
             weight_seed,
@@ -204,8 +214,8 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
         history = _SearchHistory(sampled, scores, singular)
         if not np.isfinite(scores).any():
             warnings.warn(
-                f"No sampled topology got a finite {self.proxy!r} score; "
-                "training the first one sampled.",
+                f"The proxy {proxy_name(self.proxy)} returned a non-finite score "
+                "for every sampled topology; training the first one sampled.",
                 UserWarning,
                 stacklevel=3,
             )
@@ -235,6 +245,23 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
         )
         self._train(
             topology, weights, X_device, y_device, train_seed, sample_weight, progress
+        )
+
+    def _check_memory(self, space, X):
+        """Refuse a search space whose largest topology, or a number of
+        candidates whose records, cannot fit in memory."""
+        check_networks(
+            self,
+            ("depth_range", "width_choices"),
+            X.shape[1],
+            space.largest,
+            len(self.classes_),
+            n_rows=min(len(X), ROWS_PER_PASS),
+        )
+        check_memory(
+            self.n_candidates * SAMPLE_BYTES,
+            setting(self, ("n_candidates",)),
+            "the sampled topologies and their records",
         )
 
     def _evolve(

@@ -10,9 +10,10 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._memory import RECORD_BYTES, check_memory, check_networks, setting
 from ..init import init_weights, seeded_generator
 from ..population import train_population
-from ..proxies import get_proxy
+from ..proxies import get_proxy, proxy_name
 from ..recipe import Parameter
 from ..search import (
     progressive_reduction,
@@ -21,7 +22,7 @@ from ..search import (
     select_finalists,
 )
 from ..training import TrainingConfig, resolve_device, to_device
-from ._base import BaseNetworkClassifier
+from ._base import BaseNetworkClassifier, check_hidden_layer_sizes
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
     PROXY,
@@ -30,6 +31,10 @@ from ._parameters import (
 )
 
 __all__ = ["RandomCloudClassifier"]
+
+#: The largest ``|n_jobs|``: joblib starts all ``n_jobs`` threads up front
+#: (10,000 take seconds; 500,000 fail inside joblib).
+MAX_JOBS = 1024
 
 #: How the finalists train before one is chosen: together (Adam; L-BFGS would
 #: train them one by one), at a learning rate and patience that rank them
@@ -231,9 +236,16 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         Parameter(
             "n_jobs",
             None,
-            (Integral, None),
+            (
+                Interval(Integral, 1, MAX_JOBS, closed="both"),
+                Interval(Integral, -MAX_JOBS, -1, closed="both"),
+                None,
+            ),
             "int or None",
-            "Blocks of the cloud scored in parallel threads (joblib).",
+            "Blocks of the cloud scored in parallel threads (joblib): None is "
+            "1, -1 every core, -2 all but one, and so on. At most "
+            f"{MAX_JOBS:,} in absolute value: joblib starts every thread at "
+            "once.",
         ),
         *TRAINING_PARAMETERS,
     )
@@ -243,6 +255,7 @@ class RandomCloudClassifier(BaseNetworkClassifier):
     )
 
     def _fit(self, X, y, sample_weight, progress):
+        self._check_memory(X)
         cloud_seed, init_seed, train_seed, proxy_seed = self._random_seeds(4)
         device = resolve_device(self.device)
         # One conversion per fit: the search and the training read these.
@@ -373,6 +386,12 @@ class RandomCloudClassifier(BaseNetworkClassifier):
             min_params=self.min_params,
         )
         network, selected, score = select(threshold=self.threshold_)
+        if network is None and not np.isfinite(score) and callable(self.proxy):
+            raise ValueError(
+                f"The proxy {proxy_name(self.proxy)} returned a non-finite score "
+                f"(e.g. nan) for every candidate network of the {self.n_networks}; "
+                "a proxy must return a finite float, higher is better."
+            )
         if network is None and not np.isfinite(score):
             raise ValueError(
                 "No candidate network could be scored: their activations are not "
@@ -398,6 +417,28 @@ class RandomCloudClassifier(BaseNetworkClassifier):
                 "`n_networks`, or scale the features to [0, 1]."
             )
         return network, selected, score
+
+    def _check_memory(self, X):
+        """Refuse a cloud whose weights, or whose search records, cannot fit in
+        memory: every network of the cloud is held at once, and a block of at
+        least one scores every row."""
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        check_networks(
+            self,
+            ("hidden_layer_sizes", "n_networks"),
+            X.shape[1],
+            hidden,
+            len(self.classes_),
+            n_networks=self.n_networks,
+            n_rows=len(X),
+        )
+        # One score per network and reduction step (search_history_).
+        n_candidates = sum(-(-width // self.step) for width in hidden)
+        check_memory(
+            self.n_networks * n_candidates * RECORD_BYTES,
+            setting(self, ("hidden_layer_sizes", "n_networks", "step")),
+            f"the scores of {n_candidates:,} candidates per network",
+        )
 
     def _check_parameter_window(self):
         """Fail early when no candidate's size lies in [min_params, max_params]."""

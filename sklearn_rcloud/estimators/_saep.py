@@ -6,8 +6,14 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 
+from .._memory import ROWS_PER_PASS, check_memory, check_networks, setting
 from ..ensemble import (
     disagreement,
     fit_mixture_weights,
@@ -19,6 +25,7 @@ from ..ensemble import (
 )
 from ..recipe import Parameter
 from ..training import validation_split
+from ._base import BaseNetworkClassifier
 from ._dense import DenseMLPClassifier
 from ._ensemble import BaseEnsembleClassifier, member_proba
 from ._parameters import (
@@ -41,6 +48,9 @@ _ENSEMBLE_ONLY = (
 _MEMBER_TRAINING = tuple(
     p.name for p in TRAINING_PARAMETERS if p.name not in _ENSEMBLE_ONLY
 )
+#: Bytes drawn up front per round: two candidates' seeds, each an int64 and
+#: a Python int in a list.
+_ROUND_BYTES = 2 * (8 + 8 + 28)
 
 
 class SAEPEnsembleClassifier(BaseEnsembleClassifier):
@@ -186,7 +196,10 @@ class SAEPEnsembleClassifier(BaseEnsembleClassifier):
             "estimator or None",
             "Where candidates come from. None trains "
             ":class:`~sklearn_rcloud.DenseMLPClassifier` members of the "
-            "stated depth. A (unfitted) search of this library, e.g. "
+            "stated depth. Otherwise a (unfitted) network estimator of this "
+            "library, one whose fit sets ``topology_`` (a subclass of "
+            "``sklearn_rcloud.estimators.BaseNetworkClassifier``; other "
+            "estimators are refused), e.g. "
             ":class:`~sklearn_rcloud.RandomCloudClassifier` or "
             ":class:`~sklearn_rcloud.NASWOTSearchClassifier`, is cloned for "
             "every candidate with its own ``random_state`` (and, when it has "
@@ -205,6 +218,7 @@ class SAEPEnsembleClassifier(BaseEnsembleClassifier):
     )
 
     def _fit(self, X, y, sample_weight, progress):
+        self._check_candidates(X)
         split_seed, prune_seed, *member_seeds = self._random_seeds(
             2 + 2 * self.n_rounds
         )
@@ -277,6 +291,34 @@ class SAEPEnsembleClassifier(BaseEnsembleClassifier):
         self._set_members(members, weights)
         self.member_rounds_ = np.asarray(rounds, dtype=np.int64)
         self.ensemble_history_ = history.as_dict()
+
+    def _check_candidates(self, X):
+        """Refuse, before any work, a ``candidate_search`` that cannot be a
+        member, and candidates or rounds that cannot fit in memory."""
+        search = self.candidate_search
+        if search is not None and not isinstance(search, BaseNetworkClassifier):
+            raise InvalidParameterError(
+                f"The 'candidate_search' parameter of {type(self).__name__} must "
+                "be None or an unfitted network estimator of this library (a "
+                "subclass of BaseNetworkClassifier, whose fit sets `topology_`), "
+                "e.g. RandomCloudClassifier or NASWOTSearchClassifier. Got "
+                f"{search!r} instead."
+            )
+        if search is None or "hidden_layer_sizes" in search.get_params():
+            # The first round always trains a candidate of two hidden layers.
+            check_networks(
+                self,
+                ("width",),
+                X.shape[1],
+                (self.width,) * 2,
+                len(self.classes_),
+                n_rows=min(len(X), ROWS_PER_PASS),
+            )
+        check_memory(
+            self.n_rounds * _ROUND_BYTES,
+            setting(self, ("n_rounds",)),
+            "the seeds of the rounds' candidates",
+        )
 
     def _candidate(self, depth, seed):
         """An unfitted candidate of ``depth`` hidden layers."""

@@ -8,11 +8,18 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
+from .._memory import (
+    RECORD_BYTES,
+    ROWS_PER_PASS,
+    check_memory,
+    check_networks,
+    setting,
+)
 from ..proxies import get_proxy
 from ..recipe import Parameter
 from ..search import nodes_kept, random_node_search
 from ..training import resolve_device, to_device
-from ._base import BaseNetworkClassifier
+from ._base import BaseNetworkClassifier, check_hidden_layer_sizes
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
     N_CANDIDATES,
@@ -35,6 +42,7 @@ class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
         raise NotImplementedError
 
     def _fit(self, X, y, sample_weight, progress):
+        self._check_memory(X)
         parent_seed, mask_seed, train_seed, proxy_seed = self._random_seeds(4)
         device = resolve_device(self.device)
         # One conversion per fit: the search and the training read these.
@@ -79,6 +87,27 @@ class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
         )
         self.node_sparsity_ = 1.0 - sum(n_kept) / sum(parent.hidden_layer_sizes)
         self.weight_sparsity_ = 1.0 - topology.n_weights / parent.n_weights
+
+    def _check_memory(self, X):
+        """Refuse a parent, or node masks, that cannot fit in memory."""
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        check_networks(
+            self,
+            ("hidden_layer_sizes",),
+            X.shape[1],
+            hidden,
+            len(self.classes_),
+            n_rows=min(len(X), ROWS_PER_PASS),
+        )
+        n_candidates, _ = self._search_settings()
+        if "n_candidates" in self.get_params():
+            # Every mask's kept node indices (int64) are drawn up front.
+            per_mask = 8 * sum(nodes_kept(hidden, self.sparsity)) + RECORD_BYTES
+            check_memory(
+                n_candidates * per_mask,
+                setting(self, ("n_candidates", "hidden_layer_sizes")),
+                f"{n_candidates} node masks and their records",
+            )
 
 
 _HIDDEN = HIDDEN_LAYER_SIZES.replace(

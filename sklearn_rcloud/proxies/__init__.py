@@ -75,6 +75,7 @@ __all__ = [
     "jacob_cov_score",
     "naswot_score",
     "prefix_accuracy",
+    "proxy_name",
     "readout_score",
     "select_batch",
     "snip_score",
@@ -132,6 +133,34 @@ def get_proxy(proxy, **options):
     raise TypeError(f"proxy must be a string or a callable, got {type(proxy)}.")
 
 
+def proxy_name(proxy):
+    """How messages name a proxy: ``'readout'``, or ``callable my_score``.
+
+    Parameters
+    ----------
+    proxy : str, proxy object or callable
+
+    Returns
+    -------
+    name : str
+
+    Examples
+    --------
+    >>> from sklearn_rcloud.proxies import proxy_name
+    >>> def my_score(module, X, y):
+    ...     return 0.0
+    >>> proxy_name("readout"), proxy_name(my_score)
+    ("'readout'", 'callable my_score')
+    """
+    if isinstance(proxy, str):
+        return repr(proxy)
+    name = getattr(proxy, "name", None)
+    if isinstance(name, str):
+        return repr(name)
+    name = getattr(proxy, "__qualname__", None) or getattr(proxy, "__name__", None)
+    return f"callable {name}" if name else f"callable {proxy!r}"
+
+
 def weight_options(proxy, sample_weight):
     """``{"sample_weight": w}`` for a proxy that averages over rows, else ``{}``.
 
@@ -163,7 +192,19 @@ def score_networks(scorer, stack, X, y, sample_weight=None):
     options = weight_options(scorer, sample_weight)
     if hasattr(scorer, "score_stack"):
         return np.asarray(scorer.score_stack(stack, X, y, **options), dtype=np.float64)
-    return np.array([float(scorer(module, X, y)) for module in stack.to_modules()])
+    return np.array([_call(scorer, module, X, y) for module in stack.to_modules()])
+
+
+def _call(proxy, module, X, y):
+    """A callable proxy's score of ``module`` as a float, or a clear error."""
+    score = proxy(module, X, y)
+    try:
+        return float(score)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"The proxy {proxy_name(proxy)} returned {score!r}; a proxy must "
+            "return one float (higher is better)."
+        ) from error
 
 
 def evaluate_networks(scorer, stack, X, y, sample_weight=None):

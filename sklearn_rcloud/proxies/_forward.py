@@ -19,6 +19,9 @@ from ._stack import StackedNetworks, as_tensors
 
 __all__ = ["ReadoutProxy", "TrainAccuracyProxy", "TrainLossProxy"]
 
+# Columns the dual read-out (fewer rows than units) adds per step.
+_DUAL_BLOCK = 128
+
 
 def _majority_rate(y, sample_weight=None):
     """Share (weighted by ``sample_weight``) of the most frequent class."""
@@ -151,12 +154,16 @@ class ReadoutProxy(_ForwardProxy):
     ridge fit on the first ``k`` columns of ``A`` predicts
     ``sum_{j<k} u_j z_j^T`` with ``U = A L^{-T}`` and ``z = L^{-1} A^T Y``:
     Cholesky factors are nested, so every truncation is again one cumulative sum.
+    With fewer rows ``n`` than columns ``m`` the same ``U`` is computed from
+    ``(n, n)`` matrices instead of ``(m, m)`` ones (the kernel form), so the
+    working memory is at most a few times that of the activations.
     """
 
     name = "readout"
-    # float64 features [1, h], the basis U and solver temporaries: each about
-    # twice the float32 activations.
-    memory_factor = 6
+    # The basis U, float64 solver matrices of at most (n, m) elements
+    # (:meth:`_factor` takes the smaller of the (m, m) and the (n, n) form)
+    # and float64 column blocks: about twelve times the float32 activations.
+    memory_factor = 12
 
     def __init__(self, alpha=1e-3, leave_one_out=True):
         self.alpha = alpha
@@ -169,10 +176,11 @@ class ReadoutProxy(_ForwardProxy):
         """Orthonormal basis ``U`` and coefficients ``z`` of the ridge read-out.
 
         With ``A = [1, hidden]`` and ``G = A^T A + Lambda = L L^T``:
-        ``U = A L^{-T}`` and ``z = L^{-1} A^T Y``. The sums ``h^T h``, ``1^T h``
-        and ``h^T Y`` are taken at ``hidden``'s precision; only the small
-        ``(m, m)`` algebra runs in float64, and ``U`` is one batched matmul on
-        ``hidden`` (no ``[1, h]`` copy is ever built).
+        ``U = A L^{-T}`` and ``z = L^{-1} A^T Y``. The ``(m, m)`` Gram algebra
+        (``m`` = units + 1) is used when there are at least ``m`` rows; with
+        fewer rows the same ``U`` comes from ``(n, n)`` matrices instead
+        (:meth:`_dual_factor`), so the working memory never exceeds a few
+        times that of ``hidden``.
 
         Parameters
         ----------
@@ -184,6 +192,26 @@ class ReadoutProxy(_ForwardProxy):
             ``targets`` are already multiplied row by row: the weighted least
             squares fit is the plain one on rows scaled so, its intercept
             column scaled alike.
+
+        Returns
+        -------
+        basis : Tensor of shape (n_networks, n_samples, n_units + 1)
+        coefs : Tensor of shape (n_networks, n_units + 1, n_classes)
+        failed : Tensor of bool, shape (n_networks,)
+            Networks whose activations overflow; their scores are meaningless.
+        """
+        n_samples, n_units = hidden.shape[1:]
+        if n_samples < n_units + 1:
+            return self._dual_factor(hidden, targets, root_weight)
+        return self._primal_factor(hidden, targets, root_weight)
+
+    def _primal_factor(self, hidden, targets, root_weight=None):
+        """:meth:`_factor` from the ``(m, m)`` Gram matrix.
+
+        The sums ``h^T h``, ``1^T h`` and ``h^T Y`` are taken at ``hidden``'s
+        precision; only the small ``(m, m)`` algebra runs in float64, and
+        ``U`` is one batched matmul on ``hidden`` (no ``[1, h]`` copy is ever
+        built).
         """
         n_networks, n_samples, n_units = hidden.shape
         hidden_t = hidden.transpose(1, 2)
@@ -199,23 +227,24 @@ class ReadoutProxy(_ForwardProxy):
         gram[:, 0, 0] = total_weight
         gram[:, 0, 1:] = column_sums
         gram[:, 1:, 0] = column_sums
-        gram[:, 1:, 1:] = (hidden_t @ hidden).double()
+        gram[:, 1:, 1:] = hidden_t @ hidden
         diagonal = gram.diagonal(dim1=1, dim2=2)
         # Per-column penalty, independent of the other columns so the factors
         # of every truncation nest; the n_samples term keeps dead units solvable.
-        ridge = self.alpha * (diagonal + total_weight)
-        gram = gram + torch.diag_embed(ridge)
+        diagonal += self.alpha * (diagonal + total_weight)
         # Overflowing activations (unscaled inputs of huge magnitude) leave no
         # usable factorisation: such networks are marked and score -inf.
         identity = torch.eye(n_units + 1, dtype=gram.dtype, device=gram.device)
         failed = ~torch.isfinite(gram).flatten(1).all(dim=1)
         gram[failed] = identity
         lower, info = torch.linalg.cholesky_ex(gram)
+        del gram
         failed |= info != 0
         lower[failed] = identity
         lower_inv = torch.linalg.solve_triangular(
-            lower, identity.expand_as(gram), upper=False
+            lower, identity.expand_as(lower), upper=False
         )
+        del lower
         a_t_y = torch.cat(
             [
                 intercept_targets.double().expand(n_networks, 1, -1),
@@ -225,11 +254,70 @@ class ReadoutProxy(_ForwardProxy):
         )
         coefs = (lower_inv @ a_t_y).to(hidden.dtype)
         projection = lower_inv.transpose(1, 2).to(hidden.dtype)
+        del lower_inv
         intercept = projection[:, :1, :]
         if root_weight is not None:
             intercept = root_weight[None, :, None] * intercept
         basis = torch.baddbmm(intercept, hidden, projection[:, 1:, :])
         return basis, coefs, failed
+
+    def _dual_factor(self, hidden, targets, root_weight=None):
+        """:meth:`_factor` from ``(n, n)`` matrices, for fewer rows than units.
+
+        With ``B = A Lambda^{-1/2}``, the fit on the first ``k`` columns has
+        hat matrix ``I - M_k``, ``M_k = (I + B_k B_k^T)^{-1}``. Adding the
+        columns ``J`` (Woodbury, ``V = M B_J``, ``I + B_J^T V = C C^T``) gives
+        ``M_{k+|J|} = M_k - U_J U_J^T`` with ``U_J = V C^{-T}``: the same
+        nested columns as ``A L^{-T}`` (both are the unique basis with a
+        positive-diagonal triangular factor), found ``_DUAL_BLOCK`` columns at
+        a time in float64, and ``z = U^T Y``.
+        """
+        n_networks, n_samples, n_units = hidden.shape
+        failed = ~torch.isfinite(hidden).flatten(1).all(dim=1)
+        if root_weight is None:
+            intercept = hidden.new_ones(n_samples).double()
+        else:
+            intercept = root_weight.double()
+        total_weight = intercept.square().sum()
+        targets = targets.double()
+        basis = hidden.new_empty((n_networks, n_samples, n_units + 1))
+        coefs = torch.empty(
+            (n_networks, n_units + 1, targets.shape[1]),
+            dtype=torch.float64,
+            device=hidden.device,
+        )
+        inverse = torch.eye(n_samples, dtype=torch.float64, device=hidden.device)
+        inverse = inverse.repeat(n_networks, 1, 1)
+        for start in range(0, n_units + 1, _DUAL_BLOCK):
+            stop = min(start + _DUAL_BLOCK, n_units + 1)
+            columns = self._dual_columns(hidden, intercept, start, stop, failed)
+            scale = self.alpha * (columns.square().sum(dim=1) + total_weight)
+            scaled = columns * scale.rsqrt()[:, None, :]
+            projected = inverse @ scaled
+            inner = scaled.transpose(1, 2) @ projected
+            inner.diagonal(dim1=1, dim2=2).add_(1.0)
+            lower, info = torch.linalg.cholesky_ex(inner)
+            failed |= info != 0
+            block = torch.linalg.solve_triangular(
+                lower, projected.transpose(1, 2), upper=False
+            ).transpose(1, 2)
+            inverse -= block @ block.transpose(1, 2)
+            basis[:, :, start:stop] = block
+            coefs[:, start:stop] = block.transpose(1, 2) @ targets
+        basis[failed] = 0
+        coefs[failed] = 0
+        return basis, coefs.to(hidden.dtype), failed
+
+    @staticmethod
+    def _dual_columns(hidden, intercept, start, stop, failed):
+        """Columns ``[start, stop)`` of ``A = [intercept, hidden]`` in float64,
+        zero for the ``failed`` networks (their non-finite values would spread)."""
+        columns = hidden[:, :, max(start - 1, 0) : stop - 1].double()
+        if start == 0:
+            first = intercept.expand(len(hidden), -1)[:, :, None]
+            columns = torch.cat([first, columns], dim=2)
+        # Not in place: for float64 activations ``columns`` may be a view.
+        return torch.where(failed[:, None, None], 0.0, columns)
 
     def _weighted_inputs(self, hidden, targets, sample_weight):
         """Rows scaled by the square roots of the weights (see :meth:`_factor`).

@@ -67,8 +67,44 @@ def prefix_accuracy(
             intercept = intercept[..., 1:] - intercept[..., :1]
         if loo_targets is not None:
             loo_targets = loo_targets[:, 1:] - loo_targets[:, :1]
+    widths = np.asarray(widths)
+    # The masked coefficients of all widths hold n_features * len(widths)
+    # entries per network and output: score the widths in chunks under the
+    # element budget, so memory stays linear in the width of the layer.
+    per_width = n_networks * n_features * coefs.shape[-1]
+    chunk = max(1, _PREFIX_BLOCK_ELEMENTS // per_width)
+    correct = torch.cat(
+        [
+            _correct_counts(
+                features,
+                coefs,
+                intercept,
+                y,
+                widths[start : start + chunk],
+                loo_targets,
+                sample_weight,
+                binary,
+            )
+            for start in range(0, len(widths), chunk)
+        ],
+        dim=1,
+    )
+    if sample_weight is None:
+        return correct.to(torch.float64) / n_samples
+    return correct / sample_weight.to(torch.float64).sum()
+
+
+def _correct_counts(
+    features, coefs, intercept, y, widths, loo_targets, sample_weight, binary
+):
+    """Correct predictions (weighted) of the read-outs of ``widths``, shape
+    ``(n_networks, len(widths))``; see :func:`prefix_accuracy`."""
+    # Only the features some width of the chunk uses take part.
+    used = int(widths.max())
+    features, coefs = features[:, :, :used], coefs[:, :used]
+    n_networks, n_samples, n_features = features.shape
     n_outputs = coefs.shape[-1]
-    widths = torch.as_tensor(np.asarray(widths), device=features.device)
+    widths = torch.as_tensor(widths, device=features.device)
     n_widths = len(widths)
     # mask[j, w] = feature j is used by the read-out of width widths[w]
     mask = (
@@ -118,6 +154,4 @@ def prefix_accuracy(
         else:
             weights = sample_weight[start : start + rows].to(torch.float64)
             correct += torch.einsum("nrw,r->nw", hits.to(torch.float64), weights)
-    if sample_weight is None:
-        return correct.to(torch.float64) / n_samples
-    return correct / sample_weight.to(torch.float64).sum()
+    return correct

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 
@@ -16,9 +17,21 @@ class MLPSearchSpace:
     Parameters
     ----------
     depth_range : (int, int)
-        Smallest and largest number of hidden layers, both included.
-    width_choices : tuple of int
-        The widths a hidden layer can take.
+        Smallest and largest number of hidden layers, both included:
+        ``1 <= min_depth <= max_depth``.
+    width_choices : sequence of int
+        The widths a hidden layer can take, each at least 1 (kept sorted,
+        without repeats).
+
+    Raises
+    ------
+    TypeError
+        When ``depth_range`` or ``width_choices`` holds anything but
+        integers (Python or numpy ints; floats, even integral ones, are
+        refused rather than truncated).
+    ValueError
+        When ``depth_range`` is not a pair with ``1 <= min_depth <=
+        max_depth``, or ``width_choices`` is empty or holds a width below 1.
 
     Examples
     --------
@@ -35,20 +48,10 @@ class MLPSearchSpace:
     width_choices: tuple = (8, 16, 32, 64)
 
     def __post_init__(self):
-        low, high = (int(d) for d in self.depth_range)
-        if not 1 <= low <= high:
-            raise ValueError(
-                "depth_range must be (min_depth, max_depth) with "
-                f"1 <= min_depth <= max_depth, got {self.depth_range!r}."
-            )
-        widths = tuple(sorted({int(w) for w in self.width_choices}))
-        if not widths or widths[0] < 1:
-            raise ValueError(
-                "width_choices must be a non-empty sequence of positive "
-                f"integers, got {self.width_choices!r}."
-            )
-        object.__setattr__(self, "depth_range", (low, high))
-        object.__setattr__(self, "width_choices", widths)
+        object.__setattr__(self, "depth_range", _check_depth_range(self.depth_range))
+        object.__setattr__(
+            self, "width_choices", _check_width_choices(self.width_choices)
+        )
 
     @property
     def size(self):
@@ -97,6 +100,56 @@ class MLPSearchSpace:
             width = int(self.width_choices[int(rng.integers(len(self.width_choices)))])
             return hidden[:position] + (width,) + hidden[position:]
         return hidden[:position] + hidden[position + 1 :]
+
+
+def _check_depth_range(depth_range):
+    """``depth_range`` as ``(low, high)`` Python ints, or a clear error."""
+    expected = (
+        "depth_range must be a pair of integers (min_depth, max_depth) with "
+        f"1 <= min_depth <= max_depth, got {depth_range!r}."
+    )
+    values = _as_list(depth_range, expected)
+    if len(values) != 2:
+        raise ValueError(expected)
+    if not all(_is_integer(value) for value in values):
+        raise TypeError(expected)
+    low, high = (int(value) for value in values)
+    if not 1 <= low <= high:
+        raise ValueError(expected)
+    return low, high
+
+
+def _check_width_choices(width_choices):
+    """``width_choices`` as a sorted tuple of distinct Python ints, or a clear
+    error."""
+    expected = (
+        "width_choices must be a non-empty sequence of positive integers, "
+        f"got {width_choices!r}."
+    )
+    values = _as_list(width_choices, expected)
+    if not values:
+        raise ValueError(expected)
+    if not all(_is_integer(value) for value in values):
+        raise TypeError(expected)
+    widths = tuple(sorted({int(value) for value in values}))
+    if widths[0] < 1:
+        raise ValueError(expected)
+    return widths
+
+
+def _as_list(values, expected):
+    """The items of a sequence (not a string), else ``TypeError(expected)``."""
+    if isinstance(values, str | bytes):
+        raise TypeError(expected)
+    try:
+        return list(values)
+    except TypeError:
+        raise TypeError(expected) from None
+
+
+def _is_integer(value):
+    """Python and numpy integers; not bools, not floats even when integral."""
+    return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 def architecture_seed(base_seed, hidden):
