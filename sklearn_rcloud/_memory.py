@@ -15,10 +15,12 @@ setting that is refused could not have run on this machine.
 from __future__ import annotations
 
 import os
+import reprlib
 
 from .exceptions import MemoryLimitError
 
 __all__ = [
+    "MAX_HIDDEN_LAYERS",
     "check_memory",
     "check_networks",
     "describe_network",
@@ -42,6 +44,21 @@ RECORD_BYTES = 40
 #: Bytes a search keeps per topology it samples, at least: its tuple of
 #: widths and Python objects besides its row (NASWOT: about 230 measured).
 SAMPLE_BYTES = 200
+#: Copies of its parameters a network in training holds: the weights, their
+#: gradients, Adam's two moments and the best epoch's weights.
+TRAINING_COPIES = 5
+#: Bytes of a torch module's objects per layer (a Linear and its activation,
+#: 6.3 KiB measured), besides its tensors.
+LAYER_BYTES = 6 * 1024
+#: The deepest network any estimator builds. A plain MLP of hundreds of
+#: layers does not train (no residual connections), and every layer costs a
+#: sequential step of every pass and :data:`LAYER_BYTES`.
+MAX_HIDDEN_LAYERS = 1_000
+
+#: Long parameter values (400 widths) shortened in messages.
+_SHORT = reprlib.Repr()
+_SHORT.maxtuple = _SHORT.maxlist = 8
+_SHORT.maxother = 80
 
 _UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
@@ -64,10 +81,13 @@ def memory_limit():
 
 
 def network_bytes(n_features, hidden_layer_sizes, n_outputs, n_networks=1, n_rows=0):
-    """Bytes of ``n_networks`` networks of one shape, at least.
+    """Bytes of ``n_networks`` networks of one shape, one of them in training,
+    at least.
 
-    Their float32 weights and biases, plus one network's float32 activations
-    on ``n_rows`` rows. Exact Python integers: no size overflows.
+    Their float32 weights and biases, the training one's further
+    :data:`TRAINING_COPIES` copies of them and its modules' objects
+    (:data:`LAYER_BYTES` a layer), plus one network's float32 activations on
+    ``n_rows`` rows. Exact Python integers: no size overflows.
 
     Parameters
     ----------
@@ -86,13 +106,17 @@ def network_bytes(n_features, hidden_layer_sizes, n_outputs, n_networks=1, n_row
     Examples
     --------
     >>> from sklearn_rcloud._memory import network_bytes
-    >>> network_bytes(4, (8,), 3)  # (4 + 1) * 8 + (8 + 1) * 3 weights
-    268
+    >>> # (4 + 1) * 8 + (8 + 1) * 3 = 67 weights, 5 copies, 2 layers' modules
+    >>> network_bytes(4, (8,), 3) == 4 * 67 * 5 + 2 * 6 * 1024
+    True
     """
     sizes = [int(n_features), *(int(h) for h in hidden_layer_sizes), int(n_outputs)]
     n_params = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes, sizes[1:]))
     n_units = sum(sizes[1:])
-    return FLOAT_BYTES * (int(n_networks) * n_params + int(n_rows) * n_units)
+    n_copies = int(n_networks) + TRAINING_COPIES - 1
+    return FLOAT_BYTES * (n_copies * n_params + int(n_rows) * n_units) + LAYER_BYTES * (
+        len(sizes) - 1
+    )
 
 
 def check_memory(n_bytes, setting, purpose):
@@ -139,6 +163,13 @@ def check_networks(
     n_features, hidden_layer_sizes, n_outputs, n_networks, n_rows
         As :func:`network_bytes` takes them.
     """
+    if len(hidden_layer_sizes) > MAX_HIDDEN_LAYERS:
+        raise ValueError(
+            f"{setting(estimator, names)} asks for a network of "
+            f"{len(hidden_layer_sizes):,} hidden layers; at most "
+            f"{MAX_HIDDEN_LAYERS:,} are built (a plain MLP that deep does not "
+            "train, and every layer is a sequential step of every pass)."
+        )
     shape = describe_network(n_features, hidden_layer_sizes, n_outputs)
     many = f"{n_networks} networks" if n_networks != 1 else "a network"
     check_memory(
@@ -150,7 +181,7 @@ def check_networks(
 
 def setting(estimator, names):
     """``"a=1, b=2 and c=3"``: ``estimator``'s parameters ``names``, valued."""
-    pairs = [f"{name}={getattr(estimator, name)!r}" for name in names]
+    pairs = [f"{name}={_SHORT.repr(getattr(estimator, name))}" for name in names]
     if len(pairs) == 1:
         return pairs[0]
     return f"{', '.join(pairs[:-1])} and {pairs[-1]}"

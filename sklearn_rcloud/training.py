@@ -40,6 +40,7 @@ from skorch.utils import to_numpy, to_tensor
 from torch import nn
 
 from ._tensors import as_tensor
+from ._weights import mean_one, weight_sum
 from .exceptions import TrainingDivergedError
 from .fast_step import make_step
 from .init import seeded_generator
@@ -632,17 +633,6 @@ def _penalty(alpha, n_rows, sample_weight):
     return strength
 
 
-def weight_sum(weights):
-    """The sum of non-negative ``weights`` in float64, without overflow where it
-    can be avoided (each weight below float64's maximum, as many as there are)."""
-    weights = np.asarray(weights, dtype=np.float64)
-    top = weights.max(initial=0.0)
-    if top == 0.0:
-        return 0.0
-    with np.errstate(over="ignore"):
-        return float(top * np.sum(weights / top))
-
-
 def to_device(X, y, device):
     """``X`` and ``y`` as tensors on ``device``, copied only if they are not there.
 
@@ -692,18 +682,6 @@ def validation_split(X, y, fraction, seed, sample_weight=None):
         w_fit,
         w_valid,
     )
-
-
-def mean_one(weights):
-    """``weights`` scaled to average one, as the engine weighs training rows.
-
-    Scaled in float64 (first by their largest, so that neither tiny nor huge
-    weights overflow), for the caller to cast to float32 afterwards: weights
-    of any scale that float64 holds give the same training.
-    """
-    weights = np.asarray(weights, dtype=np.float64)
-    weights = weights / weights.max()
-    return weights * (len(weights) / weights.sum())
 
 
 def _with_weights(X, weights):

@@ -9,6 +9,7 @@ in two threads must leave the process's warnings filters, torch's thread
 count and the denormal setting as they found them.
 """
 
+import inspect
 import signal
 import threading
 import time
@@ -139,7 +140,7 @@ def test_partial_fit_trains_a_copy_and_publishes_it():
 # --- Interrupts leave fit as themselves --------------------------------------
 
 
-_FIT_CODE = BaseClassifier.fit.__wrapped__.__code__
+_FIT_CODE = inspect.unwrap(BaseClassifier.fit).__code__
 
 
 class TimedInterrupt:
@@ -485,3 +486,82 @@ def test_partial_fit_after_an_lbfgs_fit_trains_a_copy():
     for old, kept in zip(weights, module.parameters()):
         torch.testing.assert_close(old, kept, rtol=0, atol=0)
     assert est.n_iter_ == 21
+
+
+class RaisingTeardown(InterruptAtTask):
+    """A callback whose ``teardown``, after the fit's work, raises ``error``."""
+
+    def __init__(self, error):
+        super().__init__(None, 0)
+        self.error = error
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        return False
+
+    def teardown(self, estimator, context):
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+def test_a_callback_failing_at_teardown_fails_the_fit(estimator, error):
+    # The teardown runs after the fit's own work, in scikit-learn's
+    # _fit_context: the transaction must include it.
+    est = clone(estimator).set_params(random_state=0).fit(X, y)
+    before = fitted_state(est)
+    with pytest.raises(error):
+        est.set_callbacks(RaisingTeardown(error("teardown"))).fit(X, ANIMALS[y])
+    assert_unchanged(est, before)
+    fresh = clone(estimator).set_params(random_state=0)
+    with pytest.raises(error):
+        fresh.set_callbacks(RaisingTeardown(error("teardown"))).fit(X, y)
+    with pytest.raises(NotFittedError):
+        fresh.predict(X)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
+def test_weights_beyond_float32_fit_every_estimator(estimator):
+    # The searches' scores weigh rows too: scaled before the cast, as the
+    # training's weights, so no estimator blames the features for them.
+    one_huge = np.ones(len(y))
+    one_huge[5] = 1e39
+    for weights in (one_huge, np.full(len(y), 1e300)):
+        fitted = clone(estimator).set_params(random_state=0)
+        fitted.fit(X, y, sample_weight=weights)
+        assert np.isfinite(fitted.predict_proba(X)).all()
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs SIGALRM")
+@pytest.mark.parametrize("delay", [0.01, 0.05, 0.2])
+def test_an_interrupted_fit_together_leaves_nothing_running(delay):
+    from sklearn_rcloud import fit_together
+    from sklearn_rcloud.estimators._together import fit_each
+
+    code = inspect.unwrap(fit_each).__code__
+    raised = []
+
+    def handler(signum, frame):
+        while frame is not None:
+            if frame.f_code is code:
+                raised.append(True)
+                raise KeyboardInterrupt
+            frame = frame.f_back
+
+    estimators = [
+        clone(estimator).set_params(random_state=0) for estimator in ESTIMATORS
+    ]
+    hook = warnings.showwarning
+    previous = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, delay)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            fit_together(estimators, X, y)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert raised
+    assert not [t for t in threading.enumerate() if t.name.startswith("fit_together")]
+    assert warnings.showwarning is hook
+    fitted = [hasattr(estimator, "classes_") for estimator in estimators]
+    time.sleep(0.2)
+    assert [hasattr(estimator, "classes_") for estimator in estimators] == fitted

@@ -208,10 +208,14 @@ def test_a_width_beyond_memory_is_refused(data, limit, cls, width):
         (NASWOTSearchClassifier, dict(n_candidates=10**9), ["n_candidates"]),
         (
             NASWOTSearchClassifier,
-            dict(depth_range=(1, 10**6), width_choices=(8, 16, 32, 64)),
+            dict(depth_range=(1, 800), width_choices=(2**16,)),
             ["depth_range", "width_choices"],
         ),
         (RandomSearchSparseClassifier, dict(n_candidates=10**9), ["n_candidates"]),
+        # The training's copies (gradients, Adam's moments, the best epoch's
+        # weights) count: 2.5e9 weights are 10 GB alone, about 50 GB trained.
+        (DenseMLPClassifier, dict(hidden_layer_sizes=(50_000, 50_000)), []),
+        (DenseMLPClassifier, dict(hidden_layer_sizes=(3000,) * 400), []),
     ],
     ids=[
         "cloud_n_networks",
@@ -221,12 +225,30 @@ def test_a_width_beyond_memory_is_refused(data, limit, cls, width):
         "naswot_n_candidates",
         "naswot_depth_range",
         "sparse_n_candidates",
+        "dense_two_wide_layers",
+        "dense_400_layers",
     ],
 )
 def test_sizes_beyond_memory_are_refused(data, limit, cls, params, names):
     estimator = make_small(cls, **params)
     message = refused(estimator, data, MemoryError, *names)
     assert re.search(r"\d (GiB|TiB|PiB|EiB) of memory", message), message
+
+
+@pytest.mark.parametrize(
+    "cls, params, names",
+    [
+        (NASWOTSearchClassifier, dict(depth_range=(1, 10**6)), ["depth_range"]),
+        (DenseMLPClassifier, dict(hidden_layer_sizes=(4,) * 1001), []),
+        (RandomCloudClassifier, dict(hidden_layer_sizes=(4,) * 5000), []),
+    ],
+    ids=["naswot_depth_range", "dense", "random_cloud"],
+)
+def test_networks_deeper_than_the_cap_are_refused(data, cls, params, names):
+    # 10**6 layers took 5 GB of module objects in 47 s before failing.
+    estimator = make_small(cls, **params)
+    message = refused(estimator, data, ValueError, "hidden layers", *names)
+    assert "1,000" in message
 
 
 def test_random_cloud_counts_its_search_records(data, limit):

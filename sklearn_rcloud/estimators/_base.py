@@ -42,7 +42,7 @@ from ..training import (
 from ._parameters import constraints_of, documented, init_from
 from ._progress import FitProgress
 from ._together import train_with_others
-from ._transaction import fit_transaction
+from ._transaction import transactional
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 # Stands in for ``module_`` in a pickled estimator: the module is ``net_.module_``.
@@ -79,6 +79,7 @@ class BaseClassifier(
             docs = cls.__dict__.get("_attribute_docs", {})
             cls.__doc__ = documented(cls.__doc__, parameters, **docs)
 
+    @transactional(keeps_fitted=lambda self: self._continues_training())
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to the data: select the network(s), then train.
@@ -109,21 +110,19 @@ class BaseClassifier(
         previous fit that it does not set again.
         """
         start = time.perf_counter()
+        # A refit's transaction has cleared the previous fit's attributes.
         warm = self._continues_training()
-        with fit_transaction(self, keep_fitted=warm):
-            X, y, sample_weight = self._validate_fit_data(
-                X, y, sample_weight, reset=not warm
-            )
-            progress = FitProgress(
-                self, X, self.classes_[y], sample_weight, n_tasks=None
-            )
-            if warm:
-                self._continue_training(X, y, sample_weight, progress)
-            else:
-                self._fit(X, y, sample_weight, progress)
-            self._finish_fit()
-            self.fit_time_ = time.perf_counter() - start
-            progress.end(self._summary)
+        X, y, sample_weight = self._validate_fit_data(
+            X, y, sample_weight, reset=not warm
+        )
+        progress = FitProgress(self, X, self.classes_[y], sample_weight, n_tasks=None)
+        if warm:
+            self._continue_training(X, y, sample_weight, progress)
+        else:
+            self._fit(X, y, sample_weight, progress)
+        self._finish_fit()
+        self.fit_time_ = time.perf_counter() - start
+        progress.end(self._summary)
         return self
 
     @abstractmethod

@@ -26,7 +26,7 @@ from ._parameters import (
     HIDDEN_LAYER_SIZES,
     TRAINING_PARAMETERS,
 )
-from ._transaction import fit_transaction
+from ._transaction import transactional
 
 __all__ = ["DenseMLPClassifier"]
 
@@ -160,6 +160,7 @@ class DenseMLPClassifier(BaseNetworkClassifier):
         return True
 
     @available_if(_check_partial_fit_solver)
+    @transactional(keeps_fitted=lambda self: True)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the network with one epoch over the given data.
@@ -194,20 +195,19 @@ class DenseMLPClassifier(BaseNetworkClassifier):
                 f"classes={list(np.unique(classes))} differs from the classes of "
                 f"the first call to partial_fit, {list(self.classes_)}."
             )
-        with fit_transaction(self, keep_fitted=not first_call):
-            X, y, sample_weight = self._validate_fit_data(
-                X, y, sample_weight, reset=first_call, classes=classes
-            )
-            if first_call:
-                self._first_partial_fit(X, y, sample_weight)
-            else:
-                # The fitted net stays as it is until this call succeeds.
-                net = training_copy(self.net_)
-                self.train_time_ = continue_network(net, X, y, sample_weight)
-                # The net's history holds every call's epoch.
-                self._set_network(net, self.topology_)
-            self._finish_fit()
-            self.fit_time_ = time.perf_counter() - start
+        X, y, sample_weight = self._validate_fit_data(
+            X, y, sample_weight, reset=first_call, classes=classes
+        )
+        if first_call:
+            self._first_partial_fit(X, y, sample_weight)
+        else:
+            # The fitted net stays as it is until this call succeeds.
+            net = training_copy(self.net_)
+            self.train_time_ = continue_network(net, X, y, sample_weight)
+            # The net's history holds every call's epoch.
+            self._set_network(net, self.topology_)
+        self._finish_fit()
+        self.fit_time_ = time.perf_counter() - start
         return self
 
     def _first_partial_fit(self, X, y, sample_weight):

@@ -103,6 +103,9 @@ class _Rendezvous:
         self._since = [0.0] * n_fits
         #: id -> (array, digest): a fit hands the same data to every training.
         self._digests = {}
+        #: The trainings being trained, and whether the caller gave up.
+        self.serving = []
+        self.abandoned = False
 
     def take_turn(self, fit):
         self.turn.acquire()
@@ -114,6 +117,8 @@ class _Rendezvous:
 
     def wait_for_training(self, training):
         with self.condition:
+            if self.abandoned:
+                raise _Abandoned
             self.waiting.append(training)
             self.condition.notify_all()
         self.give_turn(training.fit)
@@ -160,6 +165,7 @@ class _Rendezvous:
                 if not self.running:
                     return
                 trainings, self.waiting = self.waiting, []
+                self.serving = trainings
             trainings.sort(key=lambda t: (t.fit, t.order))
             groups = {}
             for training in trainings:
@@ -168,11 +174,30 @@ class _Rendezvous:
             for group in groups.values():
                 try:
                     _train_group(group, self.memory_budget)
-                except BaseException as error:  # handed to the fits that wait
+                except Exception as error:  # handed to the fits that wait
                     for training in group:
                         training.error = error
             for training in trainings:
                 training.done.set()
+            self.serving = []
+
+    def abandon(self):
+        """End every fit at its next training, which raises :class:`_Abandoned`
+        in it (its transaction puts it back as it was): the caller was
+        interrupted."""
+        with self.condition:
+            self.abandoned = True
+            pending, self.waiting = self.waiting + self.serving, []
+            self.serving = []
+        for training in pending:
+            if not training.done.is_set():
+                training.error = _Abandoned()
+                training.done.set()
+
+
+class _Abandoned(BaseException):
+    """Ends a fit of an interrupted :func:`fit_together` (not an ``Exception``:
+    nothing in the fit may take it for an error to handle)."""
 
 
 def train_with_others(module, X, y, config, seed, sample_weight=None):
@@ -344,9 +369,19 @@ def fit_each(
         )
         for index, estimator in enumerate(estimators)
     ]
-    for thread in threads:
-        thread.start()
-    rendezvous.serve()
+    try:
+        for thread in threads:
+            thread.start()
+        rendezvous.serve()
+    except BaseException:
+        # Interrupted (Ctrl-C): no fit goes on behind the caller's back.
+        # Each running fit ends at its next training, rolled back; one
+        # computing now finishes that computation first.
+        rendezvous.abandon()
+        for thread in threads:
+            if thread.is_alive():
+                thread.join()
+        raise
     for thread in threads:
         thread.join()
     for estimator, seconds, error in zip(estimators, rendezvous.seconds, errors):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 
-__all__ = ["fit_transaction", "fitted_attributes"]
+__all__ = ["fit_transaction", "fitted_attributes", "transactional"]
 
 
 def fitted_attributes(estimator):
@@ -38,7 +39,31 @@ def fit_transaction(estimator, *, keep_fitted):
     try:
         yield
     except BaseException:
-        state = vars(estimator)
-        state.clear()
-        state.update(before)
+        # One assignment: an interrupt cannot land halfway through it.
+        estimator.__dict__ = before
         raise
+
+
+def transactional(keeps_fitted):
+    """Run the decorated fit method as one :func:`fit_transaction`.
+
+    It goes outside scikit-learn's ``_fit_context``, so that what that
+    context does after the method (the callbacks' ``teardown``, which may
+    raise) belongs to the transaction too.
+
+    Parameters
+    ----------
+    keeps_fitted : callable
+        ``keeps_fitted(estimator)``: whether the call continues the fitted
+        state (``warm_start``, ``partial_fit``) rather than refitting.
+    """
+
+    def decorate(method):
+        @functools.wraps(method)
+        def transaction(estimator, *args, **kwargs):
+            with fit_transaction(estimator, keep_fitted=keeps_fitted(estimator)):
+                return method(estimator, *args, **kwargs)
+
+        return transaction
+
+    return decorate

@@ -41,6 +41,7 @@ from functools import partial
 
 import numpy as np
 
+from .._weights import mean_one
 from ._forward import ReadoutProxy, TrainAccuracyProxy, TrainLossProxy
 from ._gradient import (
     GradNormProxy,
@@ -170,7 +171,9 @@ def weight_options(proxy, sample_weight):
     """
     if sample_weight is None or not getattr(proxy, "supports_sample_weight", False):
         return {}
-    return {"sample_weight": sample_weight}
+    # Scaled as the engine scales them (in float64, before any float32
+    # cast): an average weighs rows the same whatever their scale.
+    return {"sample_weight": mean_one(sample_weight)}
 
 
 def score_networks(scorer, stack, X, y, sample_weight=None):
