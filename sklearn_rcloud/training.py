@@ -39,6 +39,7 @@ from skorch.history import History
 from skorch.utils import to_numpy, to_tensor
 from torch import nn
 
+from ._parallel import step_threads, torch_threads
 from ._tensors import as_tensor
 from ._weights import mean_one, weight_sum
 from .exceptions import TrainingDivergedError
@@ -784,7 +785,7 @@ def train_network(
         module, X, y, config, solver, seed, sample_weight, device, callbacks
     )
     start = time.perf_counter()
-    with flushing_denormals():
+    with flushing_denormals(), torch_threads(_step_threads(net, len(X))):
         net.fit(_with_weights(X, sample_weight), y)
     train_time = time.perf_counter() - start
     if callbacks:
@@ -914,6 +915,13 @@ def check_trained(net):
         _warn_not_converged(net.max_epochs, net.solver_)
 
 
+def _step_threads(net, n_rows):
+    """The thread policy's setting for ``net``'s steps on ``n_rows`` rows."""
+    module = getattr(net, "module_", net.module)
+    n_params = sum(p.numel() for p in module.parameters())
+    return step_threads(net.solver_, min(n_rows, net.batch_size) * n_params)
+
+
 def training_copy(net):
     """A copy of a fitted net that trains further without changing ``net``.
 
@@ -966,7 +974,7 @@ def continue_network(net, X, y, sample_weight=None):
     net.module_.to(net.device)
     X, y = to_device(X, y, net.device)
     start = time.perf_counter()
-    with flushing_denormals():
+    with flushing_denormals(), torch_threads(_step_threads(net, len(X))):
         net.partial_fit(_with_weights(X, sample_weight), y, epochs=1)
     train_time = time.perf_counter() - start
     net.module_.cpu()
