@@ -6,12 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    InvalidParameterError,
-    StrOptions,
-)
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._memory import ROWS_PER_PASS, check_memory, check_networks, setting
 from ..ensemble import (
@@ -192,7 +187,7 @@ class SAEPEnsembleClassifier(BaseEnsembleClassifier):
         Parameter(
             "candidate_search",
             None,
-            (HasMethods(["fit", "predict_proba"]), None),
+            (BaseNetworkClassifier, None),
             "estimator or None",
             "Where candidates come from. None trains "
             ":class:`~sklearn_rcloud.DenseMLPClassifier` members of the "
@@ -293,17 +288,10 @@ class SAEPEnsembleClassifier(BaseEnsembleClassifier):
         self.ensemble_history_ = history.as_dict()
 
     def _check_candidates(self, X):
-        """Refuse, before any work, a ``candidate_search`` that cannot be a
-        member, and candidates or rounds that cannot fit in memory."""
+        """Refuse, before any work, candidates or rounds that cannot fit in
+        memory (``candidate_search`` is one of the library's network
+        estimators: its constraint says so)."""
         search = self.candidate_search
-        if search is not None and not isinstance(search, BaseNetworkClassifier):
-            raise InvalidParameterError(
-                f"The 'candidate_search' parameter of {type(self).__name__} must "
-                "be None or an unfitted network estimator of this library (a "
-                "subclass of BaseNetworkClassifier, whose fit sets `topology_`), "
-                "e.g. RandomCloudClassifier or NASWOTSearchClassifier. Got "
-                f"{search!r} instead."
-            )
         if search is None or "hidden_layer_sizes" in search.get_params():
             # The first round always trains a candidate of two hidden layers.
             check_networks(
