@@ -61,6 +61,7 @@ __all__ = [
     "TrainingConfig",
     "continue_network",
     "training_copy",
+    "flushes_denormals",
     "flushing_denormals",
     "planned_max_iter",
     "resolve_batch_size",
@@ -506,7 +507,7 @@ def flushing_denormals():
     The setting is the calling thread's (the CPU's floating-point control
     register), so fits in other threads neither see nor undo it.
     """
-    was_flushing = _flushes_denormals()
+    was_flushing = flushes_denormals()
     supported = torch.set_flush_denormal(True)
     try:
         yield
@@ -515,7 +516,7 @@ def flushing_denormals():
             torch.set_flush_denormal(False)
 
 
-def _flushes_denormals():
+def flushes_denormals():
     """Whether the CPU flushes subnormal floats to zero right now."""
     subnormal = torch.tensor([1e-39], dtype=torch.float32)
     return bool((subnormal * 1.0).item() == 0.0)

@@ -30,7 +30,7 @@ from sklearn_rcloud import (
 )
 from sklearn_rcloud.estimators import _base, _dense
 from sklearn_rcloud.estimators._base import BaseClassifier
-from sklearn_rcloud.training import _flushes_denormals
+from sklearn_rcloud.training import flushes_denormals
 
 X = np.random.RandomState(0).rand(120, 4)
 y = (3 * X[:, 0]).astype(int)
@@ -42,7 +42,8 @@ def process_state():
     return (
         list(warnings.filters),
         torch.get_num_threads(),
-        _flushes_denormals(),
+        flushes_denormals(),
+        torch.is_grad_enabled(),
     )
 
 
@@ -565,3 +566,22 @@ def test_an_interrupted_fit_together_leaves_nothing_running(delay):
     fitted = [hasattr(estimator, "classes_") for estimator in estimators]
     time.sleep(0.2)
     assert [hasattr(estimator, "classes_") for estimator in estimators] == fitted
+
+
+def test_a_failed_fit_puts_back_the_torch_settings_it_changed(monkeypatch):
+    # An interrupt can land between a context manager's setting and the try
+    # that would undo it (torch.no_grad's entry): here, a training that
+    # fails after switching gradients off and flushing denormals for good.
+    from sklearn_rcloud import training
+
+    def leaving_settings_changed(*args, **kwargs):
+        torch.set_grad_enabled(False)
+        torch.set_flush_denormal(True)
+        raise KeyboardInterrupt
+
+    state = process_state()
+    monkeypatch.setattr(_base, "train_network", leaving_settings_changed)
+    with pytest.raises(KeyboardInterrupt):
+        DenseMLPClassifier().fit(X, y)
+    assert process_state() == state
+    assert training.flushes_denormals() is state[2]

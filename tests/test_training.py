@@ -18,8 +18,8 @@ from sklearn_rcloud.training import (
     StopOnDivergence,
     TensorBatchIterator,
     TrainingConfig,
-    _flushes_denormals,
     continue_network,
+    flushes_denormals,
     flushing_denormals,
     resolve_batch_size,
     resolve_early_stopping,
@@ -289,11 +289,11 @@ def test_running_out_of_epochs_warns_unless_the_epochs_are_fixed():
 
 
 def test_subnormal_flushing_is_restored_after_training():
-    assert not _flushes_denormals()
+    assert not flushes_denormals()
     with flushing_denormals():
         if torch.set_flush_denormal(True):  # the CPU supports it
-            assert _flushes_denormals()
-    assert not _flushes_denormals()
+            assert flushes_denormals()
+    assert not flushes_denormals()
 
 
 def test_a_line_search_out_of_range_stops_at_the_last_finite_weights():

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from typing import NamedTuple
+
+import torch
+from sklearn import get_config, set_config
+
+from ..training import flushes_denormals
 
 __all__ = ["fit_transaction", "fitted_attributes", "transactional"]
 
@@ -33,6 +39,7 @@ def fit_transaction(estimator, *, keep_fitted):
     it (e.g. train the previous ``module_``); it trains copies.
     """
     before = dict(vars(estimator))
+    torch_state = _TorchState.now()
     if not keep_fitted:
         for name in fitted_attributes(estimator):
             delattr(estimator, name)
@@ -41,7 +48,41 @@ def fit_transaction(estimator, *, keep_fitted):
     except BaseException:
         # One assignment: an interrupt cannot land halfway through it.
         estimator.__dict__ = before
+        torch_state.restore()
         raise
+
+
+class _TorchState(NamedTuple):
+    """This thread's torch and scikit-learn settings that a fit changes for a
+    while.
+
+    The fit's context managers restore them as they leave, but an interrupt
+    (a signal handler raising ``KeyboardInterrupt``) can land between a
+    setting and the ``try`` that would undo it, e.g. inside ``torch.no_grad``'s
+    entry: a failed fit puts them back as it found them.
+    """
+
+    grad_enabled: bool
+    flush_denormal: bool
+    n_threads: int
+    sklearn_config: dict
+
+    @classmethod
+    def now(cls):
+        return cls(
+            torch.is_grad_enabled(),
+            flushes_denormals(),
+            torch.get_num_threads(),
+            get_config(),
+        )
+
+    def restore(self):
+        if self != self.now():
+            torch.set_grad_enabled(self.grad_enabled)
+            torch.set_flush_denormal(self.flush_denormal)
+            if torch.get_num_threads() != self.n_threads:
+                torch.set_num_threads(self.n_threads)
+            set_config(**self.sklearn_config)
 
 
 def transactional(keeps_fitted):
