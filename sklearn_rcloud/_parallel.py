@@ -58,10 +58,10 @@ def threads_per_job(n_jobs):
     return max(1, (os.cpu_count() or 1) // n_jobs)
 
 
-#: Guards the count of open :func:`torch_threads` blocks and the setting they
-#: found, shared by every thread of the process.
+#: Guards the open :func:`torch_threads` blocks and the setting they found,
+#: shared by every thread of the process.
 _THREADS_LOCK = threading.Lock()
-_open_blocks = 0
+_open_blocks = set()
 _setting_before = None
 
 
@@ -72,26 +72,31 @@ def torch_threads(n_threads):
     ``n_threads=None`` leaves them alone. Safe when blocks of several threads
     overlap: torch's setting is process-wide, so a save-and-restore per
     block would let the first block to end restore it while another runs,
-    and the last one restore the first one's cap. The blocks are counted
-    instead; the setting found by the first to open is the one the last to
-    close restores, even when a block ends with an exception. A thread that
-    closes a block while others are open restores its own setting.
+    and the last one restore the first one's cap. The open blocks are
+    counted instead; the setting found by the first to open is the one the
+    last to close restores, even when a block ends with an exception. A
+    thread that closes a block while others are open restores its own
+    setting. A block is counted by one call inside the ``try`` (a token
+    added to a set), so that an interrupt cannot leave it counted but never
+    closed.
     """
-    global _open_blocks, _setting_before
+    global _setting_before
     import torch
 
-    with _THREADS_LOCK:
-        if _open_blocks == 0:
-            _setting_before = torch.get_num_threads()
-        _open_blocks += 1
     own_setting = torch.get_num_threads()
+    token = object()
     try:
+        with _THREADS_LOCK:
+            if not _open_blocks:
+                _setting_before = own_setting
+            _open_blocks.add(token)
         if n_threads is not None and max(1, int(n_threads)) != own_setting:
             torch.set_num_threads(max(1, int(n_threads)))
         yield
     finally:
         with _THREADS_LOCK:
-            _open_blocks -= 1
-            restore = _setting_before if _open_blocks == 0 else own_setting
-            if torch.get_num_threads() != restore:
-                torch.set_num_threads(restore)
+            if token in _open_blocks:  # else interrupted before it changed anything
+                _open_blocks.discard(token)
+                restore = own_setting if _open_blocks else _setting_before
+                if torch.get_num_threads() != restore:
+                    torch.set_num_threads(restore)
