@@ -295,23 +295,20 @@ class MLPNetClassifier(NeuralNetClassifier):
         state.pop("mlp_step_", None)
         return state
 
-    def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        # skorch's partial_fit ends training quietly on any KeyboardInterrupt,
-        # the signal of its stopping rules. Only StopTraining is such a
-        # signal here: a user's Ctrl-C leaves fit as itself, carried past
-        # skorch's handler (see partial_fit).
-        try:
-            return super().fit_loop(X, y, epochs, **fit_params)
-        except StopTraining:
-            raise
-        except KeyboardInterrupt as interrupt:
-            raise _Interrupted(interrupt) from None
-
     def partial_fit(self, X, y=None, classes=None, **fit_params):
+        # skorch's partial_fit, except that only StopTraining, the signal of
+        # the library's stopping rules, ends training quietly: skorch's
+        # swallows any KeyboardInterrupt (its early stopping raises one), so
+        # a user's Ctrl-C would leave fit as a model trained a few epochs.
+        if not self.initialized_:
+            self.initialize()
+        self.notify("on_train_begin", X=X, y=y)
         try:
-            return super().partial_fit(X, y, classes, **fit_params)
-        except _Interrupted as carrier:
-            raise carrier.interrupt from None
+            self.fit_loop(X, y, **fit_params)
+        except StopTraining:
+            pass
+        self.notify("on_train_end", X=X, y=y)
+        return self
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         step = self._mlp_step() if training else None
@@ -350,14 +347,6 @@ class StopTraining(KeyboardInterrupt):
     subclass, and every other ``KeyboardInterrupt`` (Ctrl-C) leaves ``fit``
     as itself.
     """
-
-
-class _Interrupted(Exception):
-    """Carries a user's ``KeyboardInterrupt`` past skorch's handler of stopping."""
-
-    def __init__(self, interrupt):
-        super().__init__()
-        self.interrupt = interrupt
 
 
 class _EarlyStopping(EarlyStopping):
