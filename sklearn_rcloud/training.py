@@ -350,15 +350,31 @@ class StopTraining(KeyboardInterrupt):
 
 
 class _EarlyStopping(EarlyStopping):
-    """skorch's ``EarlyStopping`` that stops with :class:`StopTraining`."""
+    """skorch's ``EarlyStopping`` that stops with :class:`StopTraining`.
+
+    Its ``on_epoch_end`` is skorch's, raising :class:`StopTraining` where
+    skorch raises ``KeyboardInterrupt``: converting skorch's interrupt
+    afterwards would also convert a user's Ctrl-C landing in the same call.
+    """
 
     def on_epoch_end(self, net, **kwargs):
-        try:
-            super().on_epoch_end(net, **kwargs)
-        except KeyboardInterrupt:
-            if self.misses_ < self.patience:
-                raise  # not the rule's: a Ctrl-C during its bookkeeping
-            raise StopTraining from None
+        current_score = net.history[-1, self.monitor]
+        if not self._is_score_improved(current_score):
+            self.misses_ += 1
+        else:
+            self.misses_ = 0
+            self.dynamic_threshold_ = self._calc_new_threshold(current_score)
+            self.best_epoch_ = net.history[-1, "epoch"]
+            if self.load_best:
+                self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+        if self.misses_ == self.patience:
+            if net.verbose:
+                self._sink(
+                    f"Stopping since {self.monitor} has not improved in the "
+                    f"last {self.patience} epochs.",
+                    verbose=net.verbose,
+                )
+            raise StopTraining
 
 
 class StopOnDivergence(Callback):

@@ -195,6 +195,11 @@ class _Rendezvous:
                 training.done.set()
 
 
+#: Seconds to wait for a thread whose start() was interrupted to begin (it
+#: begins within microseconds once the OS has it).
+_BEGIN_TIMEOUT = 5.0
+
+
 class _Abandoned(BaseException):
     """Ends a fit of an interrupted :func:`fit_together` (not an ``Exception``:
     nothing in the fit may take it for an error to handle)."""
@@ -346,7 +351,14 @@ def fit_each(
     config = get_config()
     errors = [None] * len(estimators)
 
+    #: Set by each thread as it begins: one whose start() an interrupt cut
+    #: short still runs, and is waited for.
+    begun = [threading.Event() for _ in estimators]
+
     def fit(index, estimator):
+        begun[index].set()
+        if rendezvous.abandoned:
+            return
         _SLOT.set((rendezvous, index))
         rendezvous.take_turn(index)
         try:
@@ -369,8 +381,10 @@ def fit_each(
         )
         for index, estimator in enumerate(estimators)
     ]
+    launched = []
     try:
         for thread in threads:
+            launched.append(thread)
             thread.start()
         rendezvous.serve()
     except BaseException:
@@ -378,8 +392,8 @@ def fit_each(
         # Each running fit ends at its next training, rolled back; one
         # computing now finishes that computation first.
         rendezvous.abandon()
-        for thread in threads:
-            if thread.is_alive():
+        for index, thread in enumerate(launched):
+            if begun[index].wait(timeout=_BEGIN_TIMEOUT):
                 thread.join()
         raise
     for thread in threads:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import warnings
 from typing import NamedTuple
 
 import torch
@@ -43,12 +44,15 @@ def fit_transaction(estimator, *, keep_fitted):
     if not keep_fitted:
         for name in fitted_attributes(estimator):
             delattr(estimator, name)
+    warnings_state = _WarningsState.now()
     try:
         yield
-    except BaseException:
+    except BaseException as error:
         # One assignment: an interrupt cannot land halfway through it.
         estimator.__dict__ = before
         torch_state.restore()
+        if not isinstance(error, Exception):
+            warnings_state.restore()
         raise
 
 
@@ -108,3 +112,29 @@ def transactional(keeps_fitted):
         return transaction
 
     return decorate
+
+
+class _WarningsState(NamedTuple):
+    """The process's warnings filters and hook, as a fit found them.
+
+    Put back after an interrupt only: one landing inside a
+    ``warnings.catch_warnings()`` block of the code a fit runs (scikit-learn's
+    ``type_of_target`` has one) leaves that block's filter behind. After an
+    ordinary exception every such block has undone its change, and the
+    filters, which are process-wide, may have been changed by another thread
+    meanwhile.
+    """
+
+    filters: list
+    showwarning: object
+
+    @classmethod
+    def now(cls):
+        return cls(list(warnings.filters), warnings.showwarning)
+
+    def restore(self):
+        if warnings.showwarning is not self.showwarning:
+            warnings.showwarning = self.showwarning
+        if warnings.filters != self.filters:
+            warnings.filters[:] = self.filters
+            warnings._filters_mutated()
