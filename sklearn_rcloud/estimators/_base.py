@@ -28,11 +28,13 @@ from sklearn.utils.validation import (
 )
 from torch import nn
 
+from .._memory import ROWS_PER_PASS, check_networks
 from ..cloud import RandomCloud
 from ..init import seeded_generator
 from ..outputs import ProbabilityNetwork, predict_proba_module
 from ..topology import Topology
 from ..training import (
+    _FLOAT32_MAX,
     TrainingConfig,
     _penalty,
     planned_max_iter,
@@ -44,7 +46,6 @@ from ._progress import FitProgress
 from ._together import train_with_others
 from ._transaction import transactional
 
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 # Stands in for ``module_`` in a pickled estimator: the module is ``net_.module_``.
 _SHARED_WITH_NET = "<net_.module_>"
 
@@ -233,6 +234,22 @@ class BaseClassifier(
         with _naming_non_numeric_columns(X, self):
             X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         return _to_float32(X)
+
+    def _check_network_memory(self, X, names, hidden_layer_sizes, **sizes):
+        """Refuse, before any work, networks of ``hidden_layer_sizes`` on ``X``
+        that cannot fit in memory (:func:`~sklearn_rcloud._memory.check_networks`,
+        naming the parameters ``names``); ``sizes``: its ``n_networks`` and
+        ``n_rows`` (default: one forward pass of at most
+        :data:`~sklearn_rcloud._memory.ROWS_PER_PASS` rows)."""
+        sizes.setdefault("n_rows", min(len(X), ROWS_PER_PASS))
+        check_networks(
+            self,
+            names,
+            X.shape[1],
+            hidden_layer_sizes,
+            len(self.classes_),
+            **sizes,
+        )
 
     def _random_seeds(self, n_seeds):
         """``n_seeds`` integers drawn from ``random_state``, one per random task."""

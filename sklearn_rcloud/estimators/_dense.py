@@ -10,7 +10,6 @@ from sklearn.base import _fit_context
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval
 
-from .._memory import ROWS_PER_PASS, check_networks
 from ..init import init_weights, seeded_generator
 from ..population import train_population
 from ..recipe import Parameter
@@ -91,7 +90,13 @@ class DenseMLPClassifier(BaseNetworkClassifier):
     )
 
     def _fit(self, X, y, sample_weight, progress):
-        self._check_memory(X, ("hidden_layer_sizes", "n_init"), self.n_init)
+        # n_init networks train as one population.
+        self._check_network_memory(
+            X,
+            ("hidden_layer_sizes", "n_init"),
+            check_hidden_layer_sizes(self.hidden_layer_sizes),
+            n_networks=self.n_init,
+        )
         init_seed, train_seed = self._random_seeds(2)
         topology, weights = self._initial_network(X.shape[1], init_seed)
         if self.n_init > 1:
@@ -101,19 +106,6 @@ class DenseMLPClassifier(BaseNetworkClassifier):
                 topology, (weights, init_seed, train_seed), X, y, sample_weight
             )
         self._train(topology, weights, X, y, train_seed, sample_weight, progress)
-
-    def _check_memory(self, X, names, n_networks):
-        """Refuse ``n_networks`` networks that cannot fit in memory together
-        (``n_init`` of them train as one population)."""
-        check_networks(
-            self,
-            names,
-            X.shape[1],
-            check_hidden_layer_sizes(self.hidden_layer_sizes),
-            len(self.classes_),
-            n_networks=n_networks,
-            n_rows=min(len(X), ROWS_PER_PASS),
-        )
 
     def _best_initialisation(self, topology, first, X, y, sample_weight):
         """``(weights, train_seed)`` of the best of ``n_init`` trained together.
@@ -212,7 +204,11 @@ class DenseMLPClassifier(BaseNetworkClassifier):
 
     def _first_partial_fit(self, X, y, sample_weight):
         """Build the network and train it one epoch with the stochastic solver."""
-        self._check_memory(X, ("hidden_layer_sizes",), 1)
+        self._check_network_memory(
+            X,
+            ("hidden_layer_sizes",),
+            check_hidden_layer_sizes(self.hidden_layer_sizes),
+        )
         solver = "adam" if self.solver == "auto" else self.solver
         init_seed, train_seed = self._random_seeds(2)
         topology, weights = self._initial_network(X.shape[1], init_seed)

@@ -11,10 +11,8 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._memory import (
-    ROWS_PER_PASS,
     SAMPLE_BYTES,
     check_memory,
-    check_networks,
     setting,
 )
 from ..outputs import predict_proba_module
@@ -250,14 +248,7 @@ class NASWOTSearchClassifier(BaseNetworkClassifier):
     def _check_memory(self, space, X):
         """Refuse a search space whose largest topology, or a number of
         candidates whose records, cannot fit in memory."""
-        check_networks(
-            self,
-            ("depth_range", "width_choices"),
-            X.shape[1],
-            space.largest,
-            len(self.classes_),
-            n_rows=min(len(X), ROWS_PER_PASS),
-        )
+        self._check_network_memory(X, ("depth_range", "width_choices"), space.largest)
         check_memory(
             self.n_candidates * SAMPLE_BYTES,
             setting(self, ("n_candidates",)),

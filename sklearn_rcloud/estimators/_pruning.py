@@ -9,7 +9,6 @@ from numbers import Integral, Real
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._memory import ROWS_PER_PASS, check_networks
 from ..init import init_weights, seeded_generator
 from ..pruning import (
     CRITERIA,
@@ -175,13 +174,10 @@ class BasePruningClassifier(BaseNetworkClassifier):
         return target_hidden, target_params
 
     def _fit(self, X, y, sample_weight, progress):
-        check_networks(
-            self,
+        self._check_network_memory(
+            X,
             ("hidden_layer_sizes",),
-            X.shape[1],
             check_hidden_layer_sizes(self.hidden_layer_sizes),
-            len(self.classes_),
-            n_rows=min(len(X), ROWS_PER_PASS),
         )
         init_seed, pretrain_seed, prune_seed, finetune_seed = self._random_seeds(4)
         # Every phase trains on the same rows: put them on the device once.

@@ -10,7 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._memory import RECORD_BYTES, check_memory, check_networks, setting
+from .._memory import RECORD_BYTES, check_memory, setting
 from ..init import init_weights, seeded_generator
 from ..population import train_population
 from ..proxies import get_proxy, proxy_name
@@ -423,12 +423,10 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         memory: every network of the cloud is held at once, and a block of at
         least one scores every row."""
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        check_networks(
-            self,
+        self._check_network_memory(
+            X,
             ("hidden_layer_sizes", "n_networks"),
-            X.shape[1],
             hidden,
-            len(self.classes_),
             n_networks=self.n_networks,
             n_rows=len(X),
         )

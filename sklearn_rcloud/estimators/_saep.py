@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._memory import ROWS_PER_PASS, check_memory, check_networks, setting
+from .._memory import check_memory, setting
 from ..ensemble import (
     disagreement,
     fit_mixture_weights,
@@ -294,14 +294,7 @@ class SAEPEnsembleClassifier(BaseEnsembleClassifier):
         search = self.candidate_search
         if search is None or "hidden_layer_sizes" in search.get_params():
             # The first round always trains a candidate of two hidden layers.
-            check_networks(
-                self,
-                ("width",),
-                X.shape[1],
-                (self.width,) * 2,
-                len(self.classes_),
-                n_rows=min(len(X), ROWS_PER_PASS),
-            )
+            self._check_network_memory(X, ("width",), (self.width,) * 2)
         check_memory(
             self.n_rounds * _ROUND_BYTES,
             setting(self, ("n_rounds",)),

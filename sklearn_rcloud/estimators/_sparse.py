@@ -10,9 +10,7 @@ from sklearn.utils._param_validation import Interval
 
 from .._memory import (
     RECORD_BYTES,
-    ROWS_PER_PASS,
     check_memory,
-    check_networks,
     setting,
 )
 from ..proxies import get_proxy
@@ -91,14 +89,7 @@ class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
     def _check_memory(self, X):
         """Refuse a parent, or node masks, that cannot fit in memory."""
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        check_networks(
-            self,
-            ("hidden_layer_sizes",),
-            X.shape[1],
-            hidden,
-            len(self.classes_),
-            n_rows=min(len(X), ROWS_PER_PASS),
-        )
+        self._check_network_memory(X, ("hidden_layer_sizes",), hidden)
         n_candidates, _ = self._search_settings()
         if "n_candidates" in self.get_params():
             # Every mask's kept node indices (int64) are drawn up front.

@@ -409,7 +409,7 @@ def fit_each(
 #: Guards the hook :func:`_thread_warnings` installs for as long as any
 #: thread uses it.
 _HOOK_LOCK = threading.Lock()
-_hook_users = 0
+_hook_users = set()
 _replaced_hook = None
 _thread_log = threading.local()
 
@@ -423,25 +423,29 @@ def _thread_warnings(log):
     hands a warning to the log of the thread that raised it, or, for a
     thread without one, to the hook it replaced; the last to leave puts that
     back. So fits in other threads, concurrent fit_together calls included,
-    keep their warnings.
+    keep their warnings. A user is counted by one call inside the ``try`` (a
+    token added to a set), as :func:`~sklearn_rcloud._parallel.torch_threads`
+    counts its blocks, so that an interrupt cannot leave the hook installed.
     """
-    global _hook_users, _replaced_hook
-    with _HOOK_LOCK:
-        if _hook_users == 0:
-            _replaced_hook = warnings.showwarning
-            warnings.showwarning = _show_in_thread_log
-        _hook_users += 1
-    _thread_log.log = log
+    global _replaced_hook
+    token = object()
     try:
+        with _HOOK_LOCK:
+            if not _hook_users:
+                _replaced_hook = warnings.showwarning
+                warnings.showwarning = _show_in_thread_log
+            _hook_users.add(token)
+        _thread_log.log = log
         yield
     finally:
         _thread_log.log = None
         with _HOOK_LOCK:
-            _hook_users -= 1
-            if _hook_users == 0:
-                if warnings.showwarning is _show_in_thread_log:
-                    warnings.showwarning = _replaced_hook
-                _replaced_hook = None
+            if token in _hook_users:  # else interrupted before it installed
+                _hook_users.discard(token)
+                if not _hook_users:
+                    if warnings.showwarning is _show_in_thread_log:
+                        warnings.showwarning = _replaced_hook
+                    _replaced_hook = None
 
 
 def _show_in_thread_log(message, category, filename, lineno, file=None, line=None):

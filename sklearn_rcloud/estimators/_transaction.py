@@ -40,11 +40,10 @@ def fit_transaction(estimator, *, keep_fitted):
     it (e.g. train the previous ``module_``); it trains copies.
     """
     before = dict(vars(estimator))
-    torch_state = _TorchState.now()
+    torch_state, warnings_state = _TorchState.now(), _WarningsState.now()
     if not keep_fitted:
         for name in fitted_attributes(estimator):
             delattr(estimator, name)
-    warnings_state = _WarningsState.now()
     try:
         yield
     except BaseException as error:
