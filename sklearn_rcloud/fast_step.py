@@ -16,7 +16,8 @@ applied as the pruning hook applies them, the gradient of the unpruned
 weights masked as autograd masks it), trained with cross-entropy or the
 sigmoid squared error (with an optional L2 penalty on the weights and
 optional per-sample weights), by Adam or SGD without weight decay, or by
-``torch.optim.LBFGS``, for which the same gradients serve as its closure.
+L-BFGS (:class:`~sklearn_rcloud.lbfgs.FlatLBFGS`, ``torch.optim.LBFGS``'s
+algorithm on a flat vector of the parameters).
 Adam uses torch's fused kernel where it exists for the device (CPU since
 torch 2.4), else ``torch._foreach_*`` operations.
 :func:`make_step` returns ``None`` otherwise, and the caller
@@ -27,9 +28,11 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import torch
 from torch import nn
 
+from .lbfgs import FlatLBFGS
 from .pruning import only_weight_pruning_hooks, weight_pruning_hook
 
 __all__ = ["MLPStep", "make_step"]
@@ -66,7 +69,9 @@ def _layers(module):
     """``(linears, activations)`` of a plain MLP, or None if it is not one."""
     if not isinstance(module, nn.Sequential) or len(module) % 2 != 1:
         return None
-    linears, activations = list(module[0::2]), list(module[1::2])
+    # Slicing the Sequential itself would build a new Sequential every call.
+    layers = list(module._modules.values())
+    linears, activations = layers[0::2], layers[1::2]
     if not all(type(m) is nn.Linear for m in linears):
         return None
     if not all(type(m) in _ACTIVATIONS for m in activations):
@@ -119,9 +124,9 @@ class MLPStep:
         Mean cross-entropy of the logits, or the mean over the batch of
         ``0.5 * ||sigmoid(logits) - onehot||^2``.
     optimizer : {'adam', 'sgd', 'lbfgs'}
-        ``torch.optim.Adam`` or ``torch.optim.SGD`` with the options below.
-        With 'lbfgs' the step only computes gradients (:meth:`closure`);
-        ``torch.optim.LBFGS`` updates.
+        ``torch.optim.Adam`` or ``torch.optim.SGD`` with the options below,
+        or one L-BFGS iteration (:class:`~sklearn_rcloud.lbfgs.FlatLBFGS`,
+        history 10, strong-Wolfe line search) per call, ``lr`` unused.
     lr : float
     l2 : float, default=0.0
         L2 penalty: ``0.5 * l2 * sum(||W||^2)`` is added to the mean batch
@@ -172,6 +177,8 @@ class MLPStep:
                 torch.zeros((), dtype=torch.float32, device=self.params[0].device)
             ] * len(self.params)
             self.fused = _fused_adam_available(self.params[0].device)
+        elif optimizer == "lbfgs":
+            self.lbfgs = FlatLBFGS()
 
     def __deepcopy__(self, memo):
         # A Parameter's deepcopy clones its data, so the views kept of the
@@ -181,6 +188,7 @@ class MLPStep:
         copied = object.__new__(type(self))
         memo[id(self)] = copied
         views = {"params", "weights", "weights_t", "pruned", "_last_evaluation"}
+        views.add("_param_sizes")
         for name, value in vars(self).items():
             if name not in views:
                 setattr(copied, name, copy.deepcopy(value, memo))
@@ -202,6 +210,7 @@ class MLPStep:
         # (masked weights are recomputed before every pass, see _apply_masks).
         self.weights_t = [m.weight.detach().T for m in self.linears]
         self.weights = [m.weight.detach() for m in self.linears]
+        self._param_sizes = [p.numel() for p in self.params]
 
     def matches(self, module):
         """Whether this step was made for ``module`` as it is now (its layers,
@@ -306,15 +315,39 @@ class MLPStep:
             losses = losses + 0.5 * self.l2 * squared_norm
         return losses, grads
 
-    def closure(self, X, y, sample_weight=None):
-        """A closure for ``torch.optim.LBFGS``: sets ``.grad``, returns the loss.
+    # ---------------------------------------------------------------- L-BFGS
+    def _flat_params(self):
+        """The parameters as one float64 vector (a copy)."""
+        flat = torch.cat([p.detach().reshape(-1) for p in self.params])
+        return flat.cpu().numpy().astype(np.float64)
 
-        The per-sample losses of its first evaluation (the loss before the
-        step) are kept in ``self.first_losses``. ``torch.optim.LBFGS``
-        evaluates the closure at the start of every ``step``, at the weights
-        where the previous step's line search ended; when those weights are
-        bitwise the last ones evaluated on the same data, the cached result
-        is returned instead of a second forward and backward pass.
+    @torch.no_grad()
+    def _set_flat_params(self, flat):
+        """Write the float64 vector ``flat`` into the parameters (as float32)."""
+        values = torch.from_numpy(flat.astype(np.float32))
+        values = values.to(self.params[0].device, non_blocking=True)
+        chunks = torch.split(values, self._param_sizes)
+        torch._foreach_copy_(
+            self.params, [c.view_as(p) for c, p in zip(chunks, self.params)]
+        )
+
+    @torch.no_grad()
+    def _evaluate(self, X, y, sample_weight):
+        """``(per-sample losses, mean loss, flat float64 gradient)`` here and now."""
+        losses, grads = self.gradients(X, y, sample_weight)
+        flat_grad = torch.cat([g.reshape(-1) for g in grads])
+        return (
+            losses,
+            float(losses.double().mean()),
+            flat_grad.cpu().numpy().astype(np.float64),
+        )
+
+    def _lbfgs_iteration(self, X, y, sample_weight):
+        """One L-BFGS iteration; the per-sample losses before it.
+
+        The loss and gradient where the previous iteration ended are kept:
+        when the next one starts from those very parameters on the same
+        data, it needs no evaluation of its own.
         """
         data = (
             X.data_ptr(),
@@ -322,33 +355,37 @@ class MLPStep:
             y.data_ptr(),
             None if sample_weight is None else sample_weight.data_ptr(),
         )
+        x = self._flat_params()
+        cached = self._last_evaluation
+        if cached is not None and cached[0] == data and np.array_equal(cached[1], x):
+            start = cached[2]
+        else:
+            start = self._evaluate(X, y, sample_weight)
+        losses, loss, grad = start
+        evaluated = {id(grad): (losses, grad)}
 
-        def evaluate():
-            flat = torch.cat([param.detach().reshape(-1) for param in self.params])
-            cached = self._last_evaluation
-            if (
-                cached is not None
-                and cached[0] == data
-                and torch.equal(cached[1], flat)
-            ):
-                losses, grads = cached[2], cached[3]
-            else:
-                with torch.no_grad():
-                    losses, grads = self.gradients(X, y, sample_weight)
-                self._last_evaluation = (data, flat, losses, grads)
-            for param, grad in zip(self.params, grads):
-                param.grad = grad
-            if self.first_losses is None:
-                self.first_losses = losses
-            return losses.mean()
+        def evaluate(point):
+            self._set_flat_params(point)
+            losses, loss, grad = self._evaluate(X, y, sample_weight)
+            evaluated[id(grad)] = (losses, grad)  # the grad kept: ids stay unique
+            return loss, grad
 
-        self.first_losses = None
-        return evaluate
+        x_end, loss_end, grad_end = self.lbfgs.iterate(x, loss, grad, evaluate)
+        if x_end is not x:
+            self._set_flat_params(x_end)
+            x_end = self._flat_params()  # as the float32 parameters hold it
+            end = (evaluated[id(grad_end)][0], loss_end, grad_end)
+        else:  # no step taken, nothing evaluated
+            end = start
+        self._last_evaluation = (data, x_end, end)
+        return losses
 
     # --------------------------------------------------------------- update
     @torch.no_grad()
     def __call__(self, X, y, sample_weight=None):
         """Take one step on the batch; return the per-sample losses before it."""
+        if self.optimizer == "lbfgs":
+            return self._lbfgs_iteration(X, y, sample_weight)
         losses, grads = self.gradients(X, y, sample_weight)
         self.step_count += 1
         if self.optimizer == "sgd":

@@ -32,7 +32,14 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping, EpochScoring
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    EpochScoring,
+    EpochTimer,
+    PassthroughScoring,
+    PrintLog,
+)
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from skorch.history import History
@@ -257,7 +264,12 @@ class MLPNetClassifier(NeuralNetClassifier):
     def _default_callbacks(self):
         # Validation accuracy is weighted by the rows' sample weights: the
         # engine adds its own "valid_acc" (see train_network).
-        return [(n, c) for n, c in super()._default_callbacks if n != "valid_acc"]
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", _EpochMean(name="train_loss", on_train=True)),
+            ("valid_loss", _EpochMean(name="valid_loss")),
+            ("print_log", PrintLog()),
+        ]
 
     def infer(self, x, **fit_params):
         # A batch with sample weights is a dict; the network takes only X.
@@ -325,18 +337,38 @@ class MLPNetClassifier(NeuralNetClassifier):
             y_batch = y_batch.to(self.device, non_blocking=True)
             if weights is not None:
                 weights = weights.to(self.device, non_blocking=True)
-            if step.optimizer == "lbfgs":
-                closure = step.closure(X_batch, y_batch, weights)
-                self.optimizer_.step(closure)
-                losses.append(step.first_losses)
-            else:
-                losses.append(step(X_batch, y_batch, weights))
+            losses.append(step(X_batch, y_batch, weights))
         # Per-sample losses, reduced once per epoch rather than once per step.
         per_sample = torch.cat(losses)
         self.history.new_batch()
         self.history.record_batch(prefix + "_loss", float(per_sample.double().mean()))
         self.history.record_batch(prefix + "_batch_size", len(per_sample))
         self.history.record(prefix + "_batch_count", len(losses))
+
+
+class _EpochMean(PassthroughScoring):
+    """skorch's ``PassthroughScoring``, averaging the epoch's batches in Python.
+
+    The same record (the batch-size weighted mean of a batch score, and
+    whether it is the best so far); skorch's reads the history through its
+    slicing syntax and ``np.average``, about as long as an L-BFGS iteration
+    of a tiny network takes.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        size_key = "train_batch_size" if self.on_train else "valid_batch_size"
+        # An epoch's training and validation batches share one list.
+        batches = [b for b in net.history[-1]["batches"] if self.name in b]
+        if not batches:
+            return  # no such score this epoch (e.g. no validation data)
+        total = sum(batch[size_key] for batch in batches)
+        score = sum(batch[self.name] * batch[size_key] for batch in batches) / total
+        is_best = self._is_best_score(score)
+        if is_best:
+            self.best_score_ = score
+        net.history.record(self.name, score)
+        if is_best is not None:
+            net.history.record(self.name + "_best", bool(is_best))
 
 
 class StopTraining(KeyboardInterrupt):
@@ -402,15 +434,15 @@ class StopOnDivergence(Callback):
         if self.line_search:
             # Two buffers, swapped rather than reallocated: one foreach copy
             # per epoch.
-            params = list(net.module_.parameters())
-            self.epoch_start_ = [torch.empty_like(p) for p in params]
-            self.last_finite_ = [torch.empty_like(p) for p in params]
+            self.params_ = list(net.module_.parameters())
+            self.epoch_start_ = [torch.empty_like(p) for p in self.params_]
+            self.last_finite_ = [torch.empty_like(p) for p in self.params_]
 
     def on_epoch_begin(self, net, **kwargs):
         if self.line_search:
             # An epoch's training loss is that of the weights it starts from.
             with torch.no_grad():
-                torch._foreach_copy_(self.epoch_start_, list(net.module_.parameters()))
+                torch._foreach_copy_(self.epoch_start_, self.params_)
 
     def on_epoch_end(self, net, **kwargs):
         epoch = net.history[-1]
@@ -430,7 +462,7 @@ class StopOnDivergence(Callback):
     def _restore_last_finite(self, net, epoch):
         # The weights whose loss the previous epoch recorded.
         with torch.no_grad():
-            torch._foreach_copy_(list(net.module_.parameters()), self.last_finite_)
+            torch._foreach_copy_(self.params_, self.last_finite_)
         net.history.pop()
         warnings.warn(
             f"L-BFGS's line search left float32's range at iteration {epoch}; "
