@@ -20,29 +20,30 @@ from joblib import effective_n_jobs
 
 __all__ = ["TINY_STEP_WORK", "step_threads", "threads_per_job", "torch_threads"]
 
-#: Multiply-adds of one full-batch L-BFGS step (rows times parameters) below
-#: which it runs on one thread. Measured (``benchmarks/bench_engine.py``,
-#: ``benchmarks/README.md``; 2 cores, idle): below 2e6 a second intra-op
-#: thread took 0.88-1.09x the one-thread time of an L-BFGS step (6 shapes,
-#: noise), torch splitting none of its work, while with one other CPU-bound
-#: process on the machine the two threads waiting on each other made the
-#: default fits 2.0-4.8x slower (1 thread: 0.97-1.07x). At 1e7 and above, two
-#: threads took 0.53-0.95x the time of one.
+#: Multiply-adds of one training step (the step's rows times the parameters
+#: trained) below which it runs on one thread. Measured
+#: (``benchmarks/bench_engine.py``, ``benchmarks/README.md``; 2 cores, idle):
+#: below 2e6 a second intra-op thread took 0.88-1.09x the one-thread time of
+#: a step (6 shapes, noise), torch splitting none of its work, while with one
+#: other CPU-bound process on the machine the two threads waiting on each
+#: other made the default fits 2.0-4.8x slower (1 thread: 0.97-1.07x). At
+#: 1e7 and above, two threads took 0.53-0.95x the time of one.
 TINY_STEP_WORK = 2_000_000
 
 
-def step_threads(solver, work):
-    """Torch threads for training steps of ``solver`` doing ``work``
-    multiply-adds each: 1 for a tiny L-BFGS step (:data:`TINY_STEP_WORK`),
-    else None (torch's setting stands), for :func:`torch_threads` inside a fit.
+def step_threads(work):
+    """Torch threads for training steps of ``work`` multiply-adds each: 1 for
+    a tiny step (:data:`TINY_STEP_WORK`), else None (torch's setting
+    stands), for :func:`torch_threads` inside a fit.
 
-    Adam's and SGD's steps keep torch's setting: the results of their
-    200-row steps depend on the thread count (measured on Optical Digits and
-    a 5,000-row synthetic set), whereas a tiny full-batch L-BFGS step's do
-    not (the seven small study datasets, bit for bit), so the policy moves
-    no published result.
+    Whatever the solver: a full-batch L-BFGS step, an Adam or SGD
+    mini-batch step, or a population's step (every member's parameters).
+    A tiny full-batch L-BFGS step gives the same result on one thread as on
+    two, bit for bit (the seven small study datasets); a mini-batch step's
+    result may differ in the last bits, as any change of thread count may
+    make it.
     """
-    return 1 if solver == "lbfgs" and work < TINY_STEP_WORK else None
+    return 1 if work < TINY_STEP_WORK else None
 
 
 def threads_per_job(n_jobs):

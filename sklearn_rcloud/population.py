@@ -37,6 +37,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
+from ._parallel import step_threads, torch_threads
 from .fast_step import (
     _ADAM_FIXED,
     _fused_adam_available,
@@ -169,7 +170,7 @@ def train_population(
         ]
     members = [None] * len(networks)
     for group in _groups(networks, len(X), config, memory_budget):
-        trained = _Population(
+        population = _Population(
             [networks[i] for i in group],
             X,
             y,
@@ -178,7 +179,9 @@ def train_population(
             [seeds[i] for i in group],
             sample_weight,
             [weight_masks[i] for i in group],
-        ).train()
+        )
+        with torch_threads(step_threads(population.step_work)):
+            trained = population.train()
         for index, member in zip(group, trained):
             members[index] = member
     return members
@@ -385,6 +388,10 @@ class _Population:
                 mask[member, :fan_out, :fan_in] *= member_mask
             self.masks.append((mask, out_mask))
         self.params = [p for pair in zip(self.weights, self.biases) for p in pair]
+        #: Multiply-adds of one step: the batch's rows times every parameter.
+        self.step_work = min(self.batch_size, self.n_fit) * sum(
+            p.numel() for p in self.params
+        )
         self.state = _optimizer_state(self.params, solver)
         self.fused = solver == "adam" and _fused_adam_available(device)
         self.step_count = 0
@@ -725,6 +732,10 @@ class _Population:
             None if m is None else (take(m[0]), take(m[1])) for m in self.masks
         ]
         self.params = [p for pair in zip(self.weights, self.biases) for p in pair]
+        #: Multiply-adds of one step: the batch's rows times every parameter.
+        self.step_work = min(self.batch_size, self.n_fit) * sum(
+            p.numel() for p in self.params
+        )
         for name in ("exp_avg", "exp_avg_sq", "momentum"):
             if self.state.get(name) is not None:
                 self.state[name] = [take(t) for t in self.state[name]]

@@ -957,7 +957,7 @@ def _step_threads(net, n_rows):
     """The thread policy's setting for ``net``'s steps on ``n_rows`` rows."""
     module = getattr(net, "module_", net.module)
     n_params = sum(p.numel() for p in module.parameters())
-    return step_threads(net.solver_, min(n_rows, net.batch_size) * n_params)
+    return step_threads(min(n_rows, net.batch_size) * n_params)
 
 
 def training_copy(net):

@@ -1,4 +1,5 @@
-"""Tiny L-BFGS steps run on one thread, inside the fit only, changing no result."""
+"""Tiny training steps run on one thread, inside the fit only; a tiny
+full-batch L-BFGS fit's result does not change."""
 
 import numpy as np
 import pytest
@@ -6,8 +7,11 @@ import torch
 from sklearn.datasets import load_breast_cancer
 from sklearn.preprocessing import minmax_scale
 
-from sklearn_rcloud import DenseMLPClassifier, fast_step, training
+from sklearn_rcloud import DenseMLPClassifier, fast_step, population, training
 from sklearn_rcloud._parallel import TINY_STEP_WORK, step_threads
+from sklearn_rcloud.init import init_weights, seeded_generator
+from sklearn_rcloud.topology import Topology
+from sklearn_rcloud.training import TrainingConfig
 
 
 @pytest.fixture
@@ -33,12 +37,9 @@ def threads_in_steps(monkeypatch):
     return seen
 
 
-def test_only_tiny_lbfgs_steps_get_one_thread():
-    assert step_threads("lbfgs", TINY_STEP_WORK - 1) == 1
-    assert step_threads("lbfgs", TINY_STEP_WORK) is None
-    # Adam's and SGD's results depend on the thread count: left alone.
-    assert step_threads("adam", 10) is None
-    assert step_threads("sgd", 10) is None
+def test_only_tiny_steps_get_one_thread():
+    assert step_threads(TINY_STEP_WORK - 1) == 1
+    assert step_threads(TINY_STEP_WORK) is None
 
 
 def _data(n_rows, n_features):
@@ -62,10 +63,40 @@ def test_a_large_lbfgs_step_keeps_torchs_setting(two_threads, threads_in_steps):
     assert set(threads_in_steps) == {2}
 
 
-def test_adam_keeps_torchs_setting(two_threads, threads_in_steps):
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_tiny_mini_batch_steps_get_one_thread(two_threads, threads_in_steps, solver):
     X, y = _data(120, 4)
-    DenseMLPClassifier(solver="adam", max_iter=3, random_state=0).fit(X, y)
-    assert set(threads_in_steps) == {2}
+    DenseMLPClassifier(solver=solver, max_iter=3, random_state=0).fit(X, y)
+    assert set(threads_in_steps) == {1}
+    assert torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("n_features, threads", [(4, 1), (400, 2)])
+def test_a_population_steps_on_one_thread_when_its_steps_are_tiny(
+    two_threads, monkeypatch, n_features, threads
+):
+    seen = []
+    original = population._Population.train
+
+    def spy(self):
+        seen.append(torch.get_num_threads())
+        return original(self)
+
+    monkeypatch.setattr(population._Population, "train", spy)
+    X, y = _data(300, n_features)
+    X, y = X.astype(np.float32), y.astype(np.int64)
+    # 200-row Adam steps of two members: about 2e5 multiply-adds at 4
+    # features, 1.4e7 at 400.
+    networks = [
+        (topology, init_weights(topology, "kaiming", seeded_generator(seed)))
+        for seed, topology in enumerate(
+            [Topology(n_features, (16,), 3), Topology(n_features, (8,), 3)]
+        )
+    ]
+    config = TrainingConfig(solver="adam", max_iter=2, batch_size=200)
+    population.train_population(networks, X, y, config, [0, 1])
+    assert seen == [threads]
+    assert torch.get_num_threads() == 2
 
 
 def test_the_setting_is_restored_when_the_fit_raises(two_threads, monkeypatch):
@@ -85,7 +116,7 @@ def test_the_policy_changes_no_result(two_threads, monkeypatch):
     X, y = load_breast_cancer(return_X_y=True)
     X = minmax_scale(X)
     with_policy = DenseMLPClassifier(random_state=0).fit(X, y)
-    monkeypatch.setattr(training, "step_threads", lambda solver, work: None)
+    monkeypatch.setattr(training, "step_threads", lambda work: None)
     without = DenseMLPClassifier(random_state=0).fit(X, y)
     assert with_policy.n_iter_ == without.n_iter_
     for a, b in zip(with_policy.module_.parameters(), without.module_.parameters()):
