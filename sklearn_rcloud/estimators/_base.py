@@ -41,7 +41,12 @@ from ..training import (
     train_network,
     training_curve,
 )
-from ._parameters import constraints_of, documented, init_from
+from ._parameters import (
+    MissingParametersMixin,
+    constraints_of,
+    documented,
+    init_from,
+)
 from ._progress import FitProgress
 from ._together import train_with_others
 from ._transaction import transactional
@@ -51,7 +56,11 @@ _SHARED_WITH_NET = "<net_.module_>"
 
 
 class BaseClassifier(
-    CallbackSupportMixin, ClassifierMixin, BaseEstimator, metaclass=ABCMeta
+    MissingParametersMixin,
+    CallbackSupportMixin,
+    ClassifierMixin,
+    BaseEstimator,
+    metaclass=ABCMeta,
 ):
     """Base class of every classifier of the library.
 

@@ -28,6 +28,8 @@ from ..recipe import TRAINING_PARAMETERS, Parameter
 
 __all__ = [
     "HIDDEN_LAYER_SIZES",
+    "MLP_PARAMETERS_NOT_HERE",
+    "MissingParametersMixin",
     "N_CANDIDATES",
     "PROXY",
     "SELECTION_TOLERANCE",
@@ -124,6 +126,80 @@ history_ : dict of ndarray
     (``pandas.DataFrame(history_)`` works)."""
 
 
+#: The parameters of scikit-learn's ``MLPClassifier`` that an estimator of
+#: this library may lack, each with why and what to use instead; passing one
+#: (to the constructor or ``set_params``, e.g. from a grid written for
+#: MLPClassifier) raises an error that says so.
+MLP_PARAMETERS_NOT_HERE = {
+    "learning_rate": (
+        "in MLPClassifier it selects the step-size schedule of solver='sgd' "
+        "('constant', 'invscaling', 'adaptive'); here the step size of SGD and "
+        "Adam is constant. Tune 'learning_rate_init' instead (the user guide's "
+        "training recipe says which solver and step size each data size gets)."
+    ),
+    "power_t": (
+        "in MLPClassifier it is the exponent of learning_rate='invscaling'; "
+        "here the step size is constant. Tune 'learning_rate_init' instead."
+    ),
+    "max_fun": (
+        "in MLPClassifier it bounds L-BFGS's loss evaluations; here L-BFGS is "
+        "bounded by its iterations only. Use 'max_iter'."
+    ),
+    "hidden_layer_sizes": (
+        "it does not train one network of a given topology. "
+        "NASWOTSearchClassifier searches topologies (set 'depth_range' and "
+        "'width_choices'); SAEPEnsembleClassifier grows an ensemble of members "
+        "(set 'estimator' or 'width')."
+    ),
+    "warm_start": "it grows its ensemble anew at every fit.",
+}
+
+
+def _missing_parameter_error(estimator, name, error=ValueError):
+    """The error for ``name``, an MLPClassifier parameter ``estimator`` lacks."""
+    cls = type(estimator).__name__
+    return error(f"{cls} has no parameter {name!r}: {MLP_PARAMETERS_NOT_HERE[name]}")
+
+
+class MissingParametersMixin:
+    """Say why, when a parameter of MLPClassifier that the estimator lacks is set.
+
+    A grid written for ``MLPClassifier`` (e.g. with ``learning_rate``) would
+    otherwise fail with scikit-learn's generic "Invalid parameter" error.
+    ``set_params`` raises a ``ValueError`` naming the parameter, what it did
+    in MLPClassifier and what to use here instead
+    (:data:`MLP_PARAMETERS_NOT_HERE`); every other name behaves as
+    :meth:`sklearn.base.BaseEstimator.set_params` does.
+    """
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator (see ``BaseEstimator.set_params``).
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : estimator instance
+
+        Raises
+        ------
+        ValueError
+            For a parameter of ``MLPClassifier`` this estimator does not
+            have, saying why and what to use instead; for any other unknown
+            name, scikit-learn's own error.
+        """
+        if params:
+            own = self.get_params(deep=False)
+            for key in params:
+                name = key.partition("__")[0]
+                if name not in own and name in MLP_PARAMETERS_NOT_HERE:
+                    raise _missing_parameter_error(self, name)
+        return super().set_params(**params)
+
+
 def without(parameters, *names):
     """``parameters`` less the entries named ``names``."""
     unknown = set(names) - {p.name for p in parameters}
@@ -158,6 +234,9 @@ def init_from(parameters):
     )
 
     def __init__(self, **params):
+        for name in params:
+            if name not in names and name in MLP_PARAMETERS_NOT_HERE:
+                raise _missing_parameter_error(self, name, TypeError)
         bound = signature.bind(self, **params)
         bound.apply_defaults()
         for name in names:
