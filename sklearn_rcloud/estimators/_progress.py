@@ -5,9 +5,10 @@ A fit is a tree of tasks, as scikit-learn's callback API
 the search and the training (each training epoch a leaf), or the rounds of a
 pruning schedule or an ensemble. :class:`FitProgress` opens and closes those
 tasks for the callbacks set with ``set_callbacks`` (e.g. ``ProgressBar``,
-``ScoringMonitor``) and, at ``verbose >= 1``, for a plain display: one line
-redrawn in place on a terminal, nothing per step elsewhere, and one closing
-line naming the network chosen.
+``ScoringMonitor``) and, at ``verbose >= 1``, for a plain display: on a
+terminal one line per task, redrawn in place while it runs and left showing
+where it ended (e.g. ``90/500, stopped early``), nothing per step elsewhere,
+and one closing line naming the network chosen.
 """
 
 from __future__ import annotations
@@ -67,9 +68,13 @@ class FitProgress:
         context.call_on_fit_task_begin(estimator=self.estimator, **self._data())
         if self.display:
             self.display.begin(name, n_steps)
+        completed = False
         try:
             yield context
+            completed = True
         finally:
+            if self.display:
+                self.display.end(interrupted=not completed)
             context.call_on_fit_task_end(
                 estimator=self.estimator,
                 reconstruction_attributes=reconstruction,
@@ -84,6 +89,22 @@ class FitProgress:
         if self.display:
             self.display.step(done)
         return stop
+
+    def counter(self, context, name):
+        """``count(done)``: the leaves of ``context`` up to ``done`` just finished.
+
+        For a task whose steps are reported in batches (e.g. the networks of
+        a cloud, scored a block at a time): each call ends one leaf per step
+        since the previous call, and moves the display to ``done``.
+        """
+        state = {"done": 0}
+
+        def count(done):
+            for _ in range(state["done"], done):
+                self.step(context, name, done)
+            state["done"] = max(state["done"], done)
+
+        return count
 
     @property
     def watches_epochs(self):
@@ -157,24 +178,39 @@ class _EpochTasks(Callback):
             self.leaf = None
 
 
+#: Characters of a display line (longer texts are not cut).
+_LINE = 78
+
+
 class _Display:
-    """``verbose >= 1``: one line redrawn in place on a terminal, then a summary."""
+    """``verbose >= 1``: on a terminal, one line per task, redrawn in place
+    while it runs and left showing where it ended ("90/500, stopped early");
+    then a summary line (on any stream)."""
 
     def __init__(self, estimator, stream=None):
         self.name = type(estimator).__name__
         self.stream = sys.stderr if stream is None else stream
         self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.task, self.total = "", 0
+        self.task, self.total, self.done = "", 0, 0
         self.last_draw = 0.0
 
     def begin(self, task, total):
-        self.task, self.total = task, total
-        self._draw(0, force=True)
+        self.task, self.total, self.done = task, total, 0
+        self._draw(force=True)
 
     def step(self, done):
-        self._draw(done)
+        self.done = done
+        self._draw()
 
-    def _draw(self, done, force=False):
+    def end(self, interrupted=False):
+        """Draw the task's last state and keep it: its line is done."""
+        if self.total and self.done < self.total:
+            note = "interrupted" if interrupted else "stopped early"
+        else:
+            note = "interrupted" if interrupted else "done"
+        self._draw(force=True, note=note, final=True)
+
+    def _draw(self, force=False, note=None, final=False):
         if not self.interactive:
             return
         now = time.perf_counter()
@@ -182,16 +218,19 @@ class _Display:
             return
         self.last_draw = now
         if self.total:
-            width = 24
-            filled = int(width * min(done, self.total) / self.total)
+            prefix = f"{self.name} {self.task} "
+            suffix = f" {self.done}/{self.total}"
+            if note and note != "done":
+                suffix += f", {note}"
+            # The bar takes what the words leave of the line.
+            width = max(8, min(24, _LINE - len(prefix) - len(suffix) - 2))
+            filled = int(width * min(self.done, self.total) / self.total)
             bar = "#" * filled + "-" * (width - filled)
-            text = f"{self.name} {self.task} [{bar}] {done}/{self.total}"
+            text = f"{prefix}[{bar}]{suffix}"
         else:
-            text = f"{self.name} {self.task}..."
-        self.stream.write("\r" + text.ljust(78)[:78])
+            text = f"{self.name} {self.task}" + (f" {note}" if note else "...")
+        self.stream.write("\r" + text.ljust(_LINE) + ("\n" if final else ""))
         self.stream.flush()
 
     def finish(self, summary):
-        if self.interactive:
-            self.stream.write("\r" + " " * 78 + "\r")
         print(f"{self.name}: {summary}", file=sys.stdout, flush=True)

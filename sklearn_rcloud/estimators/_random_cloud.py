@@ -271,7 +271,8 @@ class RandomCloudClassifier(BaseNetworkClassifier):
         else:
             self.threshold_ = -np.inf
 
-        with progress.task("search", 1) as search:
+        # One step per network of the cloud, counted as its blocks are scored.
+        with progress.task("search", self.n_networks) as search:
             cloud = self._random_cloud(
                 self.initial_topology_, self.n_networks, cloud_seed, device
             )
@@ -283,8 +284,8 @@ class RandomCloudClassifier(BaseNetworkClassifier):
                 step=self.step,
                 n_jobs=self.n_jobs,
                 sample_weight=sample_weight,
+                on_scored=progress.counter(search, "score"),
             )
-            progress.step(search, "score", 1)
         network, selected, score = self._select(result)
         self.search_history_ = result.history()
         self.search_time_ = time.perf_counter() - search_start

@@ -136,7 +136,9 @@ def reduction_candidates(hidden_layer_sizes, step=1):
     ]
 
 
-def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None, sample_weight=None):
+def progressive_reduction(
+    cloud, X, y, scorer, step=1, n_jobs=None, sample_weight=None, on_scored=None
+):
     """Score every sub-topology the sequential reduction policy visits.
 
     Every network of the cloud is scored at its full topology, then with its
@@ -164,6 +166,10 @@ def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None, sample_weigh
         cores / ``n_jobs`` meanwhile.
     sample_weight : ndarray of shape (n_samples,) or None, default=None
         Row weights, for the proxies that average over rows.
+    on_scored : callable or None, default=None
+        ``on_scored(n_scored)``, called as each block of networks is scored
+        (in order) with the number of networks scored so far, e.g. to draw a
+        progress bar.
 
     Returns
     -------
@@ -192,7 +198,14 @@ def progressive_reduction(cloud, X, y, scorer, step=1, n_jobs=None, sample_weigh
             )
         # Thread workers share this process's torch threads: split the cores.
         with torch_threads(threads_per_job(n_jobs)):
-            parts = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
+            parts, n_scored = [], 0
+            for part in Parallel(
+                n_jobs=n_jobs, prefer="threads", return_as="generator"
+            )(jobs):
+                parts.append(part)
+                n_scored += len(part)
+                if on_scored is not None:
+                    on_scored(n_scored)
     return SearchResult(candidates, n_params, np.concatenate(parts, axis=0))
 
 
