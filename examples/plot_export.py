@@ -7,7 +7,8 @@ A fitted estimator hands its trained network over as a plain
 :class:`torch.nn.Sequential` (:meth:`~sklearn_rcloud.RandomCloudClassifier.to_torch`)
 or as an ONNX model (:meth:`~sklearn_rcloud.RandomCloudClassifier.to_onnx`,
 with the ``onnx`` extra) that ONNX Runtime runs without Python's ML stack.
-Neither contains the preprocessing of a pipeline: apply it first.
+Neither contains the preprocessing of a pipeline: it is kept beside the
+network and applied first, as below.
 """
 
 # %%
@@ -38,21 +39,47 @@ difference = np.abs(torch.softmax(logits, dim=1).numpy() - pipeline.predict_prob
 print(f"largest difference to predict_proba: {difference.max():.2e}")
 
 # %%
-# ONNX: the graph outputs the probabilities directly; the class labels are in
-# the model's metadata.
-model = pipeline[-1].to_onnx()
+# ONNX: save the model to a file, and keep the fitted preprocessing beside it
+# (here with joblib): the graph holds the network only, so a serving process
+# needs both. It loads them, scales the rows, and runs the graph; the class
+# labels come back from the model's metadata with their original dtype.
+import tempfile
+from pathlib import Path
+
+import joblib
+import onnx
+
+folder = Path(tempfile.mkdtemp())
+pipeline[-1].to_onnx(folder / "network.onnx")
+joblib.dump(pipeline[:-1], folder / "preprocessing.joblib")
+
+# ... later, in the serving process:
+preprocessing = joblib.load(folder / "preprocessing.joblib")
+model = onnx.load(folder / "network.onnx")
 session = onnxruntime.InferenceSession(
-    model.SerializeToString(), providers=["CPUExecutionProvider"]
+    folder / "network.onnx", providers=["CPUExecutionProvider"]
 )
-probabilities = session.run(None, {"X": scaled.astype(np.float32)})[0]
+rows = preprocessing.transform(X).astype(np.float32)
+probabilities = session.run(None, {"X": rows})[0]
 labels = onnx_classes(model)[probabilities.argmax(axis=1)]
+print(f"classes {onnx_classes(model)} (dtype {onnx_classes(model).dtype})")
 print(
-    f"ONNX Runtime agrees on {np.mean(labels == pipeline.predict(X).astype(str)):.0%}"
+    f"ONNX Runtime agrees on {np.mean(labels == pipeline.predict(X)):.0%}"
     " of the predictions"
 )
 print(
     f"largest probability difference: "
     f"{np.abs(probabilities - pipeline.predict_proba(X)).max():.2e}"
+)
+
+# %%
+# Without the preprocessing the graph still runs, and silently answers wrong:
+# the network never saw unscaled features.
+raw = session.run(None, {"X": X.astype(np.float32)})[0]
+unscaled = onnx_classes(model)[raw.argmax(axis=1)]
+print(
+    f"unscaled input: agrees on {np.mean(unscaled == pipeline.predict(X)):.0%}"
+    " of the predictions"
 )
 
 # %%

@@ -70,16 +70,32 @@ def to_onnx(estimator, path=None, *, opset_version=None):
     The graph has one input, ``"X"`` (float32, shape ``(n_samples,
     n_features_in_)``, any number of rows), holding the features exactly as
     the estimator's ``fit`` received them, and one output, ``"probabilities"``
-    (float32, ``(n_samples, n_classes)``). The class labels (``classes_``, as
-    strings) and the feature count are stored in the model's metadata under
-    ``"classes"`` and ``"n_features_in"``; ``classes[argmax(probabilities)]``
-    is ``predict``.
+    (float32, ``(n_samples, n_classes)``). The class labels and the feature
+    count are stored in the model's metadata under ``"classes"`` (as
+    strings, for any ONNX consumer) and ``"n_features_in"``;
+    :func:`onnx_classes` reads the labels back with their original dtype, and
+    ``onnx_classes(model)[argmax(probabilities)]`` is ``predict``.
+
+    **The preprocessing is not in the graph.** The network was trained on
+    what the steps before it produced (e.g. a ``MinMaxScaler`` or
+    ``StandardScaler`` in a ``Pipeline``), and it must be fed the same: raw
+    features give wrong predictions without any error (on scaled-trained
+    networks, often barely better than chance). Keep the fitted
+    preprocessing beside the exported model (e.g. ``pipeline[:-1]``, saved
+    with ``joblib``, or re-implemented in the serving code) and apply it to
+    every batch before the graph::
+
+        model = to_onnx(pipeline, "model.onnx")
+        session = onnxruntime.InferenceSession("model.onnx")
+        Z = pipeline[:-1].transform(X).astype("float32")  # the preprocessing
+        probabilities = session.run(None, {"X": Z})[0]
+        labels = onnx_classes(onnx.load("model.onnx"))[probabilities.argmax(1)]
 
     Parameters
     ----------
     estimator : fitted estimator of this library, or a ``Pipeline`` ending in one
         A ``Pipeline``'s earlier steps are not part of the graph: apply them
-        before feeding it.
+        before feeding it (see above).
     path : str or path-like, default=None
         Where to save the model; None only returns it.
     opset_version : int, default=None
@@ -110,11 +126,13 @@ def to_onnx(estimator, path=None, *, opset_version=None):
             verbose=False,
         )
     model = program.model_proto
+    classes = np.asarray(estimator.classes_)
     _set_metadata(
         model,
-        classes=json.dumps([str(label) for label in estimator.classes_]),
+        classes=json.dumps([str(label) for label in classes]),
         n_features_in=str(int(estimator.n_features_in_)),
         producer=f"sklearn_rcloud {type(estimator).__name__}",
+        **_typed_classes(classes),
     )
     if path is not None:
         import onnx
@@ -162,7 +180,43 @@ def _quiet_exporter():
             logger.setLevel(level)
 
 
+#: Python types whose values JSON gives back unchanged.
+_JSON_TYPES = (bool, int, float, str)
+
+
+def _typed_classes(classes):
+    """Metadata giving ``classes`` back with their values and dtype, if JSON can.
+
+    ``classes_values`` holds the labels as JSON values (numbers stay
+    numbers) and ``classes_dtype`` the NumPy dtype; labels of other types
+    (e.g. tuples) are left out, and :func:`onnx_classes` gives strings.
+    """
+    values = classes.tolist()
+    if not all(type(value) in _JSON_TYPES for value in values):
+        return {}
+    return {"classes_values": json.dumps(values), "classes_dtype": classes.dtype.str}
+
+
 def onnx_classes(model):
-    """The class labels stored in an exported model's metadata, as strings."""
+    """The class labels stored in an exported model's metadata.
+
+    Parameters
+    ----------
+    model : onnx.ModelProto
+        A model written by :func:`to_onnx` (e.g. read back with
+        ``onnx.load``).
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+        The estimator's ``classes_``, with their values and dtype (integers
+        stay integers), in the order of the graph's probability columns; as
+        strings for a model exported before the dtype was stored, or for
+        labels JSON cannot represent.
+    """
     props = {prop.key: prop.value for prop in model.metadata_props}
+    if "classes_values" in props and "classes_dtype" in props:
+        return np.asarray(
+            json.loads(props["classes_values"]), dtype=np.dtype(props["classes_dtype"])
+        )
     return np.asarray(json.loads(props["classes"]))

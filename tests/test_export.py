@@ -1,6 +1,7 @@
 """Export to a probability module and to ONNX: ONNX Runtime must agree with us."""
 
 import builtins
+import json
 
 import numpy as np
 import pytest
@@ -110,3 +111,39 @@ def test_missing_onnx_is_a_clear_import_error(iris, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", without_onnxscript)
     with pytest.raises(ImportError, match=r"sklearn-rcloud\[onnx\]"):
         fitted.to_onnx()
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([3, 7, 11]),
+        np.array([1.0, 2.0, 4.0], dtype=np.float32),
+        np.array(["setosa", "versicolor", "virginica"]),
+        np.array(["setosa", "versicolor", "virginica"], dtype=object),
+    ],
+    ids=["int", "float32", "str", "object"],
+)
+def test_onnx_classes_come_back_with_their_dtype(labels, iris, tmp_path):
+    X, y = iris
+    codes = np.unique(y, return_inverse=True)[1]
+    fitted = make_small(DenseMLPClassifier, random_state=0).fit(X, labels[codes])
+    to_onnx(fitted, tmp_path / "model.onnx")
+    model = onnx.load(tmp_path / "model.onnx")
+    classes = onnx_classes(model)
+    assert classes.dtype == fitted.classes_.dtype
+    np.testing.assert_array_equal(classes, fitted.classes_)
+    predicted = classes[_run(model, X).argmax(axis=1)]
+    np.testing.assert_array_equal(predicted, fitted.predict(X))
+    # Any ONNX consumer still finds the labels as strings.
+    metadata = {prop.key: prop.value for prop in model.metadata_props}
+    assert json.loads(metadata["classes"]) == [str(c) for c in fitted.classes_]
+
+
+def test_onnx_classes_of_a_model_without_the_dtype_are_strings(iris):
+    X, y = iris
+    fitted = make_small(DenseMLPClassifier, random_state=0).fit(X, y)
+    model = to_onnx(fitted)
+    kept = [p for p in model.metadata_props if not p.key.startswith("classes_")]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    np.testing.assert_array_equal(onnx_classes(model), fitted.classes_.astype(str))
