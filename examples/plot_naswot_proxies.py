@@ -33,12 +33,17 @@ config = ProxyStudyConfig(
 )
 result = run_proxy_study(["wine"], config)
 
+# A score that took one value on every topology would rank nothing; it is
+# reported as constant rather than as a correlation.
 print(f"{'score':<15} {'tau':>6}  95% interval")
 for row in result.correlations(n_bootstrap=200):
-    print(
-        f"{row['score']:<15} {row['tau']:>6.2f}  "
-        f"[{row['tau_low']:.2f}, {row['tau_high']:.2f}]"
-    )
+    if row["constant"]:
+        print(f"{row['score']:<15} constant on every topology: no ranking")
+    else:
+        print(
+            f"{row['score']:<15} {row['tau']:>6.2f}  "
+            f"[{row['tau_low']:.2f}, {row['tau_high']:.2f}]"
+        )
 
 # %%
 # Each point is one topology: its NASWOT score before training against its

@@ -522,8 +522,9 @@ def test_cli_writes_csv_table_and_resumes(tmp_path, capsys):
     assert len(read_records(tmp_path / "runs.csv")) == 2
 
 
-def test_cli_alone_fits_every_run_on_its_own(tmp_path, monkeypatch):
-    # Runs fitted together share their twins' trainings, and so their times.
+def test_cli_fits_every_run_on_its_own_unless_told_to_share(tmp_path, monkeypatch):
+    # Runs fitted together share their twins' trainings, and so their times:
+    # the default times every fit alone.
     calls = []
 
     def run_study(*args, **kwargs):
@@ -532,10 +533,30 @@ def test_cli_alone_fits_every_run_on_its_own(tmp_path, monkeypatch):
 
     monkeypatch.setattr(_cli, "run_study", run_study)
     argv = ["--protocol", "cv", "--datasets", "iris", "--out", str(tmp_path)]
-    for extra in ([], ["--alone"]):
+    for extra in ([], ["--alone"], ["--shared"]):
         with pytest.raises(SystemExit, match="stop"):
             main(argv + extra)
-    assert calls == [True, False]
+    assert calls == [False, False, True]
+    with pytest.raises(SystemExit):
+        main(argv + ["--alone", "--shared"])
+
+
+def test_cli_shared_runs_give_no_fit_times(tmp_path, capsys, monkeypatch):
+    argv = ["--datasets", "iris", "--seeds", "42", "--methods", "full",
+            "random_cloud", "--quiet"]  # fmt: skip
+    assert main([*argv, "--shared", "--out", str(tmp_path / "shared")]) == 0
+    printed = capsys.readouterr().out
+    written = (tmp_path / "shared" / "results.md").read_text()
+    for text in (printed, written):
+        assert "Fit times left out" in text and "--shared" in text
+    assert "vs full" not in printed and "fit time" not in printed.splitlines()[1]
+    assert "time / full" not in written
+    assert not (tmp_path / "shared" / "time_ratios.png").exists()
+    # The default (alone) gives them.
+    assert main([*argv, "--no-plots", "--out", str(tmp_path / "alone")]) == 0
+    printed = capsys.readouterr().out
+    assert "vs full" in printed and "Fit times left out" not in printed
+    assert "time / full" in (tmp_path / "alone" / "results.md").read_text()
 
 
 def test_cli_rejects_unknown_names(tmp_path):

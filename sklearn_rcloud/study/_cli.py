@@ -11,7 +11,7 @@ from ..presets import PAPER_DATASETS
 from ._data import STUDY_DATASETS
 from ._methods import PAPER_METHOD_NAMES, default_methods, paper_methods
 from ._protocols import CVProtocol, PaperProtocol, get_protocol
-from ._report import console_table
+from ._report import console_table, markdown_table
 from ._runner import run_study
 
 PAPER_DATASET_NAMES = tuple(PAPER_DATASETS)
@@ -100,14 +100,24 @@ def build_parser():
         action="store_true",
         help="skip the figures (they need matplotlib)",
     )
-    parser.add_argument(
+    timing = parser.add_mutually_exclusive_group()
+    timing.add_argument(
         "--alone",
-        action="store_true",
-        help="paper and cv protocols: fit every run on its own, one after "
-        "another, instead of training the networks of the runs that share "
-        "their rows together (twins once); each fit time is then what fitting "
-        "that estimator alone costs",
+        dest="shared",
+        action="store_false",
+        help="paper and cv protocols (the default): fit every run on its own, "
+        "so that each fit time is what fitting that estimator alone costs",
     )
+    timing.add_argument(
+        "--shared",
+        dest="shared",
+        action="store_true",
+        help="paper and cv protocols: train the networks of the runs that "
+        "share their training rows together (twins once), several times "
+        "faster; a run's fit time then holds shares of the others' trainings, "
+        "so the tables leave the fit times out",
+    )
+    parser.set_defaults(shared=False)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -148,18 +158,24 @@ def main(argv=None):
         n_jobs=args.n_jobs,
         records_path=args.out / "runs.csv",
         verbose=not args.quiet,
-        together=not args.alone,
+        together=args.shared,
     )
     wall = time.perf_counter() - tic
-    (args.out / "results.md").write_text(result.to_markdown(wilcoxon=wilcoxon))
-    print("\n" + console_table(result, wilcoxon=wilcoxon))
+    # Runs fitted together share their trainings' time: no ratios from them.
+    fit_times = not args.shared
+    (args.out / "results.md").write_text(
+        markdown_table(result, wilcoxon=wilcoxon, fit_times=fit_times)
+    )
+    print("\n" + console_table(result, wilcoxon=wilcoxon, fit_times=fit_times))
     print(f"{len(result.records)} runs ({result.n_failed} failed) in {wall:.0f} s.")
     print(
-        "Full table (p-values, topologies, reductions, time ratios): "
-        f"{args.out / 'results.md'}\nEvery run: {args.out / 'runs.csv'}"
+        "Full table (p-values, topologies, reductions"
+        + (", time ratios" if fit_times else "")
+        + f"): {args.out / 'results.md'}\nEvery run: {args.out / 'runs.csv'}"
     )
-    if not args.no_plots and _save_figures(result, args.out):
-        print(f"Figures: {', '.join(str(args.out / name) for name in FIGURES)}")
+    if not args.no_plots and _save_figures(result, args.out, fit_times):
+        names = FIGURES if fit_times else FIGURES[:1]
+        print(f"Figures: {', '.join(str(args.out / name) for name in names)}")
     return 1 if result.n_failed else 0
 
 
@@ -329,12 +345,14 @@ def _check_dataset_names(names):
 FIGURES = ("accuracy_vs_params.png", "time_ratios.png")
 
 
-def _save_figures(result, out):
-    """Draw :data:`FIGURES` into ``out``; False without matplotlib."""
+def _save_figures(result, out, fit_times=True):
+    """Draw :data:`FIGURES` into ``out`` (the time ratios only with
+    ``fit_times``); False without matplotlib."""
     if not _matplotlib_agg():
         return False
     from ._plots import plot_accuracy_vs_params, plot_time_ratios
 
     plot_accuracy_vs_params(result).savefig(out / FIGURES[0], dpi=120)
-    plot_time_ratios(result).figure.savefig(out / FIGURES[1], dpi=120)
+    if fit_times:
+        plot_time_ratios(result).figure.savefig(out / FIGURES[1], dpi=120)
     return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 
@@ -184,7 +185,7 @@ def plot_proxy_scatter(result, score, *, fig=None):
 
     datasets = result.datasets
     taus = {
-        row["dataset"]: row["tau"]
+        row["dataset"]: row
         for row in result.correlations(n_bootstrap=0)
         if row["score"] == score
     }
@@ -209,11 +210,18 @@ def plot_proxy_scatter(result, score, *, fig=None):
         )
         if score in ("n_params", "synflow"):
             ax.set_xscale("log")
-        ax.set_title(f"{dataset} (tau = {taus[dataset]:.2f})", fontsize="medium")
+        row = taus[dataset]
+        rank = "constant score" if row["constant"] else f"tau = {row['tau']:.2f}"
+        ax.set_title(f"{dataset} ({rank})", fontsize="medium")
         ax.set_xlabel(score)
         ax.set_ylabel("test accuracy (%)")
-    fig.colorbar(points, ax=axes.tolist(), label="hidden layers")
-    fig.suptitle(f"{score} at initialisation vs accuracy after training")
+    low, high = result.config.depth_range
+    fig.colorbar(
+        points, ax=axes.tolist(), label="hidden layers", ticks=range(low, high + 1)
+    )
+    # Wrapped to the figure's width: one panel is narrower than the title.
+    title = f"{score} at initialisation vs accuracy after training"
+    fig.suptitle(textwrap.fill(title, width=max(20, int(8 * fig.get_figwidth()))))
     return fig
 
 

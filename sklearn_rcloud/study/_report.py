@@ -169,7 +169,7 @@ _LABELS = {
 }
 
 
-def markdown_table(result, wilcoxon="scipy", paper=None, split=False):
+def markdown_table(result, wilcoxon="scipy", paper=None, split=False, fit_times=True):
     """The results in the Random Cloud paper's layout, as Markdown.
 
     One row per dataset (two with ``paper``: ours, then the paper's
@@ -191,15 +191,19 @@ def markdown_table(result, wilcoxon="scipy", paper=None, split=False):
         it holds: accuracy, the p-values (not inside the accuracy cells), size
         and cost. For pages whose column is too narrow for the one wide
         table.
+    fit_times : bool, default=True
+        Give the time ratios. False leaves them out with a note saying why
+        (:data:`SHARED_TIMES_NOTE`): for runs fitted together, whose times
+        are not what each fit costs alone.
     """
     if paper is None:
         paper = result.protocol.name == "paper"
     summary = summarize(result, wilcoxon)
     if split:
-        return _split_tables(result, summary, wilcoxon, paper)
+        return _split_tables(result, summary, wilcoxon, paper, fit_times)
     rows = {(r["dataset"], r["method"]): r for r in summary}
     methods = result.methods
-    timed = [m for m in methods if m != FULL_METHOD]
+    timed = [m for m in methods if m != FULL_METHOD] if fit_times else []
     has_reference = REFERENCE_METHOD in methods
     header = ["dataset"] + (["source"] if paper else [])
     header += [
@@ -208,7 +212,7 @@ def markdown_table(result, wilcoxon="scipy", paper=None, split=False):
     ]
     if has_reference:
         header += ["found topology", "its reduction", "mean reduction"]
-    if FULL_METHOD in methods:
+    if FULL_METHOD in methods and timed:
         header += [f"{_label(m)} time / full" for m in timed]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for dataset in result.datasets:
@@ -231,7 +235,7 @@ def markdown_table(result, wilcoxon="scipy", paper=None, split=False):
                 _percent(reference["reference_reduction"]),
                 _percent(reference["reduction_mean"]),
             ]
-        if FULL_METHOD in methods:
+        if FULL_METHOD in methods and timed:
             cells += [_ratio(rows[(dataset, m)]["time_ratio"]) for m in timed]
         lines.append("| " + " | ".join(cells) + " |")
         if paper and dataset in PAPER_RESULTS:
@@ -244,8 +248,13 @@ def markdown_table(result, wilcoxon="scipy", paper=None, split=False):
         f"Protocol: {result.protocol!r}. Test accuracy in %, mean ± std over the runs; "
         f"p: two-sided Wilcoxon signed-rank ({wilcoxon} variant) of "
         f"{_label(REFERENCE_METHOD)} against the method, paired by run, "
-        "[Holm-adjusted across datasets]. Time: median fit time relative to "
-        "full training. Found topology: Random Cloud's at the reference run "
+        "[Holm-adjusted across datasets]. "
+        + (
+            "Time: median fit time relative to full training. "
+            if fit_times
+            else SHARED_TIMES_NOTE + " "
+        )
+        + "Found topology: Random Cloud's at the reference run "
         "(the baselines' target), with its parameter reduction.",
     ]
     notes += _p_floor_notes(result, summary, wilcoxon)
@@ -257,12 +266,12 @@ def markdown_table(result, wilcoxon="scipy", paper=None, split=False):
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
 
 
-def _split_tables(result, summary, wilcoxon, paper):
+def _split_tables(result, summary, wilcoxon, paper, fit_times=True):
     """:func:`markdown_table`'s cells as four tables: accuracy, p, size, cost."""
     rows = {(r["dataset"], r["method"]): r for r in summary}
     methods = result.methods
     compared = [m for m in methods if m != REFERENCE_METHOD]
-    timed = [m for m in methods if m != FULL_METHOD]
+    timed = [m for m in methods if m != FULL_METHOD] if fit_times else []
     has_reference = REFERENCE_METHOD in methods
     key = ["dataset"] + (["source"] if paper else [])
 
@@ -378,6 +387,8 @@ def _split_tables(result, summary, wilcoxon, paper):
             table([_label(m) for m in timed], cost, paper_cost),
         ]
     notes = [f"Protocol: {result.protocol!r}."]
+    if not fit_times:
+        notes.append(SHARED_TIMES_NOTE)
     if paper:
         notes.append(
             "Paper rows: the published numbers (seed-42 topology and "
@@ -426,7 +437,16 @@ def _unit(result, n):
 
 
 # --------------------------------------------------------------- terminal
-def console_table(result, wilcoxon="scipy", paper=None, alpha=0.05):
+#: Why a table of runs fitted together has no fit times.
+SHARED_TIMES_NOTE = (
+    "Fit times left out: the runs that share their training rows were fitted "
+    "together (the command line's --shared), so a run's fit time holds shares "
+    "of the others' trainings, not what fitting it alone costs; run without "
+    "--shared for fit times."
+)
+
+
+def console_table(result, wilcoxon="scipy", paper=None, alpha=0.05, fit_times=True):
     """A short plain-text version of the results for a terminal.
 
     One line per dataset and method: test accuracy (mean ± std over the
@@ -443,6 +463,10 @@ def console_table(result, wilcoxon="scipy", paper=None, alpha=0.05):
     paper : bool or None, default=None
         Add the paper's accuracy; None means yes for the ``paper`` protocol.
     alpha : float, default=0.05
+    fit_times : bool, default=True
+        Give the fit times. False leaves them out with a note saying why
+        (:data:`SHARED_TIMES_NOTE`): for runs fitted together, whose times
+        are not what each fit costs alone.
 
     Returns
     -------
@@ -456,7 +480,7 @@ def console_table(result, wilcoxon="scipy", paper=None, alpha=0.05):
     show_p = floor is not None and floor[1] < alpha
     header = ["dataset", "method", "accuracy %"]
     header += ["paper %"] if paper else []
-    header += ["params", "fit time", "vs full"]
+    header += ["params"] + (["fit time", "vs full"] if fit_times else [])
     header += ["p [Holm]"] if show_p else []
     lines = []
     for dataset in result.datasets:
@@ -472,11 +496,9 @@ def console_table(result, wilcoxon="scipy", paper=None, alpha=0.05):
             ]
             if paper:
                 cells.append(_accuracy_cell(*published.get(method, (math.nan, None))))
-            cells += [
-                _count(row["n_params_mean"]),
-                _seconds(row["fit_time_median"]),
-                _ratio(row["time_ratio"]),
-            ]
+            cells.append(_count(row["n_params_mean"]))
+            if fit_times:
+                cells += [_seconds(row["fit_time_median"]), _ratio(row["time_ratio"])]
             if show_p:
                 cells.append(
                     ""
@@ -488,8 +510,12 @@ def console_table(result, wilcoxon="scipy", paper=None, alpha=0.05):
     notes = [
         f"Test accuracy in %, mean ± std over {n_runs} {_unit(result, n_runs)}"
         + (" (paper %: the published numbers)" if paper else "")
-        + "; params: mean parameter count; fit time: median, and relative to "
-        "full training."
+        + "; params: mean parameter count"
+        + (
+            "; fit time: median, and relative to full training."
+            if fit_times
+            else ". " + SHARED_TIMES_NOTE
+        )
     ]
     if floor is not None:
         n_pairs, p_min = floor

@@ -11,6 +11,7 @@ beats choosing one at random (NASWOT's search against random sampling).
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,12 +160,14 @@ def _evaluate_topology(config, dataset_name, index, hidden, data, *, n_threads):
             )
         # Whether the stopping rule, not the epoch budget, ended the training.
         record["converged"] = count_unconverged(caught) == 0
-        for part, X_part, y_part in (
-            ("train", X_train, y_train),
-            ("test", X_test, y_test),
+        # The trained network's accuracy on the training rows is not the
+        # "train_accuracy" proxy (the untrained network's), recorded above.
+        for field_name, X_part, y_part in (
+            ("trained_train_accuracy", X_train, y_train),
+            ("test_accuracy", X_test, y_test),
         ):
             proba = predict_proba_module(net.module_, X_part)
-            record[f"{part}_accuracy"] = float(np.mean(proba.argmax(axis=1) == y_part))
+            record[field_name] = float(np.mean(proba.argmax(axis=1) == y_part))
         record["epochs"] = len(net.history)
         record["train_time"] = train_time
     return record
@@ -177,8 +180,11 @@ class ProxyStudyResult:
     Attributes
     ----------
     records : list of dict
-        One per (dataset, topology): the proxies' scores, ``n_params``,
-        ``naswot_singular``, train and test accuracy, epochs, training time.
+        One per (dataset, topology): the proxies' scores (``train_accuracy``
+        among them: the untrained network's), ``n_params``,
+        ``naswot_singular``, the trained network's accuracy on the training
+        rows (``trained_train_accuracy``) and on the test rows
+        (``test_accuracy``), epochs, training time.
     config : ProxyStudyConfig
     """
 
@@ -206,10 +212,14 @@ class ProxyStudyResult:
         -------
         rows : list of dict
             Per dataset and score: ``tau`` and ``rho`` with 95% percentile
-            bootstrap intervals (topologies resampled, ``n_bootstrap`` times),
-            and ``top_k_hit``: the share of the score's ``top_k`` topologies
-            whose test accuracy is at least the ``top_k``-th best accuracy
-            (ties in accuracy count as hits).
+            bootstrap intervals (topologies resampled, ``n_bootstrap`` times;
+            resamples in which the score or the accuracy is constant are left
+            out), ``top_k_hit``: the share of the score's ``top_k``
+            topologies whose test accuracy is at least the ``top_k``-th best
+            accuracy (ties in accuracy count as hits), and ``constant``:
+            whether the score (or the accuracy) takes one value on every
+            topology, which then ranks nothing: its ``tau``, ``rho``,
+            intervals and ``top_k_hit`` are NaN.
         """
         rng = np.random.default_rng(seed)
         rows = []
@@ -222,32 +232,36 @@ class ProxyStudyResult:
             kth_best = np.sort(accuracy)[::-1][min(top_k, n) - 1]
             for name in self.scores:
                 score = _rankable(self.column(dataset, name))
-                tau = stats.kendalltau(score, accuracy).statistic
-                rho = stats.spearmanr(score, accuracy).statistic
+                row = {"dataset": dataset, "score": name}
+                if _constant(score) or _constant(accuracy):
+                    # Nothing to rank: scipy would warn and return NaN.
+                    rows.append({**row, **dict.fromkeys(_RANK_KEYS, math.nan)})
+                    rows[-1]["constant"] = True
+                    continue
+                tau, rho = _rank_correlations(score, accuracy)
                 boot = np.array(
                     [
-                        (
-                            stats.kendalltau(score[s], accuracy[s]).statistic,
-                            stats.spearmanr(score[s], accuracy[s]).statistic,
-                        )
+                        _rank_correlations(score[s], accuracy[s])
                         for s in resamples
+                        if not (_constant(score[s]) or _constant(accuracy[s]))
                     ]
-                )
-                low, high = np.nanpercentile(boot, [2.5, 97.5], axis=0)
+                ).reshape(-1, 2)
+                if len(boot):
+                    low, high = np.percentile(boot, [2.5, 97.5], axis=0)
+                else:
+                    low = high = (math.nan, math.nan)
                 top = np.argsort(-score, kind="stable")[:top_k]
-                rows.append(
-                    {
-                        "dataset": dataset,
-                        "score": name,
-                        "tau": tau,
-                        "tau_low": low[0],
-                        "tau_high": high[0],
-                        "rho": rho,
-                        "rho_low": low[1],
-                        "rho_high": high[1],
-                        "top_k_hit": float(np.mean(accuracy[top] >= kth_best)),
-                    }
+                row.update(
+                    tau=tau,
+                    tau_low=low[0],
+                    tau_high=high[0],
+                    rho=rho,
+                    rho_low=low[1],
+                    rho_high=high[1],
+                    top_k_hit=float(np.mean(accuracy[top] >= kth_best)),
+                    constant=False,
                 )
+                rows.append(row)
         return rows
 
     def search_comparison(self, proxy="naswot", n_samples=10):
@@ -301,7 +315,12 @@ class ProxyStudyResult:
                 "|---" * (len(datasets) + 1) + "|",
             ]
             for name in self.scores:
-                cells = [cell.format(**by_key[(d, name)]) for d in datasets]
+                cells = [
+                    "constant"
+                    if by_key[(d, name)]["constant"]
+                    else cell.format(**by_key[(d, name)])
+                    for d in datasets
+                ]
                 rows.append(f"| {name} | " + " | ".join(cells) + " |")
             return rows
 
@@ -314,6 +333,16 @@ class ProxyStudyResult:
             f"| NASWOT, NAS-Bench-201 CIFAR-10 (paper) | {PAPER_NASWOT_TAU} "
             + "| " * (len(datasets) - 1)
             + "|",
+            *(
+                [
+                    "",
+                    "constant: the score takes one value on every topology of "
+                    "the dataset (e.g. every untrained network already fits "
+                    "the training rows), so it ranks nothing.",
+                ]
+                if any(r["constant"] for r in correlations)
+                else []
+            ),
             "",
             "Spearman rho / top-10 hit rate (share of the score's 10 best "
             "topologies among the 10 most accurate, ties included):",
@@ -357,6 +386,23 @@ def _comparison_row(dataset, picks):
         "oracle": 100 * np.mean(picks["oracle"]),
         "p": p,
     }
+
+
+#: The entries of a correlation row that a constant score leaves NaN.
+_RANK_KEYS = ("tau", "tau_low", "tau_high", "rho", "rho_low", "rho_high", "top_k_hit")
+
+
+def _constant(values):
+    """Whether ``values`` hold one value only (a ranking of nothing)."""
+    return bool(np.all(values == values[0]))
+
+
+def _rank_correlations(score, accuracy):
+    """Kendall's tau and Spearman's rho of two non-constant arrays."""
+    return (
+        stats.kendalltau(score, accuracy).statistic,
+        stats.spearmanr(score, accuracy).statistic,
+    )
 
 
 def _rankable(score):
