@@ -30,11 +30,6 @@ models = {
     "Random Cloud": RandomCloudClassifier(hidden_layer_sizes=(32,), random_state=0),
 }
 
-# The first network trained in a process pays torch's one-off import of its
-# optimiser machinery (about a second); a tiny warm-up fit keeps that out of
-# the timings below, so they compare the methods, not the import.
-DenseMLPClassifier(max_iter=1).fit(X_train[:10], y_train[:10])
-
 rows = []
 for name, model in models.items():
     pipeline = make_pipeline(MinMaxScaler(), model).fit(X_train, y_train)
