@@ -188,7 +188,7 @@ class MLPStep:
         copied = object.__new__(type(self))
         memo[id(self)] = copied
         views = {"params", "weights", "weights_t", "pruned", "_last_evaluation"}
-        views.add("_param_sizes")
+        views.update(("_param_sizes", "_param_arrays", "_offsets"))
         for name, value in vars(self).items():
             if name not in views:
                 setattr(copied, name, copy.deepcopy(value, memo))
@@ -211,6 +211,14 @@ class MLPStep:
         self.weights_t = [m.weight.detach().T for m in self.linears]
         self.weights = [m.weight.detach() for m in self.linears]
         self._param_sizes = [p.numel() for p in self.params]
+        #: The parameters' NumPy views (CPU), through which L-BFGS reads and
+        #: writes them without a round of torch calls; None on other devices.
+        self._param_arrays = (
+            [p.detach().numpy() for p in self.params]
+            if self.params[0].device.type == "cpu"
+            else None
+        )
+        self._offsets = np.cumsum([0, *self._param_sizes])
 
     def matches(self, module):
         """Whether this step was made for ``module`` as it is now (its layers,
@@ -318,12 +326,22 @@ class MLPStep:
     # ---------------------------------------------------------------- L-BFGS
     def _flat_params(self):
         """The parameters as one float64 vector (a copy)."""
+        if self._param_arrays is not None:
+            return np.concatenate(
+                [a.reshape(-1) for a in self._param_arrays], dtype=np.float64
+            )
         flat = torch.cat([p.detach().reshape(-1) for p in self.params])
         return flat.cpu().numpy().astype(np.float64)
 
     @torch.no_grad()
     def _set_flat_params(self, flat):
         """Write the float64 vector ``flat`` into the parameters (as float32)."""
+        if self._param_arrays is not None:
+            for array, start, stop in zip(
+                self._param_arrays, self._offsets[:-1], self._offsets[1:]
+            ):
+                array.reshape(-1)[...] = flat[start:stop]
+            return
         values = torch.from_numpy(flat.astype(np.float32))
         values = values.to(self.params[0].device, non_blocking=True)
         chunks = torch.split(values, self._param_sizes)
@@ -335,12 +353,14 @@ class MLPStep:
     def _evaluate(self, X, y, sample_weight):
         """``(per-sample losses, mean loss, flat float64 gradient)`` here and now."""
         losses, grads = self.gradients(X, y, sample_weight)
-        flat_grad = torch.cat([g.reshape(-1) for g in grads])
-        return (
-            losses,
-            float(losses.double().mean()),
-            flat_grad.cpu().numpy().astype(np.float64),
-        )
+        if self._param_arrays is not None:
+            flat_grad = np.concatenate(
+                [g.numpy().reshape(-1) for g in grads], dtype=np.float64
+            )
+        else:
+            flat = torch.cat([g.reshape(-1) for g in grads])
+            flat_grad = flat.cpu().numpy().astype(np.float64)
+        return losses, float(losses.double().mean()), flat_grad
 
     def _lbfgs_iteration(self, X, y, sample_weight):
         """One L-BFGS iteration; the per-sample losses before it.
