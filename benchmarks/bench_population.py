@@ -2,7 +2,7 @@
 
 For k = 1, 4, 16, 64 (and 256 without ``--quick``) members of one shape,
 the time of a fixed number of epochs trained as one population
-(:func:`sklearn_rcloud.population.train_population`) against the same
+(:func:`sklearn_rcloud.engine.train_population`) against the same
 members trained one by one by the engine (``train_network``, the fast
 explicit-gradient step): the ratio is solo time / population time, so above
 one the population is faster. Solo time is measured on ``--solo`` members
@@ -34,10 +34,9 @@ import warnings
 import numpy as np
 import torch
 
+from sklearn_rcloud.engine import TrainingConfig, train_network, train_population
 from sklearn_rcloud.init import init_weights, seeded_generator
-from sklearn_rcloud.population import train_population
 from sklearn_rcloud.topology import Topology
-from sklearn_rcloud.training import TrainingConfig, train_network
 
 #: (name, rows, features, classes, hidden widths, epochs)
 SHAPES = (

@@ -24,8 +24,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import minmax_scale
 
 from sklearn_rcloud import Topology
+from sklearn_rcloud.engine import TrainingConfig, train_network
 from sklearn_rcloud.init import init_weights
-from sklearn_rcloud.training import TrainingConfig, train_network
 
 HIDDEN = 32
 REPEATS = 3

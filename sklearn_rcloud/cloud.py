@@ -26,16 +26,10 @@ from __future__ import annotations
 
 import torch
 
+from .activations import ACTIVATIONS
 from .init import draw_layer, init_weights, seeded_generator
 
 __all__ = ["BLOCK_BYTES", "RandomCloud"]
-
-_INPLACE_ACTIVATIONS = {
-    "identity": lambda tensor: tensor,
-    "logistic": torch.sigmoid_,
-    "relu": torch.relu_,
-    "tanh": torch.tanh_,
-}
 
 #: Memory budget of one block of networks' working tensors, in bytes.
 BLOCK_BYTES = 256 * 2**20
@@ -117,7 +111,7 @@ class RandomCloud:
             One tensor per hidden layer, shaped
             ``(n_networks_in_block, n_samples, width)``.
         """
-        activate_ = _INPLACE_ACTIVATIONS[self.topology.activation]
+        activate_ = ACTIVATIONS[self.topology.activation].forward_
         X = X.to(device=self.device, dtype=self.dtype)
         first_weight, first_bias = self.weights[0]
         first_weight, first_bias = first_weight[networks], first_bias[networks]

@@ -10,17 +10,11 @@ import math
 
 import torch
 
+from .activations import ACTIVATIONS
+
 __all__ = ["INITS", "draw_layer", "init_bounds", "init_weights", "seeded_generator"]
 
 INITS = ("uniform", "kaiming", "glorot")
-
-_GAINS = {
-    "relu": math.sqrt(2.0),
-    "tanh": 5.0 / 3.0,
-    "logistic": 1.0,
-    "identity": 1.0,
-    None: 1.0,
-}
 
 
 def seeded_generator(seed, device="cpu"):
@@ -54,7 +48,8 @@ def init_bounds(init, fan_in, fan_out, activation):
     if init == "uniform":
         return 1.0, 1.0
     if init == "kaiming":
-        return _GAINS[activation] * math.sqrt(3.0 / fan_in), 1.0 / math.sqrt(fan_in)
+        gain = 1.0 if activation is None else ACTIVATIONS[activation].gain
+        return gain * math.sqrt(3.0 / fan_in), 1.0 / math.sqrt(fan_in)
     if init == "glorot":
         factor = 2.0 if activation == "logistic" else 6.0
         bound = math.sqrt(factor / (fan_in + fan_out))

@@ -15,6 +15,7 @@ from scipy import special
 from torch import nn
 
 from ._tensors import as_tensor
+from .activations import activation_of
 
 __all__ = [
     "ProbabilityMixture",
@@ -49,25 +50,17 @@ def logits_to_proba(logits, loss="cross_entropy"):
     return torch.softmax(logits, dim=1)
 
 
-#: Each activation module of a plain MLP as a NumPy function, for inference.
-NUMPY_ACTIVATIONS = {
-    nn.ReLU: lambda z: np.maximum(z, 0.0, out=z),
-    nn.Sigmoid: lambda z: special.expit(z, out=z),
-    nn.Tanh: lambda z: np.tanh(z, out=z),
-    nn.Identity: lambda z: z,
-}
-
-
 def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096, log=False):
     """Class probabilities of a plain module, evaluated in float64 on the CPU.
 
     Evaluating in float64 makes every row's output independent of how rows are
     batched, so predictions on a subset equal the same rows of a full call.
-    A ``Sequential`` of ``Linear`` layers and the activations of
-    :data:`NUMPY_ACTIVATIONS` is evaluated with NumPy on its weights as they
-    are now (read without a copy), as scikit-learn's ``MLPClassifier``
-    evaluates its own: a one-row prediction then costs microseconds, not a
-    round of torch dispatch; any other module is evaluated by torch.
+    A ``Sequential`` of ``Linear`` layers and the library's activations
+    (:data:`~sklearn_rcloud.activations.ACTIVATIONS`) is evaluated with NumPy
+    on its weights as they are now (read without a copy), as scikit-learn's
+    ``MLPClassifier`` evaluates its own: a one-row prediction then costs
+    microseconds, not a round of torch dispatch; any other module is evaluated
+    by torch.
 
     Parameters
     ----------
@@ -116,8 +109,8 @@ def _numpy_layers(module):
             if weight.device.type != "cpu" or bias is None:
                 return None
             layers.append((weight.numpy(), bias.detach().numpy()))
-        elif type(layer) in NUMPY_ACTIVATIONS:
-            layers.append(NUMPY_ACTIVATIONS[type(layer)])
+        elif activation_of(layer) is not None:
+            layers.append(activation_of(layer).numpy)
         else:
             return None
     return layers

@@ -2,7 +2,7 @@
 
 Every network estimator of the library takes these parameters, with
 scikit-learn's ``MLPClassifier`` names and meanings wherever the concept is
-the same; :class:`~sklearn_rcloud.training.TrainingConfig` (what the training
+the same; :class:`~sklearn_rcloud.engine.TrainingConfig` (what the training
 engine reads) is made of the subset that drives training, and the estimators'
 ``__init__``, parameter constraints and docstrings are generated from the same
 table (:mod:`sklearn_rcloud.estimators._parameters`).
@@ -18,8 +18,8 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .activations import ACTIVATIONS
 from .init import INITS
-from .topology import ACTIVATIONS
 
 __all__ = [
     "LOSSES",

@@ -18,15 +18,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-#: Hidden activations by MLPClassifier's names.
-ACTIVATIONS = {
-    "identity": nn.Identity,
-    "logistic": nn.Sigmoid,
-    "tanh": nn.Tanh,
-    "relu": nn.ReLU,
-}
+from .activations import ACTIVATIONS
 
-__all__ = ["ACTIVATIONS", "Topology", "module_weights"]
+__all__ = ["Topology", "module_weights"]
 
 
 def preset_linear(weight, bias):
@@ -175,8 +169,8 @@ class Topology:
             raise ValueError("The module holds no torch.nn.Linear layer.")
         activation = "relu"
         for m in module:
-            for name, kind in ACTIVATIONS.items():
-                if isinstance(m, kind):
+            for name, row in ACTIVATIONS.items():
+                if isinstance(m, row.module):
                     activation = name
         return cls(
             n_features=linears[0].in_features,
@@ -219,7 +213,7 @@ class Topology:
                 )
             layers.append(linear)
             if index < len(sizes) - 2:
-                layers.append(ACTIVATIONS[self.activation]())
+                layers.append(ACTIVATIONS[self.activation].module())
         return nn.Sequential(*layers)
 
     def check_weights(self, weights) -> None:

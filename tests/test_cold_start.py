@@ -18,7 +18,7 @@ warnings.filterwarnings("ignore")
 sys.path.insert(0, sys.argv[1])
 from small_estimators import ESTIMATORS
 from sklearn_rcloud import DenseMLPClassifier, MagnitudePruningClassifier, Topology
-from sklearn_rcloud.training import TrainingConfig, train_network
+from sklearn_rcloud.engine import TrainingConfig, train_network
 X = np.random.default_rng(0).normal(size=(120, 4))
 y = (X[:, 0] > 0).astype(int)
 for estimator in ESTIMATORS:

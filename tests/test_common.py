@@ -37,7 +37,7 @@ from sklearn_rcloud import (
     MagnitudePruningClassifier,
     RandomCloudClassifier,
 )
-from sklearn_rcloud.training import AUTO_MIN_STEPS
+from sklearn_rcloud.engine import AUTO_MIN_STEPS
 
 
 def test_every_public_estimator_is_tested():

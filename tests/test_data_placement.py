@@ -20,8 +20,8 @@ from sklearn_rcloud import (
     MagnitudePruningClassifier,
     RandomCloudClassifier,
 )
+from sklearn_rcloud.engine import TensorBatchIterator
 from sklearn_rcloud.estimators import _random_cloud
-from sklearn_rcloud.training import TensorBatchIterator
 
 
 def _storage(tensor):

@@ -7,9 +7,13 @@ from torch import nn
 from torch.nn.utils import prune
 
 from sklearn_rcloud import Topology
-from sklearn_rcloud.fast_step import make_step
+from sklearn_rcloud.engine import (
+    SigmoidMSELoss,
+    TrainingConfig,
+    make_step,
+    train_network,
+)
 from sklearn_rcloud.init import init_weights
-from sklearn_rcloud.training import SigmoidMSELoss, TrainingConfig, train_network
 
 
 def _module(hidden, activation, seed=0):
@@ -103,7 +107,7 @@ def test_updates_equal_torch_optim(setting, loss, fused):
     torch_optimizer = optim_class(reference.parameters(), lr=0.01, **options)
     step = make_step(module, loss, optimizer, 0.01, **options)
     if optimizer == "adam":
-        step.fused = fused and step.fused
+        step.update.fused = fused and step.update.fused
     for seed in range(5):
         X, y = _batch(seed=seed)
         step(X, y)

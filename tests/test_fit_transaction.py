@@ -28,9 +28,9 @@ from sklearn_rcloud import (
     MagnitudePruningClassifier,
     RandomCloudClassifier,
 )
+from sklearn_rcloud.engine import flushes_denormals
 from sklearn_rcloud.estimators import _base, _dense
 from sklearn_rcloud.estimators._base import BaseClassifier
-from sklearn_rcloud.training import flushes_denormals
 
 X = np.random.RandomState(0).rand(120, 4)
 y = (3 * X[:, 0]).astype(int)
@@ -261,10 +261,10 @@ def _task_names(estimator):
 
 @pytest.mark.parametrize("solver", ["lbfgs", "adam"])
 def test_an_interrupt_in_a_training_epoch_propagates(solver, monkeypatch):
-    from sklearn_rcloud import fast_step
+    from sklearn_rcloud.engine import MLPStep
 
     calls = {"n": 0}
-    original = fast_step.MLPStep.gradients
+    original = MLPStep.gradients
 
     def interrupted(self, *args, **kwargs):
         calls["n"] += 1
@@ -272,7 +272,7 @@ def test_an_interrupt_in_a_training_epoch_propagates(solver, monkeypatch):
             raise KeyboardInterrupt
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(fast_step.MLPStep, "gradients", interrupted)
+    monkeypatch.setattr(MLPStep, "gradients", interrupted)
     est = DenseMLPClassifier(solver=solver, max_iter=300, n_iter_no_change=None)
     with pytest.raises(KeyboardInterrupt):
         est.fit(X, y)
@@ -572,7 +572,7 @@ def test_a_failed_fit_puts_back_the_torch_settings_it_changed(monkeypatch):
     # An interrupt can land between a context manager's setting and the try
     # that would undo it (torch.no_grad's entry): here, a training that
     # fails after switching gradients off and flushing denormals for good.
-    from sklearn_rcloud import training
+    from sklearn_rcloud import engine
 
     def leaving_settings_changed(*args, **kwargs):
         torch.set_grad_enabled(False)
@@ -584,4 +584,4 @@ def test_a_failed_fit_puts_back_the_torch_settings_it_changed(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         DenseMLPClassifier().fit(X, y)
     assert process_state() == state
-    assert training.flushes_denormals() is state[2]
+    assert engine.flushes_denormals() is state[2]

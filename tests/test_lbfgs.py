@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_rcloud.lbfgs import FlatLBFGS
+from sklearn_rcloud.engine import FlatLBFGS
 
 
 def _problem(seed=0, n=60, d=7):

@@ -31,8 +31,8 @@ from sklearn_rcloud import (
     RandomCloudClassifier,
     SAEPEnsembleClassifier,
 )
+from sklearn_rcloud.engine import TrainingConfig
 from sklearn_rcloud.recipe import TRAINING_PARAMETERS
-from sklearn_rcloud.training import TrainingConfig
 
 #: MLPClassifier's training parameters that every estimator takes, with the
 #: same meaning.

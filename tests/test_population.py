@@ -11,11 +11,16 @@ import pytest
 import torch
 from torch.nn.utils import prune
 
+from sklearn_rcloud.engine import (
+    DEFAULT_MEMORY_BUDGET,
+    TrainingConfig,
+    train_network,
+    train_population,
+)
+from sklearn_rcloud.engine._population import _groups
 from sklearn_rcloud.init import init_weights, seeded_generator
-from sklearn_rcloud.population import DEFAULT_MEMORY_BUDGET, _groups, train_population
 from sklearn_rcloud.pruning import masked_weight
 from sklearn_rcloud.topology import Topology
-from sklearn_rcloud.training import TrainingConfig, train_network
 
 ADAM = dict(
     solver="adam",
@@ -286,8 +291,8 @@ def test_area_trains_its_first_population_together_as_it_would_alone(monkeypatch
     from sklearn.datasets import make_classification
 
     from sklearn_rcloud import NASWOTSearchClassifier
+    from sklearn_rcloud.engine import TrainedMember
     from sklearn_rcloud.estimators import _naswot
-    from sklearn_rcloud.population import TrainedMember
 
     def one_by_one(networks, X, y, config, seeds, sample_weight=None):
         members = []

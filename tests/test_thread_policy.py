@@ -7,11 +7,11 @@ import torch
 from sklearn.datasets import load_breast_cancer
 from sklearn.preprocessing import minmax_scale
 
-from sklearn_rcloud import DenseMLPClassifier, fast_step, population, training
+from sklearn_rcloud import DenseMLPClassifier
 from sklearn_rcloud._parallel import TINY_STEP_WORK, step_threads
+from sklearn_rcloud.engine import MLPStep, TrainingConfig, _population, _train
 from sklearn_rcloud.init import init_weights, seeded_generator
 from sklearn_rcloud.topology import Topology
-from sklearn_rcloud.training import TrainingConfig
 
 
 @pytest.fixture
@@ -27,13 +27,13 @@ def two_threads():
 def threads_in_steps(monkeypatch):
     """The torch thread count seen by every gradient evaluation of a fit."""
     seen = []
-    original = fast_step.MLPStep.gradients
+    original = MLPStep.gradients
 
     def spy(self, *args, **kwargs):
         seen.append(torch.get_num_threads())
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(fast_step.MLPStep, "gradients", spy)
+    monkeypatch.setattr(MLPStep, "gradients", spy)
     return seen
 
 
@@ -76,13 +76,13 @@ def test_a_population_steps_on_one_thread_when_its_steps_are_tiny(
     two_threads, monkeypatch, n_features, threads
 ):
     seen = []
-    original = population._Population.train
+    original = _population._Population.train
 
     def spy(self):
         seen.append(torch.get_num_threads())
         return original(self)
 
-    monkeypatch.setattr(population._Population, "train", spy)
+    monkeypatch.setattr(_population._Population, "train", spy)
     X, y = _data(300, n_features)
     X, y = X.astype(np.float32), y.astype(np.int64)
     # 200-row Adam steps of two members: about 2e5 multiply-adds at 4
@@ -94,7 +94,7 @@ def test_a_population_steps_on_one_thread_when_its_steps_are_tiny(
         )
     ]
     config = TrainingConfig(solver="adam", max_iter=2, batch_size=200)
-    population.train_population(networks, X, y, config, [0, 1])
+    _population.train_population(networks, X, y, config, [0, 1])
     assert seen == [threads]
     assert torch.get_num_threads() == 2
 
@@ -104,7 +104,7 @@ def test_the_setting_is_restored_when_the_fit_raises(two_threads, monkeypatch):
         assert torch.get_num_threads() == 1
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(fast_step.MLPStep, "gradients", failing)
+    monkeypatch.setattr(MLPStep, "gradients", failing)
     X, y = _data(120, 4)
     with pytest.raises(RuntimeError, match="injected failure"):
         DenseMLPClassifier(solver="lbfgs", random_state=0).fit(X, y)
@@ -116,7 +116,7 @@ def test_the_policy_changes_no_result(two_threads, monkeypatch):
     X, y = load_breast_cancer(return_X_y=True)
     X = minmax_scale(X)
     with_policy = DenseMLPClassifier(random_state=0).fit(X, y)
-    monkeypatch.setattr(training, "step_threads", lambda work: None)
+    monkeypatch.setattr(_train, "step_threads", lambda work: None)
     without = DenseMLPClassifier(random_state=0).fit(X, y)
     assert with_policy.n_iter_ == without.n_iter_
     for a, b in zip(with_policy.module_.parameters(), without.module_.parameters()):

@@ -9,10 +9,7 @@ from skorch.dataset import Dataset
 from torch import nn
 
 from sklearn_rcloud import DenseMLPClassifier, Topology
-from sklearn_rcloud.exceptions import TrainingDivergedError
-from sklearn_rcloud.init import init_weights
-from sklearn_rcloud.outputs import predict_proba_module
-from sklearn_rcloud.training import (
+from sklearn_rcloud.engine import (
     LBFGS_MAX_SAMPLES,
     SigmoidMSELoss,
     StopOnDivergence,
@@ -27,6 +24,9 @@ from sklearn_rcloud.training import (
     resolve_solver,
     train_network,
 )
+from sklearn_rcloud.exceptions import TrainingDivergedError
+from sklearn_rcloud.init import init_weights
+from sklearn_rcloud.outputs import predict_proba_module
 
 
 def _weights(topology, seed=0):

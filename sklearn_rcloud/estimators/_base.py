@@ -30,17 +30,17 @@ from torch import nn
 
 from .._memory import ROWS_PER_PASS, check_networks
 from ..cloud import RandomCloud
-from ..init import seeded_generator
-from ..outputs import ProbabilityNetwork, predict_proba_module
-from ..topology import Topology
-from ..training import (
-    _FLOAT32_MAX,
+from ..engine import (
+    FLOAT32_MAX,
     TrainingConfig,
-    _penalty,
+    penalty,
     planned_max_iter,
     train_network,
     training_curve,
 )
+from ..init import seeded_generator
+from ..outputs import ProbabilityNetwork, predict_proba_module
+from ..topology import Topology
 from ._parameters import (
     MissingParametersMixin,
     constraints_of,
@@ -216,7 +216,7 @@ class BaseClassifier(
         """``sample_weight`` times the weights of ``class_weight``, or None."""
         class_weight = getattr(self, "class_weight", None)
         if sample_weight is None and class_weight is None:
-            _penalty(self.alpha, len(X), None)
+            penalty(self.alpha, len(X), None)
             return None
         weights = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -235,7 +235,7 @@ class BaseClassifier(
                 "The sample weights (times class_weight) are all zero: no row "
                 "would count in training. Give some rows a positive weight."
             )
-        _penalty(self.alpha, len(X), weights)
+        penalty(self.alpha, len(X), weights)
         return weights
 
     def _validate_predict_data(self, X):
@@ -603,10 +603,10 @@ def _non_numeric_columns(X):
 
 def _to_float32(X):
     if X.dtype != np.float32:
-        if np.abs(X).max(initial=0.0) > _FLOAT32_MAX:
+        if np.abs(X).max(initial=0.0) > FLOAT32_MAX:
             raise ValueError(
                 "Input X contains values too large for float32 "
-                f"(|x| > {_FLOAT32_MAX:.3g}); rescale the features."
+                f"(|x| > {FLOAT32_MAX:.3g}); rescale the features."
             )
         X = X.astype(np.float32)
     return np.ascontiguousarray(X)

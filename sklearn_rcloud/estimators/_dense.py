@@ -10,16 +10,16 @@ from sklearn.base import _fit_context
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval
 
-from ..init import init_weights, seeded_generator
-from ..population import train_population
-from ..recipe import Parameter
-from ..training import (
+from ..engine import (
     TrainingConfig,
     continue_network,
     resolve_device,
     to_device,
+    train_population,
     training_copy,
 )
+from ..init import init_weights, seeded_generator
+from ..recipe import Parameter
 from ._base import BaseNetworkClassifier, check_hidden_layer_sizes
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
@@ -75,7 +75,7 @@ class DenseMLPClassifier(BaseNetworkClassifier):
             "Initialisations tried: ``n_init`` networks, each with its own "
             "initial weights, shuffles and validation split, are trained "
             "together as one population "
-            "(:func:`~sklearn_rcloud.population.train_population`), and the "
+            "(:func:`~sklearn_rcloud.engine.train_population`), and the "
             "one with the best validation loss (the best training loss "
             "without ``early_stopping``) is trained again alone, so that the "
             "fitted network is exactly the one its seed gives. 1 trains one "

@@ -15,8 +15,14 @@ from .._memory import (
     check_memory,
     setting,
 )
+from ..engine import (
+    TrainingConfig,
+    resolve_device,
+    to_device,
+    train_population,
+    validation_split,
+)
 from ..outputs import predict_proba_module
-from ..population import train_population
 from ..proxies import get_proxy, proxy_name
 from ..recipe import Parameter
 from ..search import (
@@ -29,7 +35,6 @@ from ..search import (
     score_architectures,
 )
 from ..topology import Topology
-from ..training import TrainingConfig, resolve_device, to_device, validation_split
 from ._base import BaseNetworkClassifier
 from ._parameters import (
     N_CANDIDATES,

@@ -20,7 +20,7 @@ import time
 
 from skorch.callbacks import Callback
 
-from ..training import StopTraining
+from ..engine import StopTraining
 
 __all__ = ["FitProgress"]
 

@@ -9,6 +9,7 @@ from numbers import Integral, Real
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..engine import resolve_device, to_device
 from ..init import init_weights, seeded_generator
 from ..pruning import (
     CRITERIA,
@@ -23,7 +24,6 @@ from ..pruning import (
 )
 from ..recipe import Parameter
 from ..topology import module_weights
-from ..training import resolve_device, to_device
 from ._base import BaseNetworkClassifier, check_hidden_layer_sizes
 from ._parameters import (
     HIDDEN_LAYER_SIZES,

@@ -11,8 +11,8 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._memory import RECORD_BYTES, check_memory, setting
+from ..engine import TrainingConfig, resolve_device, to_device, train_population
 from ..init import init_weights, seeded_generator
-from ..population import train_population
 from ..proxies import get_proxy, proxy_name
 from ..recipe import Parameter
 from ..search import (
@@ -21,7 +21,6 @@ from ..search import (
     select_candidate,
     select_finalists,
 )
-from ..training import TrainingConfig, resolve_device, to_device
 from ._base import BaseNetworkClassifier, check_hidden_layer_sizes
 from ._parameters import (
     HIDDEN_LAYER_SIZES,

@@ -9,6 +9,7 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._memory import check_memory, setting
+from ..engine import validation_split
 from ..ensemble import (
     disagreement,
     fit_mixture_weights,
@@ -19,7 +20,6 @@ from ..ensemble import (
     prune_random,
 )
 from ..recipe import Parameter
-from ..training import validation_split
 from ._base import BaseNetworkClassifier
 from ._dense import DenseMLPClassifier
 from ._ensemble import BaseEnsembleClassifier, member_proba

@@ -13,10 +13,10 @@ from .._memory import (
     check_memory,
     setting,
 )
+from ..engine import resolve_device, to_device
 from ..proxies import get_proxy
 from ..recipe import Parameter
 from ..search import nodes_kept, random_node_search
-from ..training import resolve_device, to_device
 from ._base import BaseNetworkClassifier, check_hidden_layer_sizes
 from ._parameters import (
     HIDDEN_LAYER_SIZES,

@@ -3,7 +3,7 @@
 :func:`fit_together` runs every estimator's ``fit`` in a thread of its own,
 one thread computing at a time. Whenever a fit reaches a training, it waits;
 once every fit still running waits, the waiting trainings are done as
-populations (:func:`~sklearn_rcloud.population.train_population`), one per
+populations (:func:`~sklearn_rcloud.engine.train_population`), one per
 recipe, depth and dataset, and every fit carries on with its trained
 network. So the k-th training of every estimator shares a population: the
 dense networks of several seeds, every pruning baseline's full network, then
@@ -27,16 +27,15 @@ import torch
 from sklearn import config_context, get_config
 from torch import nn
 
-from ..population import DEFAULT_MEMORY_BUDGET, member_net, train_population
+from ..activations import activation_of
+from ..engine import DEFAULT_MEMORY_BUDGET, member_net, train_population
 from ..pruning import masked_weight, only_weight_pruning_hooks, refresh_masked_weights
-from ..topology import ACTIVATIONS, Topology
+from ..topology import Topology
 
 __all__ = ["FitOutcome", "fit_each", "fit_together", "train_with_others"]
 
 #: The fit_together this thread's fit belongs to, and the fit's position.
 _SLOT = contextvars.ContextVar("sklearn_rcloud_fit_together", default=None)
-
-_ACTIVATION_NAMES = {module: name for name, module in ACTIVATIONS.items()}
 
 
 @dataclasses.dataclass
@@ -208,7 +207,7 @@ class _Abandoned(BaseException):
 def train_with_others(module, X, y, config, seed, sample_weight=None):
     """Train ``module`` with the other fits of the running :func:`fit_together`.
 
-    Returns ``(net, seconds)`` as :func:`~sklearn_rcloud.training.train_network`
+    Returns ``(net, seconds)`` as :func:`~sklearn_rcloud.engine.train_network`
     does (``seconds``: this network's share of its population's time), or
     None outside ``fit_together`` and for a module that is not a plain
     ``Linear``/activation stack, which the caller then trains alone. A
@@ -274,7 +273,7 @@ def fit_together(
         Passed to every ``fit`` that is given one.
     memory_budget : int, default=256 MiB
         Bound on one population's working memory, in bytes
-        (:func:`~sklearn_rcloud.population.train_population`).
+        (:func:`~sklearn_rcloud.engine.train_population`).
 
     Returns
     -------
@@ -498,7 +497,7 @@ def _plain_network(module):
     if not isinstance(module, nn.Sequential) or len(module) < 3 or len(module) % 2 == 0:
         return None
     linears, activations = list(module)[::2], list(module)[1::2]
-    names = {_ACTIVATION_NAMES.get(type(layer)) for layer in activations}
+    names = {getattr(activation_of(layer), "name", None) for layer in activations}
     plain = (
         all(type(layer) is nn.Linear for layer in linears)
         and len(names) == 1

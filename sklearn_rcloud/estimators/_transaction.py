@@ -10,7 +10,7 @@ from typing import NamedTuple
 import torch
 from sklearn import get_config, set_config
 
-from ..training import flushes_denormals
+from ..engine import flushes_denormals
 
 __all__ = ["fit_transaction", "fitted_attributes", "transactional"]
 

@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from .._tensors import as_tensor
-from ..topology import ACTIVATIONS, preset_linear
+from ..activations import ACTIVATIONS
+from ..topology import preset_linear
 
 __all__ = ["StackedNetworks", "as_tensors", "scoring_batch", "select_batch"]
 
@@ -78,7 +79,7 @@ class StackedNetworks:
         layers = []
         for index, pair in enumerate(weights):
             if index:
-                layers.append(ACTIVATIONS[activation]())
+                layers.append(ACTIVATIONS[activation].module())
             layers.append(tuple(pair))
         return cls(layers)
 

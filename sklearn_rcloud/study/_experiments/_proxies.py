@@ -24,11 +24,11 @@ from sklearn.exceptions import ConvergenceWarning
 from ..._docstrings import substitute
 from ..._parallel import torch_threads
 from ..._tensors import as_tensor
+from ...engine import TrainingConfig, train_network
 from ...outputs import predict_proba_module
 from ...proxies import StackedNetworks, evaluate_networks, get_proxy
 from ...search import MLPSearchSpace, architecture_seed, initial_weights
 from ...topology import Topology
-from ...training import TrainingConfig, train_network
 from .._data import load_study_dataset
 from .._protocols import PaperProtocol, prepared_split
 from .._records import CachedStudyConfig, RecordsCache, append_records, read_csv_records

@@ -5,7 +5,7 @@ not its arithmetic, so k networks trained one after another cost about k
 times one. Stacked along a leading member axis (``torch.baddbmm``), k
 networks of one depth take one set of operations per step.
 :func:`train_population` groups the networks it is given by depth and trains
-each group so, each member exactly as :func:`~sklearn_rcloud.training.
+each group so, each member exactly as :func:`~sklearn_rcloud.engine.
 train_network` would train it alone with the same recipe and seed:
 
 * every member has its own shuffling order (its own seed) and, with
@@ -20,7 +20,7 @@ train_network` would train it alone with the same recipe and seed:
   changing (its update is masked, not only its gradient: Adam's moments
   would keep moving it);
 * Adam and SGD (with momentum and Nesterov) step as
-  :class:`~sklearn_rcloud.fast_step.MLPStep` does. L-BFGS, whose line
+  :class:`~sklearn_rcloud.engine.MLPStep` does. L-BFGS, whose line
   search would couple the members, trains them one by one.
 
 Memory is bounded: members are trained in groups whose stacked parameters,
@@ -37,32 +37,24 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-from ._parallel import step_threads, torch_threads
-from .fast_step import (
-    _ADAM_FIXED,
-    _fused_adam_available,
-    activate,
-    activation_grad,
-)
-from .init import seeded_generator
-from .pruning import masked_weight
-from .topology import ACTIVATIONS
-from .training import (
-    _batching,
-    _engine_net,
-    _penalty,
-    check_trained,
-    mean_one,
+from .._parallel import step_threads, torch_threads
+from .._weights import mean_one
+from ..activations import ACTIVATIONS
+from ..init import seeded_generator
+from ..pruning import masked_weight
+from ._config import (
+    batching,
+    penalty,
     planned_max_iter,
     resolve_batch_size,
     resolve_device,
     resolve_early_stopping,
     resolve_solver,
-    to_device,
-    train_network,
-    training_curve,
-    validation_split,
 )
+from ._data import to_device, validation_split
+from ._net import build_net
+from ._train import check_trained, train_network, training_curve
+from ._update import AdamUpdate, SGDUpdate
 
 __all__ = ["TrainedMember", "member_net", "train_population"]
 
@@ -122,7 +114,7 @@ def train_population(
     X : ndarray or Tensor of shape (n_samples, n_features), float32
     y : ndarray or Tensor of shape (n_samples,), int64 class indices
     config : TrainingConfig
-        The one recipe, as :func:`~sklearn_rcloud.training.train_network`
+        The one recipe, as :func:`~sklearn_rcloud.engine.train_network`
         takes it.
     seeds : list of int
         One per member: its shuffling order and validation split.
@@ -188,7 +180,7 @@ def train_population(
 
 
 def member_net(member, X, y, config, seed, sample_weight=None):
-    """A member as :func:`~sklearn_rcloud.training.train_network` returns a network.
+    """A member as :func:`~sklearn_rcloud.engine.train_network` returns a network.
 
     The skorch net is built as the engine builds it for ``member``'s network
     (the same validation split, batch size, callbacks and optimiser), holds
@@ -212,7 +204,7 @@ def member_net(member, X, y, config, seed, sample_weight=None):
     device = resolve_device(config.device)
     X, y = to_device(X, y, device)
     solver = resolve_solver(config.solver, len(X))
-    net, X_fit, _, _ = _engine_net(
+    net, X_fit, _, _ = build_net(
         member.module, X, y, config, solver, seed, sample_weight, device
     )
     net.initialize()
@@ -351,7 +343,7 @@ class _Population:
         self.early_stopping = resolve_early_stopping(config.early_stopping, len(X))
         self.X, self.y = X, y
         self._split(seeds, sample_weight)
-        self.batch_size, self.max_epochs = _batching(
+        self.batch_size, self.max_epochs = batching(
             config, solver, self.early_stopping, self.n_fit
         )
         self.lr = float(config.learning_rate_init)
@@ -392,9 +384,12 @@ class _Population:
         self.step_work = min(self.batch_size, self.n_fit) * sum(
             p.numel() for p in self.params
         )
-        self.state = _optimizer_state(self.params, solver)
-        self.fused = solver == "adam" and _fused_adam_available(device)
-        self.step_count = 0
+        if solver == "adam":
+            self.update = AdamUpdate(
+                self.params, (config.beta_1, config.beta_2), config.epsilon
+            )
+        else:
+            self.update = SGDUpdate(config.momentum, config.nesterovs_momentum)
         self._minus_ones = {}
         self.frozen = None
         #: The member (index in ``networks``) at every position of the stack.
@@ -430,7 +425,7 @@ class _Population:
             if self.early_stopping
             else None
         )
-        self.l2 = [_penalty(self.config.alpha, self.n_fit, w) for w in fit_weights]
+        self.l2 = [penalty(self.config.alpha, self.n_fit, w) for w in fit_weights]
         self.l2_tensor = torch.as_tensor(self.l2, dtype=torch.float32, device=device)
         # Members of one split size and unweighted rows share the penalty.
         self.shared_l2 = self.l2[0] if len(set(self.l2)) == 1 else None
@@ -461,7 +456,7 @@ class _Population:
                 logits = torch.baddbmm(bias[:, :, None], weight, hidden.transpose(1, 2))
                 return logits, inputs
             z = torch.baddbmm(bias[:, None, :], hidden, weight.transpose(1, 2))
-            hidden = activate(self.activation, z)
+            hidden = self.activation.forward(z)
             inputs.append(hidden)
         raise AssertionError("unreachable")
 
@@ -502,7 +497,7 @@ class _Population:
             grad = torch.bmm(grad.transpose(1, 2), self.weights[-1])
         for index in range(len(self.weights) - 2, -1, -1):
             a_in = inputs[index]
-            grad = activation_grad(self.activation, grad, inputs[index + 1])
+            grad = self.activation.backward(grad, inputs[index + 1])
             grads.append(grad.sum(1))
             grads.append(
                 self._weight_grad(torch.bmm(grad.transpose(1, 2), a_in), index)
@@ -531,28 +526,7 @@ class _Population:
     def _step(self, X, y, weights):
         """One step of every member; the stopped members' weights stay as they were."""
         losses, grads = self._gradients(X, y, weights)
-        self.step_count += 1
-        if self.solver == "sgd":
-            _sgd(self.params, grads, self.state, self.lr, self.config)
-        elif self.fused:
-            # Every parameter has taken the same steps: one tensor, listed
-            # once per parameter, is counted up once.
-            self.state["steps"][0].add_(1.0)
-            torch._fused_adam_(
-                self.params,
-                grads,
-                self.state["exp_avg"],
-                self.state["exp_avg_sq"],
-                [],
-                self.state["steps"],
-                lr=self.lr,
-                beta1=float(self.config.beta_1),
-                beta2=float(self.config.beta_2),
-                eps=float(self.config.epsilon),
-                **_ADAM_FIXED,
-            )
-        else:
-            _adam(self.params, grads, self.state, self.lr, self.config, self.step_count)
+        self.update(self.params, grads, self.lr)
         if self.frozen is not None:
             # Masking the gradient alone would not do: Adam's moments would
             # keep moving a stopped member.
@@ -736,9 +710,7 @@ class _Population:
         self.step_work = min(self.batch_size, self.n_fit) * sum(
             p.numel() for p in self.params
         )
-        for name in ("exp_avg", "exp_avg_sq", "momentum"):
-            if self.state.get(name) is not None:
-                self.state[name] = [take(t) for t in self.state[name]]
+        self.update.map_state(take)
         self.fit_rows = take(self.fit_rows)
         self.valid_rows = take(self.valid_rows)
         self.row_weights = take(self.row_weights)
@@ -764,45 +736,3 @@ class _Population:
                 self.weights, self.biases, sizes[:-1], sizes[1:]
             )
         ]
-
-
-def _optimizer_state(params, solver):
-    if solver == "adam":
-        return {
-            "exp_avg": [torch.zeros_like(p) for p in params],
-            "exp_avg_sq": [torch.zeros_like(p) for p in params],
-            "steps": [torch.zeros((), dtype=torch.float32, device=params[0].device)]
-            * len(params),
-        }
-    return {"momentum": None}
-
-
-def _adam(params, grads, state, lr, config, step):
-    """``torch.optim.Adam``'s update where torch has no fused kernel."""
-    beta1, beta2 = float(config.beta_1), float(config.beta_2)
-    step_size = lr / (1 - beta1**step)
-    root_correction2 = math.sqrt(1 - beta2**step)
-    for param, grad, exp_avg, exp_avg_sq in zip(
-        params, grads, state["exp_avg"], state["exp_avg_sq"]
-    ):
-        exp_avg.lerp_(grad, 1 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        denominator = (exp_avg_sq.sqrt() / root_correction2).add_(float(config.epsilon))
-        param.addcdiv_(exp_avg, denominator, value=-step_size)
-
-
-def _sgd(params, grads, state, lr, config):
-    """``torch.optim.SGD``'s update, momentum and Nesterov included."""
-    momentum = float(config.momentum)
-    if momentum:
-        if state["momentum"] is None:
-            # torch starts the buffer at the first gradient.
-            state["momentum"] = [g.clone() for g in grads]
-        else:
-            torch._foreach_mul_(state["momentum"], momentum)
-            torch._foreach_add_(state["momentum"], grads)
-        if bool(config.nesterovs_momentum):
-            grads = torch._foreach_add(grads, state["momentum"], alpha=momentum)
-        else:
-            grads = state["momentum"]
-    torch._foreach_add_(params, grads, alpha=-lr)

@@ -16,7 +16,7 @@ applied as the pruning hook applies them, the gradient of the unpruned
 weights masked as autograd masks it), trained with cross-entropy or the
 sigmoid squared error (with an optional L2 penalty on the weights and
 optional per-sample weights), by Adam or SGD without weight decay, or by
-L-BFGS (:class:`~sklearn_rcloud.lbfgs.FlatLBFGS`, ``torch.optim.LBFGS``'s
+L-BFGS (:class:`~sklearn_rcloud.engine.FlatLBFGS`, ``torch.optim.LBFGS``'s
 algorithm on a flat vector of the parameters).
 Adam uses torch's fused kernel where it exists for the device (CPU since
 torch 2.4), else ``torch._foreach_*`` operations.
@@ -32,37 +32,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .lbfgs import FlatLBFGS
-from .pruning import only_weight_pruning_hooks, weight_pruning_hook
+from ..activations import activation_of
+from ..pruning import only_weight_pruning_hooks, weight_pruning_hook
+from ._lbfgs import FlatLBFGS
+from ._update import AdamUpdate, SGDUpdate
 
 __all__ = ["MLPStep", "make_step"]
-
-_ACTIVATIONS = (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Identity)
-
-# Options of the fused Adam kernel that the library never changes.
-_ADAM_FIXED = dict(weight_decay=0.0, amsgrad=False, maximize=False)
-
-
-def activate(activation, z):
-    """``activation(z)`` for an activation module class (ReLU, Sigmoid, ...)."""
-    if activation is nn.ReLU:
-        return torch.relu(z)
-    if activation is nn.Sigmoid:
-        return torch.sigmoid(z)
-    if activation is nn.Identity:
-        return z
-    return torch.tanh(z)
-
-
-def activation_grad(activation, grad, a):
-    """d loss / d z from d loss / d a, with ``a = activation(z)``."""
-    if activation is nn.ReLU:
-        return torch.ops.aten.threshold_backward(grad, a, 0.0)
-    if activation is nn.Sigmoid:
-        return torch.ops.aten.sigmoid_backward(grad, a)
-    if activation is nn.Identity:
-        return grad
-    return torch.ops.aten.tanh_backward(grad, a)
 
 
 def _layers(module):
@@ -74,7 +49,7 @@ def _layers(module):
     linears, activations = layers[0::2], layers[1::2]
     if not all(type(m) is nn.Linear for m in linears):
         return None
-    if not all(type(m) in _ACTIVATIONS for m in activations):
+    if not all(activation_of(m) is not None for m in activations):
         return None
     if len({type(m) for m in activations}) > 1:
         return None
@@ -125,7 +100,7 @@ class MLPStep:
         ``0.5 * ||sigmoid(logits) - onehot||^2``.
     optimizer : {'adam', 'sgd', 'lbfgs'}
         ``torch.optim.Adam`` or ``torch.optim.SGD`` with the options below,
-        or one L-BFGS iteration (:class:`~sklearn_rcloud.lbfgs.FlatLBFGS`,
+        or one L-BFGS iteration (:class:`~sklearn_rcloud.engine.FlatLBFGS`,
         history 10, strong-Wolfe line search) per call, ``lr`` unused.
     lr : float
     l2 : float, default=0.0
@@ -155,29 +130,18 @@ class MLPStep:
     ):
         self.linears = linears
         self.l2 = float(l2)
-        self.activation = type(activations[0]) if activations else None
+        self.activation = activation_of(activations[0]) if activations else None
         self.loss = loss
         self.optimizer = optimizer
         self.lr = float(lr)
         self._bind_layers()
-        self.step_count = 0
         self._minus_ones = {}
         self._last_evaluation = None
-        self.betas = (float(betas[0]), float(betas[1]))
-        self.eps = float(eps)
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
-        self.momentum_buffers = None
         if optimizer == "adam":
-            self.exp_avg = [torch.zeros_like(p) for p in self.params]
-            self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
-            # Every parameter takes the same steps: one counter, listed once
-            # per parameter as the fused kernel takes it, counted up once.
-            self.state_steps = [
-                torch.zeros((), dtype=torch.float32, device=self.params[0].device)
-            ] * len(self.params)
-            self.fused = _fused_adam_available(self.params[0].device)
-        elif optimizer == "lbfgs":
+            self.update = AdamUpdate(self.params, betas, eps)
+        elif optimizer == "sgd":
+            self.update = SGDUpdate(momentum, nesterov)
+        else:
             self.lbfgs = FlatLBFGS()
 
     def __deepcopy__(self, memo):
@@ -245,12 +209,6 @@ class MLPStep:
             self.weights[index] = weight
             self.weights_t[index] = weight.T
 
-    def _activate(self, z):
-        return activate(self.activation, z)
-
-    def _activation_grad(self, grad, a):
-        return activation_grad(self.activation, grad, a)
-
     def _minus_one(self, like):
         """A cached ``(batch, 1)`` tensor of -1 (one fewer op per step)."""
         key = (like.shape[0], like.dtype, like.device)
@@ -282,7 +240,7 @@ class MLPStep:
         inputs = [X]
         hidden = X
         for linear, weight_t in zip(self.linears[:-1], self.weights_t):
-            hidden = self._activate(torch.addmm(linear.bias, hidden, weight_t))
+            hidden = self.activation.forward(torch.addmm(linear.bias, hidden, weight_t))
             inputs.append(hidden)
         logits = torch.addmm(self.linears[-1].bias, hidden, self.weights_t[-1])
         batch = X.shape[0]
@@ -313,7 +271,7 @@ class MLPStep:
             if self.linears[index]._forward_pre_hooks:  # the pruned stay put
                 weight_grad.mul_(self.linears[index].weight_mask)
             if index > 0:
-                grad = self._activation_grad(grad @ self.weights[index], a_in)
+                grad = self.activation.backward(grad @ self.weights[index], a_in)
         grads.reverse()  # now weight0, bias0, weight1, bias1, ...
         losses = losses.reshape(-1)
         if sample_weight is not None:
@@ -407,80 +365,5 @@ class MLPStep:
         if self.optimizer == "lbfgs":
             return self._lbfgs_iteration(X, y, sample_weight)
         losses, grads = self.gradients(X, y, sample_weight)
-        self.step_count += 1
-        if self.optimizer == "sgd":
-            self._sgd(grads)
-        elif self.fused:
-            self.state_steps[0].add_(1.0)
-            torch._fused_adam_(
-                self.params,
-                grads,
-                self.exp_avg,
-                self.exp_avg_sq,
-                [],
-                self.state_steps,
-                lr=self.lr,
-                beta1=self.betas[0],
-                beta2=self.betas[1],
-                eps=self.eps,
-                **_ADAM_FIXED,
-            )
-        else:
-            self._foreach_adam(grads)
+        self.update(self.params, grads, self.lr)
         return losses
-
-    def _sgd(self, grads):
-        """``torch.optim.SGD``'s update, momentum and Nesterov included."""
-        if self.momentum:
-            if self.momentum_buffers is None:
-                # torch starts the buffer at the first gradient.
-                self.momentum_buffers = [g.clone() for g in grads]
-            else:
-                torch._foreach_mul_(self.momentum_buffers, self.momentum)
-                torch._foreach_add_(self.momentum_buffers, grads)
-            if self.nesterov:
-                grads = torch._foreach_add(
-                    grads, self.momentum_buffers, alpha=self.momentum
-                )
-            else:
-                grads = self.momentum_buffers
-        torch._foreach_add_(self.params, grads, alpha=-self.lr)
-
-    def _foreach_adam(self, grads):
-        (beta1, beta2), eps = self.betas, self.eps
-        torch._foreach_lerp_(self.exp_avg, grads, 1 - beta1)
-        torch._foreach_mul_(self.exp_avg_sq, beta2)
-        torch._foreach_addcmul_(self.exp_avg_sq, grads, grads, 1 - beta2)
-        bias_correction1 = 1 - beta1**self.step_count
-        bias_correction2 = 1 - beta2**self.step_count
-        step_size = self.lr / bias_correction1
-        denominator = torch._foreach_sqrt(self.exp_avg_sq)
-        torch._foreach_div_(denominator, bias_correction2**0.5)
-        torch._foreach_add_(denominator, eps)
-        torch._foreach_addcdiv_(
-            self.params, self.exp_avg, denominator, value=-step_size
-        )
-
-
-def _fused_adam_available(device):
-    """Whether torch has a fused Adam kernel for ``device`` (CPU: torch >= 2.4)."""
-    if not hasattr(torch, "_fused_adam_"):
-        return False
-    probe = [torch.zeros(1, device=device)]
-    try:
-        torch._fused_adam_(
-            [probe[0].clone()],
-            probe,
-            [probe[0].clone()],
-            [probe[0].clone()],
-            [],
-            [torch.ones((), device=device)],
-            lr=0.0,
-            beta1=0.9,
-            beta2=0.999,
-            eps=1e-8,
-            **_ADAM_FIXED,
-        )
-    except (RuntimeError, NotImplementedError):
-        return False
-    return True
