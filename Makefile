@@ -9,6 +9,9 @@
 #   make test       install, then run the test suite (what CI runs; it runs every
 #                   example and builds the docs without executing them)
 #   make docs       build the documentation site in doc/_build/html, running the gallery
+#   make screenshots make docs, then photograph every page with headless Chromium
+#                   into doc/_build/screenshots, to look at before a release (needs
+#                   chromium, e.g. apt-get install -y chromium; not run by CI)
 #   make test-slow  the long studies and reproductions marked @pytest.mark.slow
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -16,7 +19,7 @@ VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: study study-full study-cv proxy-study sparsity-study saep-study demo docs test test-slow lint clean
+.PHONY: study study-full study-cv proxy-study sparsity-study saep-study demo docs screenshots test test-slow lint clean
 
 # Each install step says what it does (pip itself stays quiet): together they
 # take a few minutes the first time, and nothing after that.
@@ -64,6 +67,14 @@ test: $(VENV)/.installed
 
 docs: $(VENV)/.installed
 	$(BIN)/python -m sphinx -W --keep-going -b html doc doc/_build/html
+
+# PAGES='user_guide* quick_start*' photographs some pages only; SHOT_HEIGHT
+# sets how much of a long page each picture shows (CSS pixels from the top).
+PAGES ?=
+SHOT_HEIGHT ?= 3000
+screenshots: docs
+	$(BIN)/python doc/screenshots.py --html doc/_build/html \
+		--out doc/_build/screenshots --height $(SHOT_HEIGHT) $(PAGES)
 
 test-slow: $(VENV)/.installed
 	$(BIN)/python -m pytest -m slow

@@ -65,5 +65,26 @@ def test_documentation_builds_without_warnings(tmp_path):
         timeout=900,
     )
     assert completed.returncode == 0, completed.stderr[-5000:]
-    for page in ("index", "api", "user_guide", "auto_examples/index"):
-        assert (tmp_path / "html" / f"{page}.html").is_file()
+    html = tmp_path / "html"
+    for page in (
+        "index",
+        "install",
+        "quick_start",
+        "api",
+        "user_guide",
+        "auto_examples/index",
+        "studies",
+        "benchmarks",
+        "changelog",
+    ):
+        assert (html / f"{page}.html").is_file()
+    # The benchmark tables are published from benchmarks/README.md.
+    benchmarks = (html / "benchmarks.html").read_text(encoding="utf-8")
+    assert "cost_anatomy.py" in benchmarks and "<table" in benchmarks
+    # The pages read offline: maths is MathML, no script fetched from a CDN.
+    guide = (html / "user_guide.html").read_text(encoding="utf-8")
+    assert "<math" in guide
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8").lower()
+        assert "mathjax" not in text, f"{page.name} loads MathJax"
+        assert "cdn.jsdelivr" not in text, f"{page.name} loads a script from a CDN"
