@@ -22,13 +22,16 @@ __all__ = ["TINY_STEP_WORK", "step_threads", "threads_per_job", "torch_threads"]
 
 #: Multiply-adds of one training step (the step's rows times the parameters
 #: trained) below which it runs on one thread. Measured
-#: (``benchmarks/bench_engine.py``, ``benchmarks/README.md``; 2 cores, idle):
-#: below 2e6 a second intra-op thread took 0.88-1.09x the one-thread time of
-#: a step (6 shapes, noise), torch splitting none of its work, while with one
-#: other CPU-bound process on the machine the two threads waiting on each
-#: other made the default fits 2.0-4.8x slower (1 thread: 0.97-1.07x). At
-#: 1e7 and above, two threads took 0.53-0.95x the time of one.
-TINY_STEP_WORK = 2_000_000
+#: (``benchmarks/bench_engine.py``, ``benchmarks/README.md``; 2 cores): idle,
+#: a second intra-op thread took 0.88-1.09x the one-thread time of a step
+#: below 3e6, 0.71-0.82x from 1.1e7 to 2.2e7 and 0.65x at 9.3e7 (full-batch
+#: L-BFGS steps); with one other CPU-bound process on the machine, the two
+#: threads waiting on each other made default fits 3-6x slower than idle
+#: (digits' 1.1e7-step L-BFGS fit 5.97x, Adult's 2.1e6-step Adam fit 3.15x),
+#: where one thread keeps them within 1.3x. Up to 3e7 a second thread saves
+#: at most 29% idle and costs 3-6 fold busy, so the steps of the default
+#: recipe on data of up to 2,000 rows and 150 features run on one thread.
+TINY_STEP_WORK = 30_000_000
 
 
 def step_threads(work):

@@ -58,7 +58,7 @@ def test_a_tiny_lbfgs_fit_steps_on_one_thread_then_restores(
 
 
 def test_a_large_lbfgs_step_keeps_torchs_setting(two_threads, threads_in_steps):
-    X, y = _data(1000, 100)  # 1,000 rows x 10,403 parameters: about 1e7
+    X, y = _data(2000, 200)  # 2,000 rows x 20,403 parameters: about 4e7
     DenseMLPClassifier(solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
     assert set(threads_in_steps) == {2}
 
@@ -71,7 +71,7 @@ def test_tiny_mini_batch_steps_get_one_thread(two_threads, threads_in_steps, sol
     assert torch.get_num_threads() == 2
 
 
-@pytest.mark.parametrize("n_features, threads", [(4, 1), (400, 2)])
+@pytest.mark.parametrize("n_features, threads", [(4, 1), (8000, 2)])
 def test_a_population_steps_on_one_thread_when_its_steps_are_tiny(
     two_threads, monkeypatch, n_features, threads
 ):
@@ -85,8 +85,8 @@ def test_a_population_steps_on_one_thread_when_its_steps_are_tiny(
     monkeypatch.setattr(_population._Population, "train", spy)
     X, y = _data(300, n_features)
     X, y = X.astype(np.float32), y.astype(np.int64)
-    # 200-row Adam steps of two members: about 2e5 multiply-adds at 4
-    # features, 1.4e7 at 400.
+    # 200-row Adam steps of two members (stacked 16 wide): about 5e4
+    # multiply-adds at 4 features, 5e7 at 8,000.
     networks = [
         (topology, init_weights(topology, "kaiming", seeded_generator(seed)))
         for seed, topology in enumerate(
