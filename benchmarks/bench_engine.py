@@ -40,6 +40,7 @@ from select_recipe import _fit_seconds, warm_up
 from sklearn.datasets import load_digits, make_classification
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import minmax_scale
+from sklearn.utils.validation import validate_data
 
 import sklearn_rcloud
 from sklearn_rcloud import DenseMLPClassifier
@@ -195,6 +196,31 @@ def predict_table():
     for rows, n in ((X[:1], 2000), (big, 50)):
         a, b = median_us(ours, rows, n), median_us(theirs, rows, n)
         print(f"| {len(rows):,} | {a:.0f} | {b:.0f} | {a / b:.2f}x |")
+
+    # What bounds the one-row call: scikit-learn's input validation, the
+    # same call in both libraries, and the forward pass after it.
+    row = X[:1]
+    validated = ours._validate_predict_data(row)
+    parts = {
+        "validate_data (both)": lambda: validate_data(
+            theirs, row, accept_sparse=["csr", "csc"], reset=False
+        ),
+        "ours: checks and validation": lambda: ours._validate_predict_data(row),
+        "ours: forward pass": lambda: ours._probabilities(validated, log=False),
+        "MLPClassifier: validation and forward pass": lambda: (
+            theirs._forward_pass_fast(row)
+        ),
+    }
+    print("\nOne row, part by part (median us):\n")
+    print("| part | us |")
+    print("|---|---|")
+    for name, call in parts.items():
+        times = []
+        for _ in range(2000):
+            tic = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - tic)
+        print(f"| {name} | {1e6 * float(np.median(times)):.0f} |")
 
 
 def machine_state():

@@ -9,6 +9,8 @@ call these functions and modules.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import torch
 from scipy import special
@@ -97,30 +99,81 @@ def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096, log=F
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
+#: Per module, the tensors its NumPy layers were read from and those layers.
+_LAYERS = weakref.WeakKeyDictionary()
+
+
 def _numpy_layers(module):
     """Per layer, ``(weight, bias)`` NumPy views or an activation function;
-    None unless ``module`` is a CPU ``Sequential`` NumPy can evaluate."""
+    None unless ``module`` is a CPU ``Sequential`` NumPy can evaluate.
+
+    The views are kept per module while its layers, and the tensors and
+    memory of their weights and biases, stay the ones they were read from
+    (in-place updates keep them; a replaced parameter, a moved or converted
+    module, a pruning mask's recomputed weight do not).
+    """
     if not isinstance(module, nn.Sequential):
         return None
+    children = tuple(module._modules.values())
+    tensors = tuple(_linear_tensors(layer) for layer in children)
+    # Identities and addresses, compared as integers (comparing tensors with
+    # == would compare their values); the cache holds the objects, so that
+    # no other object can take one of their identities meanwhile.
+    signature = (
+        tuple(map(id, children)),
+        tuple(None if t is None else (id(t[0]), t[1], id(t[2]), t[3]) for t in tensors),
+    )
+    cached = _LAYERS.get(module)
+    if cached is not None and cached[0] == signature:
+        return cached[2]
     layers = []
-    for layer in module._modules.values():
-        if type(layer) is nn.Linear:
-            weight, bias = layer.weight.detach(), layer.bias
+    for layer, linear in zip(children, tensors):
+        if linear is not None:
+            weight, bias = linear[0], linear[2]
             if weight.device.type != "cpu" or bias is None:
                 return None
-            layers.append((weight.numpy(), bias.detach().numpy()))
+            layers.append((weight.detach().numpy(), bias.detach().numpy()))
         elif activation_of(layer) is not None:
             layers.append(activation_of(layer).numpy)
         else:
             return None
+    _LAYERS[module] = (signature, (children, tensors), layers)
     return layers
 
 
+def _linear_tensors(layer):
+    """``(weight, its address, bias, its address)`` of a ``Linear``, else None."""
+    if type(layer) is not nn.Linear:
+        return None
+    # A pruned layer's weight is a plain attribute its hook recomputes.
+    weight = layer._parameters.get("weight")
+    if weight is None:
+        weight = layer.__dict__.get("weight")
+    bias = layer._parameters.get("bias")
+    if weight is None:
+        return None
+    return (
+        weight,
+        weight.data_ptr(),
+        bias,
+        None if bias is None else bias.data_ptr(),
+    )
+
+
 def _numpy_probabilities(logits, loss, log):
+    """Probabilities (or their log) from float64 logits, in place where it can.
+
+    The softmax is written out: scipy's costs more than the rest of a one-row
+    prediction.
+    """
     if loss == "cross_entropy":
+        logits -= logits.max(axis=1, keepdims=True)
         if log:
-            return special.log_softmax(logits, axis=1)
-        return special.softmax(logits, axis=1)
+            logits -= np.log(np.exp(logits).sum(axis=1, keepdims=True))
+            return logits
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=1, keepdims=True)
+        return logits
     probabilities = special.expit(logits)
     probabilities /= probabilities.sum(axis=1, keepdims=True)
     return np.log(probabilities) if log else probabilities

@@ -41,3 +41,20 @@ def test_prediction_reads_the_weights_as_they_are_now():
     with torch.no_grad():
         module[-1].bias.copy_(torch.tensor([0.0, 50.0]))
     assert predict_proba_module(module, X)[:, 1].min() > 0.99
+
+
+def test_a_replaced_or_converted_parameter_is_read_anew():
+    topology = Topology(3, (4,), 2)
+    module = topology.to_module(init_weights(topology, "kaiming", seeded_generator(0)))
+    X = np.ones((2, 3), dtype=np.float32)
+    before = predict_proba_module(module, X)
+    module[-1].bias = nn.Parameter(torch.tensor([0.0, 50.0]))
+    assert predict_proba_module(module, X)[:, 1].min() > 0.99
+    module[-1].bias.data = torch.tensor([50.0, 0.0])  # new memory, same object
+    assert predict_proba_module(module, X)[:, 0].min() > 0.99
+    module.double()  # every parameter's memory replaced
+    with torch.no_grad():
+        module[-1].bias.zero_()
+        module[-1].weight.zero_()
+    np.testing.assert_allclose(predict_proba_module(module, X), 0.5)
+    assert not np.allclose(before, 0.5)
