@@ -8,6 +8,8 @@ this process, so that machine noise hits both alike:
    number of iterations (no stopping rule), at hidden (100,) and (25,), on
    Sonar-, Pima-, Iris- and 300-row 8-class-shaped data; and the (25,)
    network's time per iteration against the (100,) network's.
+   ``anatomy``: where an L-BFGS iteration's time goes (evaluations of the
+   loss and gradient per iteration, one evaluation's time, the rest).
 2. ``adam``: time per Adam epoch, the same way (batch size 200).
 3. ``defaults``: fit time at the defaults, ``DenseMLPClassifier()`` against
    ``MLPClassifier()``, on the recipe's datasets below 2,000 rows (``--all``:
@@ -44,6 +46,7 @@ from sklearn.utils.validation import validate_data
 
 import sklearn_rcloud
 from sklearn_rcloud import DenseMLPClassifier
+from sklearn_rcloud._parallel import torch_threads
 
 #: (name, rows, features, classes): the shapes the issue measured.
 SHAPES = [
@@ -127,6 +130,62 @@ def solver_table(solver, n_iter):
     )
 
 
+def lbfgs_anatomy():
+    """Where an L-BFGS iteration's time goes: evaluations of the loss and
+    gradient (how many per iteration, and what one costs) and the rest."""
+    print("\n## Where an L-BFGS iteration goes (100 iterations), ms\n")
+    print(
+        "| shape | hidden | ours per iteration | evaluations per iteration | "
+        "one evaluation | the rest | MLPClassifier per iteration |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, rows, features, classes in SHAPES:
+        X, y = shaped_data(rows, features, classes)
+        for hidden in HIDDEN:
+
+            def ours(hidden=hidden):
+                return DenseMLPClassifier(
+                    solver="lbfgs",
+                    hidden_layer_sizes=hidden,
+                    max_iter=100,
+                    n_iter_no_change=None,
+                    tol=0.0,
+                    random_state=0,
+                    early_stopping=False,
+                )
+
+            per_iter = per_iteration(ours, X, y)
+            fitted = ours().fit(X, y)
+            step = fitted.net_.mlp_step_
+            evaluations = step.lbfgs.n_evaluations / step.lbfgs.n_iter
+            X_t = torch.as_tensor(X, dtype=torch.float32)
+            y_t = torch.as_tensor(y)
+            with torch_threads(1):
+                times = []
+                for _ in range(200):
+                    tic = time.perf_counter()
+                    step._evaluate(X_t, y_t, None)
+                    times.append(time.perf_counter() - tic)
+            one = float(np.median(times))
+            theirs = per_iteration(
+                lambda hidden=hidden: MLPClassifier(
+                    solver="lbfgs",
+                    hidden_layer_sizes=hidden,
+                    max_iter=100,
+                    tol=0.0,
+                    n_iter_no_change=101,
+                    random_state=0,
+                ),
+                X,
+                y,
+            )
+            rest = per_iter - evaluations * one
+            print(
+                f"| {name} | {hidden} | {1e3 * per_iter:.3f} | {evaluations:.2f} | "
+                f"{1e3 * one:.3f} | {1e3 * rest:.3f} | {1e3 * theirs:.3f} |"
+            )
+
+
 def _spin(stop_at):
     while time.time() < stop_at:
         pass
@@ -207,8 +266,8 @@ def predict_table():
         ),
         "ours: checks and validation": lambda: ours._validate_predict_data(row),
         "ours: forward pass": lambda: ours._probabilities(validated, log=False),
-        "MLPClassifier: validation and forward pass": lambda: (
-            theirs._forward_pass_fast(row)
+        "MLPClassifier: validation and forward pass": lambda: theirs._forward_pass_fast(
+            row
         ),
     }
     print("\nOne row, part by part (median us):\n")
@@ -239,8 +298,8 @@ def main():
     parser.add_argument(
         "--parts",
         nargs="+",
-        default=["lbfgs", "adam", "defaults", "busy", "predict"],
-        choices=["lbfgs", "adam", "defaults", "busy", "predict"],
+        default=["lbfgs", "anatomy", "adam", "defaults", "busy", "predict"],
+        choices=["lbfgs", "anatomy", "adam", "defaults", "busy", "predict"],
     )
     parser.add_argument("--all", action="store_true", help="all twelve datasets")
     args = parser.parse_args()
@@ -248,6 +307,8 @@ def main():
     warm_up()
     if "lbfgs" in args.parts:
         solver_table("lbfgs", 100)
+    if "anatomy" in args.parts:
+        lbfgs_anatomy()
     if "adam" in args.parts:
         solver_table("adam", 50)
     if "defaults" in args.parts or "busy" in args.parts:

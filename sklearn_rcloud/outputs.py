@@ -89,7 +89,9 @@ def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096, log=F
         for layer in layers:
             if isinstance(layer, tuple):
                 weight, bias = layer
-                hidden = hidden @ weight.T
+                # In float64 on both sides NumPy calls BLAS's (threaded)
+                # dgemm; float32 weights would take its slower mixed loop.
+                hidden = hidden @ weight.T.astype(np.float64)
                 hidden += bias
             else:
                 hidden = layer(hidden)
