@@ -23,24 +23,15 @@ import ast
 import importlib
 import inspect
 import re
-from pathlib import Path
 
 import pytest
 import sklearn.model_selection
 import sklearn.neural_network
+from doc_pages import DOC, PAGES, README, ROOT
 
 import sklearn_rcloud
 from sklearn_rcloud import presets
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "doc"
-_GENERATED = ("_build", "auto_examples", "gen_modules", "_templates")
-PAGES = sorted(
-    path
-    for path in DOC.rglob("*.rst")
-    if not any(part in _GENERATED for part in path.relative_to(DOC).parts)
-)
-README = ROOT / "README.md"
 CHANGELOG = DOC / "changelog.rst"
 
 ESTIMATORS = {

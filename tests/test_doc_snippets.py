@@ -29,20 +29,10 @@ import sys
 import textwrap
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
+from doc_pages import PAGES, README, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "doc"
-# Folders of generated pages or templates, not pages written by hand.
-_GENERATED = ("_build", "auto_examples", "gen_modules", "_templates")
-PAGES = sorted(
-    path
-    for path in DOC.rglob("*.rst")
-    if not any(part in _GENERATED for part in path.relative_to(DOC).parts)
-)
-README = ROOT / "README.md"
 # Packages of the optional extras: a page whose snippets import one of them is
 # skipped where it is not installed (its snippets need that extra).
 OPTIONAL = ("pandas", "matplotlib", "onnx", "onnxruntime", "onnxscript", "dask", "rich")
