@@ -1,6 +1,6 @@
 # Set-up and main entry points. Every target makes its own virtual environment.
 #   make study      install, then run the quick study (3 datasets x 3 seeds, prints the table)
-#   make study-full the paper's full protocol (7 datasets x 10 seeds, with NASWOT and AREA; about 11 min on 2 cores)
+#   make study-full the paper's full protocol (7 datasets x 10 seeds, with NASWOT and AREA, the seeds of a method fitted together; about 10 min on 2 cores)
 #   make study-cv   the cv protocol at the defaults, every fit alone (9 datasets x 10 folds x 4 methods; about 5 min on 2 cores)
 #   make proxy-study every training-free score against trained accuracy (200 topologies x 8 datasets; about 8 min on 2 cores)
 #   make sparsity-study dense parent vs random search vs random masks vs Random Cloud at 5 sparsities (9 datasets x 10 folds; about 2 h on 2 cores, Adult's folds 1 h 37 min of it)
@@ -41,7 +41,7 @@ study: $(VENV)/.installed
 	$(BIN)/python -m sklearn_rcloud.study --quick --n-jobs -1 --out results/quick
 
 study-full: $(VENV)/.installed
-	$(BIN)/python -m sklearn_rcloud.study --protocol paper --datasets all --n-jobs -1 --out results/paper
+	$(BIN)/python -m sklearn_rcloud.study --protocol paper --datasets all --n-jobs -1 --shared --out results/paper
 
 study-cv: $(VENV)/.installed
 	@echo "Running the cv protocol (9 datasets x 10 folds x 4 methods, each fit alone, about 5 minutes)..."
