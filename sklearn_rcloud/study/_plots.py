@@ -149,17 +149,31 @@ def plot_time_ratios(result, *, ax=None):
         )
     width = 0.8 / max(1, len(methods))
     x = np.arange(len(datasets))
+    every_ratio = []
     for i, method in enumerate(methods):
-        ratios = [rows[(d, method)]["time_ratio"] for d in datasets]
+        ratios = np.array([rows[(d, method)]["time_ratio"] for d in datasets])
+        every_ratio.extend(ratios[np.isfinite(ratios)])
+        # Bars from the full training's line, on a log scale: a ratio of 17
+        # would otherwise flatten every ratio near 1, and 0.5 and 2 are as
+        # far from it.
         ax.bar(
             x + (i - (len(methods) - 1) / 2) * width,
-            ratios,
+            ratios - 1.0,
             width,
+            bottom=1.0,
             label=_label(method),
         )
+    ax.set_yscale("log")
+    low, high = min([1.0, *every_ratio]), max([1.0, *every_ratio])
+    ax.set_ylim(low / 1.2, high * 1.2)
+    ticks = [
+        t for t in (0.25, 0.5, 1, 2, 5, 10, 20, 50) if low / 1.2 <= t <= high * 1.2
+    ]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
     ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
     ax.set_xticks(x, datasets, rotation=20)
-    ax.set_ylabel("fit time / full training")
+    ax.set_ylabel("fit time / full training (log scale)")
     ax.legend(fontsize="small")
     return ax
 
