@@ -2,7 +2,7 @@
 #   make study      install, then run the quick study (3 datasets x 3 seeds, prints the table)
 #   make study-full the paper's full protocol (7 datasets x 10 seeds, with NASWOT and AREA, the seeds of a method fitted together; about 10 min on 2 cores)
 #   make study-cv   the cv protocol at the defaults, every fit alone (9 datasets x 10 folds x 4 methods; about 5 min on 2 cores)
-#   make proxy-study every training-free score against trained accuracy (200 topologies x 8 datasets; about 8 min on 2 cores)
+#   make proxy-study every training-free score against trained accuracy (200 topologies x 8 datasets; about 7 min on 2 cores)
 #   make sparsity-study dense parent vs random search vs random masks vs Random Cloud at 5 sparsities (9 datasets x 10 folds; about 2 h on 2 cores, Adult's folds 1 h 37 min of it)
 #   make saep-study every SAEP pruning rule against the unpruned ensemble (9 datasets x 10 folds; about 13 min on 2 cores)
 #   make demo       install, then run the quick-start example (Random Cloud vs dense net on Sonar)
@@ -48,7 +48,7 @@ study-cv: $(VENV)/.installed
 	$(BIN)/python -m sklearn_rcloud.study --protocol cv --datasets all --methods full random_cloud magnitude random --alone --out results/cv
 
 proxy-study: $(VENV)/.installed
-	@echo "Running the proxy study (200 topologies x 8 datasets, about 8 minutes)..."
+	@echo "Running the proxy study (200 topologies x 8 datasets, about 7 minutes)..."
 	$(BIN)/python -m sklearn_rcloud.study --protocol proxies --n-jobs -1 --out results/proxies
 
 sparsity-study: $(VENV)/.installed
