@@ -18,6 +18,7 @@ from torch import nn
 
 from ._tensors import as_tensor
 from .activations import activation_of
+from .topology import n_outputs
 
 __all__ = [
     "ProbabilityMixture",
@@ -97,7 +98,7 @@ def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096, log=F
                 hidden = layer(hidden)
         parts.append(_numpy_probabilities(hidden, loss, log))
     if not parts:
-        return np.empty((0, _n_outputs(module)))
+        return np.empty((0, n_outputs(module)))
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
@@ -179,10 +180,6 @@ def _numpy_probabilities(logits, loss, log):
     probabilities = special.expit(logits)
     probabilities /= probabilities.sum(axis=1, keepdims=True)
     return np.log(probabilities) if log else probabilities
-
-
-def _n_outputs(module):
-    return [m for m in module.modules() if isinstance(m, nn.Linear)][-1].out_features
 
 
 def _predict_proba_torch(module, X, loss, batch_size, log):

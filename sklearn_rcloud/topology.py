@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, activation_of
+from .pruning import only_weight_pruning_hooks
 
-__all__ = ["Topology", "module_weights"]
+__all__ = ["Topology", "module_weights", "n_outputs", "plain_layers"]
 
 
 def preset_linear(weight, bias):
@@ -312,6 +313,36 @@ class Topology:
         return f"Topology({self.layout}, {self.activation}, {self.n_params} params)"
 
     __str__ = __repr__
+
+
+def plain_layers(module):
+    """``(linears, activations)`` of a plain MLP, or None if it is not one.
+
+    Plain: a ``Sequential`` alternating ``Linear`` layers and one of the
+    library's activations (:data:`~sklearn_rcloud.activations.ACTIVATIONS`,
+    the same one throughout), whose only hooks are the pruning masks of the
+    linear layers' weights: a network that training by explicit gradients,
+    or as a member of a population, reproduces exactly.
+    """
+    if not isinstance(module, nn.Sequential) or len(module) % 2 != 1:
+        return None
+    # Slicing the Sequential itself would build a new Sequential every call.
+    layers = list(module._modules.values())
+    linears, activations = layers[0::2], layers[1::2]
+    if not all(type(m) is nn.Linear for m in linears):
+        return None
+    if not all(activation_of(m) is not None for m in activations):
+        return None
+    if len({type(m) for m in activations}) > 1:
+        return None
+    if not only_weight_pruning_hooks(module):
+        return None
+    return linears, activations
+
+
+def n_outputs(module):
+    """Outputs of a network: the width of its last ``Linear`` layer."""
+    return [m for m in module.modules() if isinstance(m, nn.Linear)][-1].out_features
 
 
 def module_weights(module):

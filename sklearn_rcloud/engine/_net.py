@@ -34,6 +34,7 @@ from torch import nn
 from ..exceptions import TrainingDivergedError
 from ..init import seeded_generator
 from ..outputs import normalised_sigmoid
+from ..topology import n_outputs
 from ._config import batching, penalty, resolve_early_stopping
 from ._data import TensorBatchIterator, split_batch, validation_split, with_weights
 from ._step import make_step
@@ -475,7 +476,7 @@ def build_net(module, X, y, config, solver, seed, sample_weight, device, callbac
         iterator_train__shuffle=bool(config.shuffle),
         iterator_train__generator=seeded_generator(seed),
         callbacks=net_callbacks,
-        classes=np.arange(_n_outputs(module)),
+        classes=np.arange(n_outputs(module)),
         predict_nonlinearity=(
             "auto" if config.loss == "cross_entropy" else normalised_sigmoid
         ),
@@ -496,10 +497,6 @@ def build_net(module, X, y, config, solver, seed, sample_weight, device, callbac
     if config.fast_step:
         net.fast_step_setting = (config.loss, solver, lr, net.l2, step_options)
     return net, X, y, sample_weight
-
-
-def _n_outputs(module):
-    return [m for m in module if isinstance(m, nn.Linear)][-1].out_features
 
 
 def _silent(*_args, **_kwargs):

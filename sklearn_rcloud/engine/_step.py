@@ -30,32 +30,14 @@ import copy
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..activations import activation_of
-from ..pruning import only_weight_pruning_hooks, weight_pruning_hook
+from ..pruning import weight_pruning_hook
+from ..topology import plain_layers
 from ._lbfgs import FlatLBFGS
 from ._update import AdamUpdate, SGDUpdate
 
 __all__ = ["MLPStep", "make_step"]
-
-
-def _layers(module):
-    """``(linears, activations)`` of a plain MLP, or None if it is not one."""
-    if not isinstance(module, nn.Sequential) or len(module) % 2 != 1:
-        return None
-    # Slicing the Sequential itself would build a new Sequential every call.
-    layers = list(module._modules.values())
-    linears, activations = layers[0::2], layers[1::2]
-    if not all(type(m) is nn.Linear for m in linears):
-        return None
-    if not all(activation_of(m) is not None for m in activations):
-        return None
-    if len({type(m) for m in activations}) > 1:
-        return None
-    if not only_weight_pruning_hooks(module):
-        return None
-    return linears, activations
 
 
 def _trained_weight(linear):
@@ -77,7 +59,7 @@ def make_step(module, loss, optimizer, lr, l2=0.0, **options):
     **options
         The optimiser's options, as :class:`MLPStep` takes them.
     """
-    layers = _layers(module)
+    layers = plain_layers(module)
     if layers is None or loss not in ("cross_entropy", "mse"):
         return None
     if optimizer not in ("adam", "sgd", "lbfgs"):
@@ -187,7 +169,7 @@ class MLPStep:
     def matches(self, module):
         """Whether this step was made for ``module`` as it is now (its layers,
         parameters and pruning masks)."""
-        layers = _layers(module)
+        layers = plain_layers(module)
         if layers is None or len(layers[0]) != len(self.linears):
             return False
         pruned = [i for i, m in enumerate(layers[0]) if m._forward_pre_hooks]
@@ -351,7 +333,8 @@ class MLPStep:
         x_end, loss_end, grad_end = self.lbfgs.iterate(x, loss, grad, evaluate)
         if x_end is not x:
             self._set_flat_params(x_end)
-            x_end = self._flat_params()  # as the float32 parameters hold it
+            # As the float32 parameters now hold it.
+            x_end = x_end.astype(np.float32).astype(np.float64)
             end = (evaluated[id(grad_end)][0], loss_end, grad_end)
         else:  # no step taken, nothing evaluated
             end = start

@@ -25,12 +25,10 @@ import warnings
 import numpy as np
 import torch
 from sklearn import config_context, get_config
-from torch import nn
 
-from ..activations import activation_of
 from ..engine import DEFAULT_MEMORY_BUDGET, member_net, train_population
-from ..pruning import masked_weight, only_weight_pruning_hooks, refresh_masked_weights
-from ..topology import Topology
+from ..pruning import masked_weight, refresh_masked_weights
+from ..topology import Topology, plain_layers
 
 __all__ = ["FitOutcome", "fit_each", "fit_together", "train_with_others"]
 
@@ -494,20 +492,12 @@ def _plain_network(module):
     """``(Topology, weights, masks)`` of a plain ``Linear``/activation stack
     (``masks``: None when no layer is pruned, else per layer the pruning
     mask of its weights or None), else None."""
-    if not isinstance(module, nn.Sequential) or len(module) < 3 or len(module) % 2 == 0:
+    layers = plain_layers(module)
+    # A population stacks hidden layers, and their biases.
+    if layers is None or len(module) < 3:
         return None
-    linears, activations = list(module)[::2], list(module)[1::2]
-    names = {getattr(activation_of(layer), "name", None) for layer in activations}
-    plain = (
-        all(type(layer) is nn.Linear for layer in linears)
-        and len(names) == 1
-        and None not in names
-        and all(layer.bias is not None for layer in linears)
-        # torch.nn.utils.prune masks a weight through a forward pre-hook;
-        # no other hook is reproduced.
-        and only_weight_pruning_hooks(module)
-    )
-    if not plain:
+    linears, _ = layers
+    if any(layer.bias is None for layer in linears):
         return None
     masks = None
     if any(layer._forward_pre_hooks for layer in linears):
