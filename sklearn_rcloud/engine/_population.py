@@ -380,10 +380,6 @@ class _Population:
                 mask[member, :fan_out, :fan_in] *= member_mask
             self.masks.append((mask, out_mask))
         self.params = [p for pair in zip(self.weights, self.biases) for p in pair]
-        #: Multiply-adds of one step: the batch's rows times every parameter.
-        self.step_work = min(self.batch_size, self.n_fit) * sum(
-            p.numel() for p in self.params
-        )
         if solver == "adam":
             self.update = AdamUpdate(
                 self.params, (config.beta_1, config.beta_2), config.epsilon
@@ -395,6 +391,11 @@ class _Population:
         #: The member (index in ``networks``) at every position of the stack.
         self.slots = list(range(self.k))
         self.generators = [seeded_generator(s) for s in seeds]
+
+    @property
+    def step_work(self):
+        """Multiply-adds of one step: the batch's rows times every parameter."""
+        return min(self.batch_size, self.n_fit) * sum(p.numel() for p in self.params)
 
     # ------------------------------------------------------------ the data
     def _split(self, seeds, sample_weight):
@@ -706,10 +707,6 @@ class _Population:
             None if m is None else (take(m[0]), take(m[1])) for m in self.masks
         ]
         self.params = [p for pair in zip(self.weights, self.biases) for p in pair]
-        #: Multiply-adds of one step: the batch's rows times every parameter.
-        self.step_work = min(self.batch_size, self.n_fit) * sum(
-            p.numel() for p in self.params
-        )
         self.update.map_state(take)
         self.fit_rows = take(self.fit_rows)
         self.valid_rows = take(self.valid_rows)
