@@ -300,10 +300,9 @@ def test_mentions_are_found():
     assert any(rows and rows[0][0] == "parameter" for _, _, rows, _ in tables)
 
 
-@pytest.mark.parametrize("page", _all_pages(), ids=_id)
+# The changelog names the parameters that were renamed: it is not checked.
+@pytest.mark.parametrize("page", [p for p in _all_pages() if p != CHANGELOG], ids=_id)
 def test_keywords_in_prose_exist(page):
-    if page == CHANGELOG:
-        pytest.skip("the changelog names the parameters that were renamed")
     wrong = []
     for number, name, keyword, label in _mentions(page):
         if name is not None:
