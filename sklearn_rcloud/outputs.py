@@ -9,8 +9,6 @@ call these functions and modules.
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import torch
 from scipy import special
@@ -102,8 +100,29 @@ def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096, log=F
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
-#: Per module, the tensors its NumPy layers were read from and those layers.
-_LAYERS = weakref.WeakKeyDictionary()
+class _LayerCache:
+    """A module's NumPy layers, kept on the module itself, with what they were
+    read from. A copy or pickle of the module starts with an empty one.
+
+    On the module rather than in a ``weakref.WeakKeyDictionary``: that
+    dictionary's Python callback runs whenever a module is collected, in the
+    middle of a fit too, and an interrupt (Ctrl-C) that lands inside a
+    callback is printed and dropped by Python instead of ending the fit.
+    """
+
+    __slots__ = ("signature", "objects", "layers")
+
+    def __init__(self):
+        self.signature = self.objects = self.layers = None
+
+    def __reduce__(self):
+        return (_LayerCache, ())
+
+    def __deepcopy__(self, memo):
+        return _LayerCache()
+
+
+_CACHE = "_sklearn_rcloud_numpy_layers"
 
 
 def _numpy_layers(module):
@@ -126,9 +145,9 @@ def _numpy_layers(module):
         tuple(map(id, children)),
         tuple(None if t is None else (id(t[0]), t[1], id(t[2]), t[3]) for t in tensors),
     )
-    cached = _LAYERS.get(module)
-    if cached is not None and cached[0] == signature:
-        return cached[2]
+    cache = module.__dict__.get(_CACHE)
+    if cache is not None and cache.signature == signature:
+        return cache.layers
     layers = []
     for layer, linear in zip(children, tensors):
         if linear is not None:
@@ -140,7 +159,15 @@ def _numpy_layers(module):
             layers.append(activation_of(layer).numpy)
         else:
             return None
-    _LAYERS[module] = (signature, (children, tensors), layers)
+    if cache is None:
+        # Beside nn.Module's own attributes, not one of them: no parameter,
+        # buffer or submodule, and absent from its state_dict.
+        cache = module.__dict__[_CACHE] = _LayerCache()
+    cache.signature, cache.objects, cache.layers = (
+        signature,
+        (children, tensors),
+        layers,
+    )
     return layers
 
 

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from sklearn_rcloud.init import init_weights, seeded_generator
-from sklearn_rcloud.outputs import _predict_proba_torch, predict_proba_module
+from sklearn_rcloud.outputs import _CACHE, _predict_proba_torch, predict_proba_module
 from sklearn_rcloud.topology import Topology
 
 
@@ -58,3 +58,20 @@ def test_a_replaced_or_converted_parameter_is_read_anew():
         module[-1].weight.zero_()
     np.testing.assert_allclose(predict_proba_module(module, X), 0.5)
     assert not np.allclose(before, 0.5)
+
+
+def test_a_copied_or_pickled_module_does_not_carry_the_views():
+    import copy
+    import pickle
+
+    topology = Topology(3, (4,), 2)
+    module = topology.to_module(init_weights(topology, "kaiming", seeded_generator(0)))
+    X = np.ones((2, 3), dtype=np.float32)
+    expected = predict_proba_module(module, X)
+    for other in (copy.deepcopy(module), pickle.loads(pickle.dumps(module))):
+        # The views read the original's memory: not carried over.
+        assert other.__dict__[_CACHE].layers is None
+        with torch.no_grad():
+            other[-1].bias.copy_(torch.tensor([0.0, 50.0]))
+        assert predict_proba_module(other, X)[:, 1].min() > 0.99
+        np.testing.assert_array_equal(predict_proba_module(module, X), expected)
