@@ -1,8 +1,9 @@
-"""From logits to class probabilities, in one place.
+"""From a network's outputs to its predictions, in one place.
 
 The networks of the library output logits; their loss says what the
 probabilities are: the softmax for cross-entropy, the sigmoids normalised to
-sum to one for the paper's squared error. Training (skorch's
+sum to one for the paper's squared error. A regression network's outputs
+(``loss='squared_error'``) are its predictions as they are. Training (skorch's
 ``predict_nonlinearity``), prediction, export and the ensemble's mixture all
 call these functions and modules.
 """
@@ -23,6 +24,7 @@ __all__ = [
     "ProbabilityNetwork",
     "logits_to_proba",
     "normalised_sigmoid",
+    "predict_module",
     "predict_proba_module",
 ]
 
@@ -48,6 +50,8 @@ def logits_to_proba(logits, loss="cross_entropy"):
     """
     if loss == "mse":
         return normalised_sigmoid(logits)
+    if loss == "squared_error":
+        return logits
     return torch.softmax(logits, dim=1)
 
 
@@ -98,6 +102,25 @@ def predict_proba_module(module, X, loss="cross_entropy", batch_size=4096, log=F
     if not parts:
         return np.empty((0, n_outputs(module)))
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def predict_module(module, X, batch_size=4096):
+    """A regression network's outputs, evaluated in float64 on the CPU.
+
+    As :func:`predict_proba_module`, for ``loss='squared_error'``: the
+    outputs are the predictions.
+
+    Parameters
+    ----------
+    module : torch.nn.Sequential
+    X : ndarray of shape (n_samples, n_features)
+    batch_size : int, default=4096
+
+    Returns
+    -------
+    outputs : ndarray of shape (n_samples, n_outputs), float64
+    """
+    return predict_proba_module(module, X, "squared_error", batch_size)
 
 
 class _LayerCache:
@@ -203,6 +226,8 @@ def _numpy_probabilities(logits, loss, log):
             return logits
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=1, keepdims=True)
+        return logits
+    if loss == "squared_error":
         return logits
     probabilities = special.expit(logits)
     probabilities /= probabilities.sum(axis=1, keepdims=True)

@@ -10,6 +10,9 @@ place.
   validation split, L2 penalty).
 * :mod:`._data`: the rows on the training device, the validation split and
   the batches.
+* :mod:`._losses`: the losses as one table (classification's cross-entropy
+  and sigmoid squared error, regression's squared error), their gradients
+  and the validation score (accuracy or R²).
 * :mod:`._step`: one explicit-gradient step of a plain MLP (Adam, SGD with
   momentum and Nesterov, an L-BFGS iteration), without autograd.
 * :mod:`._lbfgs`: L-BFGS on a flat float64 vector, one iteration per call.
@@ -42,7 +45,14 @@ from ._config import (
 )
 from ._data import TensorBatchIterator, to_device, validation_split
 from ._lbfgs import FlatLBFGS
-from ._net import MLPNetClassifier, SigmoidMSELoss, StopOnDivergence, StopTraining
+from ._losses import (
+    LOSSES,
+    SigmoidMSELoss,
+    SquaredErrorLoss,
+    task_of,
+    validation_scores,
+)
+from ._net import MLPNetClassifier, MLPNetRegressor, StopOnDivergence, StopTraining
 from ._population import (
     DEFAULT_MEMORY_BUDGET,
     TrainedMember,
@@ -68,9 +78,12 @@ __all__ = [
     "FLOAT32_MAX",
     "FlatLBFGS",
     "LBFGS_MAX_SAMPLES",
+    "LOSSES",
     "MLPNetClassifier",
+    "MLPNetRegressor",
     "MLPStep",
     "SigmoidMSELoss",
+    "SquaredErrorLoss",
     "StopOnDivergence",
     "StopTraining",
     "TensorBatchIterator",
@@ -90,11 +103,13 @@ __all__ = [
     "resolve_early_stopping",
     "resolve_max_iter",
     "resolve_solver",
+    "task_of",
     "to_device",
     "train_network",
     "train_population",
     "training_copy",
     "training_curve",
+    "validation_scores",
     "validation_split",
     "weight_sum",
 ]

@@ -105,8 +105,10 @@ def _take(values, rows):
     return values[rows]
 
 
-def validation_split(X, y, fraction, seed, sample_weight=None):
+def validation_split(X, y, fraction, seed, sample_weight=None, stratify=True):
     """Hold out ``fraction`` of the rows, stratified by ``y`` where it can be.
+
+    ``stratify=False`` (a regression target) splits the rows at random.
 
     ``X`` and ``y`` may be arrays or tensors; each part keeps their type and
     device (the split itself is drawn on the CPU, the same on every device).
@@ -120,7 +122,10 @@ def validation_split(X, y, fraction, seed, sample_weight=None):
     rows = np.arange(len(y))
     try:
         fit, valid = train_test_split(
-            rows, test_size=fraction, stratify=to_numpy(y), random_state=seed
+            rows,
+            test_size=fraction,
+            stratify=to_numpy(y) if stratify else None,
+            random_state=seed,
         )
     except ValueError:
         # Too few samples per class to stratify: split without stratification.

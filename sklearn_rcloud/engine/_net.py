@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
-from skorch import NeuralNetClassifier
+from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import (
     Callback,
     EarlyStopping,
@@ -37,6 +37,7 @@ from ..outputs import normalised_sigmoid
 from ..topology import n_outputs
 from ._config import batching, penalty, resolve_early_stopping
 from ._data import TensorBatchIterator, split_batch, validation_split, with_weights
+from ._losses import LOSSES, validation_scores
 from ._step import make_step
 
 
@@ -97,27 +98,8 @@ class LBFGS(torch.optim.LBFGS):
 OPTIMIZERS = {"adam": Adam, "sgd": SGD, "lbfgs": LBFGS}
 
 
-class SigmoidMSELoss(nn.Module):
-    """``0.5 * ||sigmoid(logits) - onehot(y)||^2``, averaged over the batch
-    (``reduction='mean'``) or per sample (``reduction='none'``).
-
-    The Random Cloud paper's loss: sigmoid output units trained towards one-hot
-    targets by squared error.
-    """
-
-    def __init__(self, reduction="mean"):
-        super().__init__()
-        self.reduction = reduction
-
-    def forward(self, logits, target):
-        onehot = nn.functional.one_hot(target.long(), logits.shape[1])
-        error = torch.sigmoid(logits) - onehot.to(logits.dtype)
-        losses = 0.5 * error.pow(2).sum(dim=1)
-        return losses if self.reduction == "none" else losses.mean()
-
-
-class MLPNetClassifier(NeuralNetClassifier):
-    """skorch's ``NeuralNetClassifier`` with a fast training epoch for plain MLPs.
+class _FastEpoch:
+    """A skorch net's training epoch run by the explicit-gradient step.
 
     When the module, loss and optimiser allow it (:func:`make_step`), a
     training epoch runs :class:`~sklearn_rcloud.engine.MLPStep` on every
@@ -136,8 +118,8 @@ class MLPNetClassifier(NeuralNetClassifier):
 
     @property
     def _default_callbacks(self):
-        # Validation accuracy is weighted by the rows' sample weights: the
-        # engine adds its own "valid_acc" (see train_network).
+        # The validation score is weighted by the rows' sample weights: the
+        # engine adds its own "valid_acc" or "valid_r2" (see build_net).
         return [
             ("epoch_timer", EpochTimer()),
             ("train_loss", _EpochMean(name="train_loss", on_train=True)),
@@ -218,6 +200,16 @@ class MLPNetClassifier(NeuralNetClassifier):
         self.history.record_batch(prefix + "_loss", float(per_sample.double().mean()))
         self.history.record_batch(prefix + "_batch_size", len(per_sample))
         self.history.record(prefix + "_batch_count", len(losses))
+
+
+class MLPNetClassifier(_FastEpoch, NeuralNetClassifier):
+    """skorch's ``NeuralNetClassifier`` with a fast training epoch for plain
+    MLPs (see :class:`_FastEpoch`)."""
+
+
+class MLPNetRegressor(_FastEpoch, NeuralNetRegressor):
+    """skorch's ``NeuralNetRegressor`` with a fast training epoch for plain
+    MLPs (see :class:`_FastEpoch`); its target has one column per output."""
 
 
 class _EpochMean(PassthroughScoring):
@@ -367,14 +359,20 @@ def divergence_advice(l2):
     return _DIVERGENCE_ADVICE
 
 
-def _weighted_accuracy(net, dataset, y):
-    """Validation accuracy, weighted by the validation rows' sample weights."""
-    predicted = net.predict(dataset)
-    correct = (predicted == to_numpy(y)).astype(np.float64)
+def _weighted_score(net, dataset, y):
+    """The validation score (accuracy, or R²), weighted by the validation
+    rows' sample weights."""
+    outputs = torch.as_tensor(net.forward(dataset), dtype=torch.float64)
+    target = torch.as_tensor(to_numpy(y))
     _, weights = split_batch(dataset.X)
-    if weights is None:
-        return float(correct.mean())
-    return float(np.average(correct, weights=to_numpy(weights).astype(np.float64)))
+    if weights is not None:
+        weights = torch.as_tensor(to_numpy(weights))[None, :]
+    loss = net.config_.loss
+    if LOSSES[loss].class_targets:
+        target = target[None, :]
+    else:
+        target = target.reshape(len(outputs), -1).T[None]
+    return float(validation_scores(loss, outputs.T[None], target, weights)[0])
 
 
 def _optimizer_options(solver, config):
@@ -414,10 +412,16 @@ def build_net(module, X, y, config, solver, seed, sample_weight, device, callbac
     when ``early_stopping`` holds out one): ``(net, X, y, sample_weight)``.
     """
     early_stopping = resolve_early_stopping(config.early_stopping, len(X))
+    loss = LOSSES[config.loss]
     train_split = None
     if early_stopping:
         X, X_valid, y, y_valid, sample_weight, w_valid = validation_split(
-            X, y, config.validation_fraction, seed, sample_weight
+            X,
+            y,
+            config.validation_fraction,
+            seed,
+            sample_weight,
+            stratify=loss.class_targets,
         )
         train_split = predefined_split(Dataset(with_weights(X_valid, w_valid), y_valid))
     batch_size, max_epochs = batching(config, solver, early_stopping, len(X))
@@ -435,12 +439,12 @@ def build_net(module, X, y, config, solver, seed, sample_weight, device, callbac
     if train_split is not None:
         net_callbacks.append(
             (
-                "valid_acc",
+                loss.score_name,
                 EpochScoring(
-                    _weighted_accuracy,
+                    _weighted_score,
                     lower_is_better=False,
                     on_train=False,
-                    name="valid_acc",
+                    name=loss.score_name,
                 ),
             )
         )
@@ -459,12 +463,19 @@ def build_net(module, X, y, config, solver, seed, sample_weight, device, callbac
             )
         )
 
-    criterion = (
-        nn.CrossEntropyLoss if config.loss == "cross_entropy" else SigmoidMSELoss
-    )
-    net = MLPNetClassifier(
+    if loss.class_targets:
+        net_class = MLPNetClassifier
+        task_options = dict(
+            classes=np.arange(n_outputs(module)),
+            predict_nonlinearity=(
+                "auto" if config.loss == "cross_entropy" else normalised_sigmoid
+            ),
+        )
+    else:
+        net_class, task_options = MLPNetRegressor, {}
+    net = net_class(
         module=module,
-        criterion=criterion,
+        criterion=loss.criterion,
         criterion__reduction="none",
         optimizer=OPTIMIZERS[solver],
         lr=lr,
@@ -476,10 +487,7 @@ def build_net(module, X, y, config, solver, seed, sample_weight, device, callbac
         iterator_train__shuffle=bool(config.shuffle),
         iterator_train__generator=seeded_generator(seed),
         callbacks=net_callbacks,
-        classes=np.arange(n_outputs(module)),
-        predict_nonlinearity=(
-            "auto" if config.loss == "cross_entropy" else normalised_sigmoid
-        ),
+        **task_options,
         device=device,
         verbose=int(verbose_table),
         **skorch_options,

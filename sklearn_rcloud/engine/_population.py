@@ -52,6 +52,7 @@ from ._config import (
     resolve_solver,
 )
 from ._data import to_device, validation_split
+from ._losses import LOSSES, losses_and_gradient, task_of, validation_scores
 from ._net import build_net
 from ._train import check_trained, train_network, training_curve
 from ._update import AdamUpdate, SGDUpdate
@@ -72,8 +73,9 @@ class TrainedMember:
         The trained network at its own widths, on the CPU.
     train_loss : list of float
         Mean training loss of every epoch (the L2 penalty included).
-    valid_loss, valid_acc : list of float or None
-        Validation loss and accuracy of every epoch, with a validation split.
+    valid_loss, valid_score : list of float or None
+        Validation loss and score (accuracy, or R² for regression) of every
+        epoch, with a validation split.
     n_iter : int
         Epochs run.
     best_epoch : int
@@ -85,7 +87,7 @@ class TrainedMember:
     module: nn.Sequential
     train_loss: list
     valid_loss: list | None
-    valid_acc: list | None
+    valid_score: list | None
     n_iter: int
     best_epoch: int
     converged: bool
@@ -150,8 +152,7 @@ def train_population(
             f"Got {len(networks)} networks but {len(weight_masks)} weight masks: "
             "one entry (or None) each."
         )
-    if config.loss not in ("cross_entropy", "mse"):
-        raise ValueError(f"Unknown loss {config.loss!r}.")
+    task_of(config.loss)  # a loss the engine knows
     device = resolve_device(config.device)
     X, y = to_device(X, y, device)
     solver = resolve_solver(config.solver, len(X))
@@ -220,7 +221,7 @@ def member_net(member, X, y, config, seed, sample_weight=None):
         history.record("train_loss", member.train_loss[epoch])
         if member.valid_loss is not None:
             history.record("valid_loss", member.valid_loss[epoch])
-            history.record("valid_acc", member.valid_acc[epoch])
+            history.record(LOSSES[config.loss].score_name, member.valid_score[epoch])
     net.module_.cpu()
     check_trained(net)
     return net
@@ -316,7 +317,9 @@ def _solo(topology, weights, X, y, config, seed, sample_weight, masks=None):
         module=trained,
         train_loss=[float(v) for v in curve["train_loss"]],
         valid_loss=[float(v) for v in curve["valid_loss"]] if valid else None,
-        valid_acc=[float(v) for v in curve["valid_acc"]] if valid else None,
+        valid_score=(
+            [float(v) for v in curve[LOSSES[config.loss].score_name]] if valid else None
+        ),
         n_iter=n_iter,
         best_epoch=n_iter,
         converged=config.n_iter_no_change is not None
@@ -339,6 +342,7 @@ class _Population:
         self.topologies = [t for t, _ in networks]
         self.k = len(networks)
         self.activation = ACTIVATIONS[self.topologies[0].activation]
+        self.class_targets = LOSSES[config.loss].class_targets
         device, dtype = X.device, torch.float32
         self.early_stopping = resolve_early_stopping(config.early_stopping, len(X))
         self.X, self.y = X, y
@@ -406,7 +410,11 @@ class _Population:
         for seed in seeds:
             if self.early_stopping:
                 fit, valid, *_ = validation_split(
-                    rows, y, self.config.validation_fraction, seed
+                    rows,
+                    y,
+                    self.config.validation_fraction,
+                    seed,
+                    stratify=self.class_targets,
                 )
             else:
                 fit, valid = rows, None
@@ -463,18 +471,16 @@ class _Population:
 
     def _losses(self, logits, y):
         """Per-sample losses (k, b) and their gradient (k, c, b) by the logits."""
-        y = y[:, None, :]
-        minus_one = self._minus_one(logits)
-        if self.config.loss == "cross_entropy":
-            log_probs = torch.log_softmax(logits, dim=1)
-            losses = log_probs.gather(1, y).neg_().squeeze(1)
-            grad = log_probs.exp_()
-            grad.scatter_add_(1, y, minus_one)
-            return losses, grad
-        probs = torch.sigmoid(logits)
-        error = probs.scatter_add(1, y, minus_one)
-        losses = 0.5 * error.square().sum(dim=1)
-        return losses, torch.ops.aten.sigmoid_backward(error, probs)
+        target = self._target(y)
+        minus_one = self._minus_one(logits) if self.class_targets else None
+        return losses_and_gradient(self.config.loss, logits, target, minus_one)
+
+    def _target(self, y):
+        """``y`` at rows (k, b) laid out as the logits: (k, 1, b) class indices,
+        or (k, outputs, b) target values."""
+        if self.class_targets:
+            return y[:, None, :]
+        return y.transpose(1, 2)
 
     def _minus_one(self, logits):
         """A cached (k, 1, batch) tensor of -1 (one fewer op per step)."""
@@ -553,18 +559,16 @@ class _Population:
 
     @torch.no_grad()
     def _validate(self):
-        """Validation loss and accuracy (k,) of every member, on its own rows."""
+        """Validation loss and score (k,) of every member, on its own rows
+        (accuracy, or R² for regression)."""
         X, y = self._rows(self.valid_rows)
         logits, _ = self._forward(X)
         losses, _ = self._losses(logits, y)
-        correct = (logits.argmax(dim=1) == y).to(torch.float64)
+        target = y if self.class_targets else self._target(y)
+        scores = validation_scores(self.config.loss, logits, target, self.valid_weights)
         if self.valid_weights is None:
-            return losses.double().mean(dim=1), correct.mean(dim=1)
-        weights = self.valid_weights.double()
-        return (
-            (losses.double() * weights).mean(dim=1),
-            (correct * weights).sum(dim=1) / weights.sum(dim=1),
-        )
+            return losses.double().mean(dim=1), scores
+        return (losses.double() * self.valid_weights.double()).mean(dim=1), scores
 
     # ------------------------------------------------------------ training
     def train(self):
@@ -578,7 +582,7 @@ class _Population:
         best, final = [None] * k, [None] * k
         train_loss = [[] for _ in range(k)]
         valid_loss = [[] for _ in range(k)] if self.early_stopping else None
-        valid_acc = [[] for _ in range(k)] if self.early_stopping else None
+        valid_score = [[] for _ in range(k)] if self.early_stopping else None
         shuffle = bool(config.shuffle) and self.batch_size < self.n_fit
         for epoch in range(1, self.max_epochs + 1):
             order = self._orders(shuffle)
@@ -601,7 +605,7 @@ class _Population:
             # Per-sample losses, reduced once per epoch, as the engine does.
             epoch_loss = torch.cat(losses, dim=1).double().mean(dim=1).cpu().numpy()
             if self.early_stopping:
-                v_loss, v_acc = (t.cpu().numpy() for t in self._validate())
+                v_loss, v_score = (t.cpu().numpy() for t in self._validate())
             newly_stopped = []
             for position, member in enumerate(self.slots):
                 if stopped[member]:
@@ -611,7 +615,7 @@ class _Population:
                 monitor = epoch_loss[position]
                 if self.early_stopping:
                     valid_loss[member].append(float(v_loss[position]))
-                    valid_acc[member].append(float(v_acc[position]))
+                    valid_score[member].append(float(v_score[position]))
                     monitor = v_loss[position]
                 if patience is None:
                     continue
@@ -648,7 +652,7 @@ class _Population:
                     module=topology.to_module(weights),
                     train_loss=train_loss[member],
                     valid_loss=None if valid_loss is None else valid_loss[member],
-                    valid_acc=None if valid_acc is None else valid_acc[member],
+                    valid_score=None if valid_score is None else valid_score[member],
                     n_iter=int(n_iter[member]),
                     best_epoch=int(
                         best_epoch[member]
@@ -683,7 +687,8 @@ class _Population:
         """
         flat = rows.reshape(-1)
         X = self.X.index_select(0, flat).view(*rows.shape, self.X.shape[1])
-        return X, self.y.index_select(0, flat).view(rows.shape)
+        y = self.y.index_select(0, flat)
+        return X, y.view(*rows.shape, *y.shape[1:])
 
     def _orders(self, shuffle):
         """Each member's visiting order of its training rows, (k, n_fit)."""

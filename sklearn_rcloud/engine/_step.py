@@ -35,6 +35,7 @@ from ..activations import activation_of
 from ..pruning import weight_pruning_hook
 from ..topology import plain_layers
 from ._lbfgs import FlatLBFGS
+from ._losses import LOSSES, losses_and_gradient
 from ._update import AdamUpdate, SGDUpdate
 
 __all__ = ["MLPStep", "make_step"]
@@ -51,7 +52,7 @@ def make_step(module, loss, optimizer, lr, l2=0.0, **options):
     Parameters
     ----------
     module : torch.nn.Module
-    loss : {'cross_entropy', 'mse'}
+    loss : {'cross_entropy', 'mse', 'squared_error'}
     optimizer : {'adam', 'sgd', 'lbfgs'}
     lr : float
     l2 : float, default=0.0
@@ -60,7 +61,7 @@ def make_step(module, loss, optimizer, lr, l2=0.0, **options):
         The optimiser's options, as :class:`MLPStep` takes them.
     """
     layers = plain_layers(module)
-    if layers is None or loss not in ("cross_entropy", "mse"):
+    if layers is None or loss not in LOSSES:
         return None
     if optimizer not in ("adam", "sgd", "lbfgs"):
         return None
@@ -77,9 +78,9 @@ class MLPStep:
     activations : list of torch.nn.Module
         One activation module (ReLU, Sigmoid, Tanh or Identity) per hidden
         layer.
-    loss : {'cross_entropy', 'mse'}
-        Mean cross-entropy of the logits, or the mean over the batch of
-        ``0.5 * ||sigmoid(logits) - onehot||^2``.
+    loss : {'cross_entropy', 'mse', 'squared_error'}
+        A loss of :data:`~sklearn_rcloud.engine._losses.LOSSES`, averaged
+        over the batch.
     optimizer : {'adam', 'sgd', 'lbfgs'}
         ``torch.optim.Adam`` or ``torch.optim.SGD`` with the options below,
         or one L-BFGS iteration (:class:`~sklearn_rcloud.engine.FlatLBFGS`,
@@ -114,6 +115,7 @@ class MLPStep:
         self.l2 = float(l2)
         self.activation = activation_of(activations[0]) if activations else None
         self.loss = loss
+        self.class_targets = LOSSES[loss].class_targets
         self.optimizer = optimizer
         self.lr = float(lr)
         self._bind_layers()
@@ -204,7 +206,8 @@ class MLPStep:
         Parameters
         ----------
         X : Tensor of shape (batch, n_features)
-        y : Tensor of shape (batch,), class indices
+        y : Tensor of shape (batch,) or (batch, n_outputs)
+            Class indices, or the target values of ``squared_error``.
         sample_weight : Tensor of shape (batch,) or None, default=None
             Each sample's loss is multiplied by its weight before the batch
             mean (weights are normalised by the caller to average one over
@@ -226,17 +229,12 @@ class MLPStep:
             inputs.append(hidden)
         logits = torch.addmm(self.linears[-1].bias, hidden, self.weights_t[-1])
         batch = X.shape[0]
-        y = y[:, None]
-        if self.loss == "cross_entropy":
-            log_probs = torch.log_softmax(logits, dim=1)
-            losses = log_probs.gather(1, y).neg_()
-            grad = log_probs.exp_()
-            grad.scatter_add_(1, y, self._minus_one(grad))
+        if self.class_targets:
+            y = y[:, None]
+            minus_one = self._minus_one(logits)
         else:
-            probs = torch.sigmoid(logits)
-            error = probs.scatter_add(1, y, self._minus_one(probs))
-            losses = 0.5 * error.square().sum(dim=1)
-            grad = torch.ops.aten.sigmoid_backward(error, probs)
+            y, minus_one = y.reshape(logits.shape), None
+        losses, grad = losses_and_gradient(self.loss, logits, y, minus_one)
         if sample_weight is not None:
             sample_weight = sample_weight.to(grad.dtype)
             grad.mul_(sample_weight[:, None])
@@ -255,7 +253,6 @@ class MLPStep:
             if index > 0:
                 grad = self.activation.backward(grad @ self.weights[index], a_in)
         grads.reverse()  # now weight0, bias0, weight1, bias1, ...
-        losses = losses.reshape(-1)
         if sample_weight is not None:
             losses = losses * sample_weight
         if self.l2:

@@ -66,7 +66,8 @@ def train_network(
     X : ndarray or Tensor of shape (n_samples, n_features), float32
         Moved to the training device once (:func:`to_device`; no copy when
         it is already there), where every epoch reads it.
-    y : ndarray or Tensor of shape (n_samples,), int64 class indices
+    y : ndarray or Tensor of shape (n_samples,) or (n_samples, n_outputs)
+        int64 class indices, or float32 target values for a regression loss.
     config : TrainingConfig
     seed : int
         Seeds the shuffling generator and the validation split.
@@ -247,11 +248,12 @@ def training_curve(net):
     -------
     curve : dict of ndarray
         ``epoch`` (from 1) and ``train_loss``; with a validation split also
-        ``valid_loss`` and ``valid_acc``. ``pandas.DataFrame(curve)`` works.
+        ``valid_loss`` and the validation score, ``valid_acc`` (accuracy) or
+        ``valid_r2`` (R², regression). ``pandas.DataFrame(curve)`` works.
     """
     history = net.history
     curve = {"epoch": np.arange(1, len(history) + 1, dtype=np.int64)}
-    for key in ("train_loss", "valid_loss", "valid_acc"):
+    for key in ("train_loss", "valid_loss", "valid_acc", "valid_r2"):
         if len(history) and key in history[-1]:
             curve[key] = np.asarray(
                 [epoch.get(key, np.nan) for epoch in history], dtype=float
