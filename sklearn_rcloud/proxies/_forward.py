@@ -5,6 +5,12 @@ every truncation of the last hidden layer of a block of cloud networks in one
 pass (see :mod:`sklearn_rcloud.cloud`), and the plain-module call
 ``scorer(module, X, y) -> float``. Both also score a stack of same-shape
 networks (``score_stack``).
+
+The regression twins (:class:`TrainR2Proxy`, :class:`TrainSquaredErrorProxy`,
+:class:`RegressionReadoutProxy`) take continuous targets of shape
+``(n_samples, n_outputs)`` (a 1-D target is one column) that the network's
+identity output layer predicts, and score the R² or the squared error instead
+of the accuracy or the cross-entropy.
 """
 
 from __future__ import annotations
@@ -14,10 +20,23 @@ import torch
 from torch import nn
 
 from .._tensors import as_tensor
-from ._prefix import prefix_accuracy
-from ._stack import StackedNetworks, as_tensors
+from ._prefix import (
+    prefix_accuracy,
+    prefix_r2,
+    prefix_squared_errors,
+    r2_from_squared_errors,
+    total_sum_of_squares,
+)
+from ._stack import StackedNetworks, as_target, as_tensors
 
-__all__ = ["ReadoutProxy", "TrainAccuracyProxy", "TrainLossProxy"]
+__all__ = [
+    "ReadoutProxy",
+    "RegressionReadoutProxy",
+    "TrainAccuracyProxy",
+    "TrainLossProxy",
+    "TrainR2Proxy",
+    "TrainSquaredErrorProxy",
+]
 
 # Columns the dual read-out (fewer rows than units) adds per step.
 _DUAL_BLOCK = 128
@@ -44,6 +63,49 @@ def _on(sample_weight, like):
     if sample_weight is None:
         return None
     return torch.as_tensor(sample_weight, device=like.device)
+
+
+def _regression_targets(y, hidden):
+    """A regression target as ``(n_samples, n_outputs)`` at ``hidden``'s dtype,
+    checked against the rows of ``hidden`` (``(n_networks, n_samples, width)``)."""
+    y = as_target(y, hidden, "regression")
+    if len(y) != hidden.shape[1]:
+        raise ValueError(
+            "The activations and y have different numbers of samples: "
+            f"{hidden.shape[1]} and {len(y)}."
+        )
+    return y
+
+
+def _check_outputs(n_outputs, y):
+    """A ``ValueError`` unless the network has one output per target column."""
+    if n_outputs != y.shape[1]:
+        raise ValueError(
+            f"The network has {n_outputs} outputs but y has {y.shape[1]} "
+            "columns; a regression network predicts every target column."
+        )
+
+
+def _squared_error_sums(outputs, y, sample_weight):
+    """``sum_i w_i (outputs - y)^2`` over the rows, float64, shape
+    ``(n_networks, n_outputs)``."""
+    squares = (outputs.double() - y.double()).square()
+    if sample_weight is None:
+        return squares.sum(dim=1)
+    weights = torch.as_tensor(sample_weight, device=outputs.device).double()
+    return torch.einsum("nro,r->no", squares, weights)
+
+
+def _total_weight(n_samples, sample_weight):
+    """The number of rows, or the sum of their weights, as a float."""
+    if sample_weight is None:
+        return float(n_samples)
+    return float(torch.as_tensor(sample_weight).double().sum())
+
+
+def _finite_or_last(scores):
+    """``scores`` (ndarray) with NaN, from overflowing activations, at ``-inf``."""
+    return np.where(np.isnan(scores), -np.inf, scores)
 
 
 class _ForwardProxy:
@@ -372,4 +434,180 @@ class ReadoutProxy(_ForwardProxy):
         return scores
 
     def __repr__(self):
-        return f"ReadoutProxy(alpha={self.alpha}, leave_one_out={self.leave_one_out})"
+        return (
+            f"{type(self).__name__}(alpha={self.alpha}, "
+            f"leave_one_out={self.leave_one_out})"
+        )
+
+
+class TrainR2Proxy(_ForwardProxy):
+    """R² of the untrained network's outputs on the training targets.
+
+    The regression twin of :class:`TrainAccuracyProxy` (Random Cloud's
+    "accuracy of the untrained network"): the identity output layer's
+    predictions scored with ``sklearn.metrics.r2_score`` (uniform average
+    over outputs, weighted by ``sample_weight``). A constant target column
+    scores 1 when predicted exactly and 0 otherwise (``force_finite``);
+    overflowing activations score ``-inf``.
+
+    ``chance_level`` is 0, the R² of predicting the (weighted) mean: a
+    network must beat it to be better than a constant.
+    """
+
+    name = "train_r2"
+
+    def chance_level(self, y, sample_weight=None):
+        """0.0: the R² of predicting the target's mean."""
+        return 0.0
+
+    def score_prefixes(
+        self, hidden, out_weight, out_bias, y, widths, sample_weight=None
+    ):
+        """R² of every truncation of the last hidden layer, shape
+        ``(n_networks, len(widths))``, float64."""
+        y = _regression_targets(y, hidden)
+        _check_outputs(out_weight.shape[1], y)
+        # outputs = hidden @ out_weight.T + out_bias, truncated to leading units
+        return prefix_r2(
+            hidden,
+            out_weight.transpose(1, 2),
+            out_bias,
+            y,
+            widths,
+            sample_weight=_on(sample_weight, hidden),
+        )
+
+    def score_stack(self, stack, X, y, sample_weight=None):
+        """Scores of every network of a :class:`StackedNetworks`, shape (n,)."""
+        X, y = as_tensors(X, y, stack.parameter, "regression")
+        _check_outputs(stack.n_outputs, y)
+        with torch.no_grad():
+            outputs, _, _ = stack.forward(X)
+            sse = _squared_error_sums(outputs, y, sample_weight)
+            sst = total_sum_of_squares(y, _on(sample_weight, y))
+            return r2_from_squared_errors(sse, sst).cpu().numpy()
+
+
+class TrainSquaredErrorProxy(_ForwardProxy):
+    """Minus the training squared error of the untrained network (regression).
+
+    The regression twin of :class:`TrainLossProxy`: minus the (weighted)
+    mean over rows of ``0.5 * mean over outputs of (output - y)^2``, the
+    identity output layer against the (standardised) targets. Higher is
+    better; overflowing activations score ``-inf``. Like its twin it has no
+    chance level.
+    """
+
+    name = "train_loss"
+
+    def score_prefixes(
+        self, hidden, out_weight, out_bias, y, widths, sample_weight=None
+    ):
+        """Scores of every truncation of the last hidden layer, shape
+        ``(n_networks, len(widths))``, float64."""
+        y = _regression_targets(y, hidden)
+        _check_outputs(out_weight.shape[1], y)
+        sse = prefix_squared_errors(
+            hidden,
+            out_weight.transpose(1, 2),
+            out_bias,
+            y,
+            widths,
+            sample_weight=_on(sample_weight, hidden),
+        )
+        scores = -0.5 * sse.mean(dim=2) / _total_weight(len(y), sample_weight)
+        return torch.where(scores.isnan(), -np.inf, scores)
+
+    def score_stack(self, stack, X, y, sample_weight=None):
+        """Scores of every network of a :class:`StackedNetworks`, shape (n,)."""
+        X, y = as_tensors(X, y, stack.parameter, "regression")
+        _check_outputs(stack.n_outputs, y)
+        with torch.no_grad():
+            outputs, _, _ = stack.forward(X)
+            losses = 0.5 * (outputs.double() - y.double()).square().mean(dim=2)
+        scores = -_weighted_mean(losses, sample_weight).cpu().numpy()
+        return _finite_or_last(scores)
+
+
+class RegressionReadoutProxy(ReadoutProxy):
+    """R² of a closed-form ridge read-out on the random hidden features.
+
+    The regression twin of :class:`ReadoutProxy`: the same ridge fit on
+    ``[1, h]`` (same per-column penalty, same factorisation), of the
+    continuous (standardised) targets instead of one-hot ones, scored by R²
+    (``sklearn.metrics.r2_score``, uniform average over outputs, weighted by
+    ``sample_weight``). By default the R² is the exact leave-one-out one:
+    row ``i`` left out is predicted ``(yhat_i - h_ii y_i) / (1 - h_ii)``, so
+    its residual is ``(y_i - yhat_i) / (1 - h_ii)``; with
+    ``leave_one_out=False`` it is the training R².
+
+    Parameters
+    ----------
+    alpha : float, default=1e-3
+        Ridge penalty of feature ``j``: ``alpha * (||a_j||^2 + n_samples)``
+        (see :class:`ReadoutProxy`).
+    leave_one_out : bool, default=True
+        Score the leave-one-out R² instead of the training R².
+
+    Notes
+    -----
+    With sample weights the fit is weighted least squares, solved as the plain
+    fit on rows scaled by ``sqrt(w_i)``; the leave-one-out residual of a row
+    is that of the weighted fit without it, and row ``i`` weighs
+    ``w_i`` in both sums of squares, as in ``r2_score``. ``chance_level`` is
+    0, the R² of predicting the mean.
+    """
+
+    name = "readout"
+
+    def chance_level(self, y, sample_weight=None):
+        """0.0: the R² of predicting the target's mean."""
+        return 0.0
+
+    def score_prefixes(
+        self, hidden, out_weight, out_bias, y, widths, sample_weight=None
+    ):
+        """R² of the read-out of every truncation of the last hidden layer,
+        shape ``(n_networks, len(widths))``, float64."""
+        targets = _regression_targets(y, hidden)
+        scaled, scaled_targets, root = self._weighted_inputs(
+            hidden, targets, sample_weight
+        )
+        basis, coefs, failed = self._factor(scaled, scaled_targets, root)
+        del scaled
+        if root is not None:
+            # The basis of the unscaled rows, B = A L^{-T}, so that the kernel
+            # predicts y itself; a row of weight zero has a zero row of U and
+            # counts nothing, so dividing it by one is as good as any.
+            basis /= torch.where(root > 0, root, torch.ones_like(root))[None, :, None]
+        # k hidden units use the intercept and the first k unit columns.
+        r2 = prefix_r2(
+            basis,
+            coefs,
+            None,
+            targets,
+            np.asarray(widths) + 1,
+            leave_one_out=self.leave_one_out,
+            sample_weight=_on(sample_weight, hidden),
+        )
+        r2[failed] = -np.inf
+        return r2
+
+    def score_stack(self, stack, X, y, sample_weight=None):
+        """Scores of every network of a :class:`StackedNetworks`, shape (n,)."""
+        X, y = as_tensors(X, y, stack.parameter, "regression")
+        with torch.no_grad():
+            _, _, features = stack.forward(X)
+            features, targets, root = self._weighted_inputs(features, y, sample_weight)
+            basis, coefs, failed = self._factor(features, targets, root)
+            # Residuals of the rows scaled by sqrt(w): their squares are the
+            # weighted squares of the plain residuals.
+            residuals = targets - basis @ coefs
+            if self.leave_one_out:
+                leverage = basis.square().sum(dim=2, keepdim=True)
+                residuals = residuals / (1.0 - leverage)
+            sse = residuals.double().square().sum(dim=1)
+            sst = total_sum_of_squares(y, _on(sample_weight, y))
+            scores = r2_from_squared_errors(sse, sst).cpu().numpy()
+        scores[failed.cpu().numpy()] = -np.inf
+        return scores

@@ -15,7 +15,13 @@ import torch
 from torch.nn import functional
 
 from .._docstrings import fill, substitute
-from ._stack import BATCH_PARAMETERS, MODULE_PARAMETERS, StackedNetworks, scoring_batch
+from ._stack import (
+    BATCH_PARAMETERS,
+    MODULE_PARAMETERS,
+    StackedNetworks,
+    check_task,
+    scoring_batch,
+)
 
 __all__ = [
     "GradNormProxy",
@@ -46,22 +52,6 @@ class _GradientProxy:
     def _batch(self, stack, X, y):
         return scoring_batch(stack, X, y, self.batch_size, self.random_state)
 
-    def _loss_gradients(self, stack, X, y):
-        """Leaf weights of ``stack`` and the gradients of each network's loss."""
-        if y is None:
-            raise ValueError(f"The {self.name} score needs the class labels y.")
-        X, y = self._batch(stack, X, y)
-        stack = stack.map_linears(_leaf_copy)
-        weights = [weight for weight, _ in stack.linears]
-        logits, _, _ = stack.forward(X)
-        n_networks, n_samples, n_classes = logits.shape
-        # Sum over networks of each network's mean cross-entropy.
-        loss = functional.cross_entropy(
-            logits.reshape(-1, n_classes), y.repeat(n_networks), reduction="sum"
-        )
-        gradients = torch.autograd.grad(loss / n_samples, weights)
-        return weights, gradients
-
     def score_stack(self, stack, X, y=None):
         """Scores of every network of a :class:`StackedNetworks`, shape (n,)."""
         with torch.enable_grad():
@@ -78,15 +68,70 @@ class _GradientProxy:
         )
 
 
-@substitute(batch_parameters=BATCH_PARAMETERS)
-class GradNormProxy(_GradientProxy):
+#: The ``task`` parameter of the loss-based gradient proxies.
+TASK_PARAMETER = """\
+task : {'classification', 'regression'}, default='classification'
+    The loss ``L`` whose gradients are scored: the mean cross-entropy of the
+    untrained network on a batch of class indices, or, for continuous targets
+    of shape ``(n_samples, n_outputs)``, the squared error
+    ``0.5 * mean over outputs of (output - y)^2`` averaged over the batch
+    (identity output layer)."""
+
+
+class _LossGradientProxy(_GradientProxy):
+    """A gradient proxy of the loss on the targets: cross-entropy or squared error."""
+
+    def __init__(self, batch_size=128, random_state=0, task="classification"):
+        super().__init__(batch_size=batch_size, random_state=random_state)
+        self.task = check_task(task)
+
+    def _loss_gradients(self, stack, X, y):
+        """Leaf weights of ``stack`` and the gradients of each network's loss."""
+        if y is None:
+            what = "class labels" if self.task == "classification" else "targets"
+            raise ValueError(f"The {self.name} score needs the {what} y.")
+        X, y = scoring_batch(stack, X, y, self.batch_size, self.random_state, self.task)
+        stack = stack.map_linears(_leaf_copy)
+        weights = [weight for weight, _ in stack.linears]
+        logits, _, _ = stack.forward(X)
+        n_networks, n_samples, n_classes = logits.shape
+        if self.task == "regression":
+            if y.shape[1] != n_classes:
+                raise ValueError(
+                    f"The network has {n_classes} outputs but y has "
+                    f"{y.shape[1]} columns; a regression network predicts "
+                    "every target column."
+                )
+            # Sum over networks of each network's mean squared error (halved).
+            loss = 0.5 * (logits - y).square().sum()
+            gradients = torch.autograd.grad(loss / (n_samples * n_classes), weights)
+            return weights, gradients
+        # Sum over networks of each network's mean cross-entropy.
+        loss = functional.cross_entropy(
+            logits.reshape(-1, n_classes), y.repeat(n_networks), reduction="sum"
+        )
+        gradients = torch.autograd.grad(loss / n_samples, weights)
+        return weights, gradients
+
+    def __repr__(self):
+        task = "" if self.task == "classification" else f", task={self.task!r}"
+        return (
+            f"{type(self).__name__}(batch_size={self.batch_size}, "
+            f"random_state={self.random_state}{task})"
+        )
+
+
+@substitute(batch_parameters=BATCH_PARAMETERS, task_parameter=TASK_PARAMETER)
+class GradNormProxy(_LossGradientProxy):
     """``grad_norm``: sum over layers of the Frobenius norm of ``dL/dW``.
 
-    ``L`` is the mean cross-entropy of the untrained network on a batch.
+    ``L`` is the mean cross-entropy of the untrained network on a batch (the
+    mean squared error for ``task='regression'``).
 
     Parameters
     ----------
     {batch_parameters}
+    {task_parameter}
     """
 
     name = "grad_norm"
@@ -96,13 +141,16 @@ class GradNormProxy(_GradientProxy):
         return sum(g.flatten(1).norm(dim=1) for g in gradients)
 
 
-@substitute(batch_parameters=BATCH_PARAMETERS)
-class SNIPProxy(_GradientProxy):
+@substitute(batch_parameters=BATCH_PARAMETERS, task_parameter=TASK_PARAMETER)
+class SNIPProxy(_LossGradientProxy):
     """``snip``: connection sensitivity, ``sum |W * dL/dW|`` over all weights.
+
+    ``L`` is as for :class:`GradNormProxy`.
 
     Parameters
     ----------
     {batch_parameters}
+    {task_parameter}
     """
 
     name = "snip"

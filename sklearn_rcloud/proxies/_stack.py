@@ -17,7 +17,25 @@ from .._tensors import as_tensor
 from ..activations import ACTIVATIONS
 from ..topology import preset_linear
 
-__all__ = ["StackedNetworks", "as_tensors", "scoring_batch", "select_batch"]
+__all__ = [
+    "TASKS",
+    "StackedNetworks",
+    "as_target",
+    "as_tensors",
+    "check_task",
+    "scoring_batch",
+    "select_batch",
+]
+
+#: The learning tasks a proxy scores for: class indices or continuous targets.
+TASKS = ("classification", "regression")
+
+
+def check_task(task):
+    """``task`` itself if it is one of :data:`TASKS`, else a ``ValueError``."""
+    if not isinstance(task, str) or task not in TASKS:
+        raise ValueError(f"Unknown task {task!r}; choose one of {list(TASKS)}.")
+    return task
 
 
 class StackedNetworks:
@@ -170,10 +188,46 @@ class StackedNetworks:
         return hidden, pre_activations[:-1], features
 
 
-def as_tensors(X, y, like):
+def as_target(y, like, task="classification"):
+    """``y`` as a tensor on ``like``'s device, in the form ``task`` scores.
+
+    Parameters
+    ----------
+    y : array-like or Tensor
+        Class indices (classification), or continuous targets of shape
+        ``(n_samples,)`` or ``(n_samples, n_outputs)`` (regression).
+    like : Tensor
+        Gives the device, and the float dtype of a regression target.
+    task : {'classification', 'regression'}, default='classification'
+
+    Returns
+    -------
+    y : Tensor
+        Classification: int64 of shape ``(n_samples,)``. Regression: at
+        ``like``'s dtype, of shape ``(n_samples, n_outputs)`` (a 1-D target
+        is one output column).
+    """
+    if not isinstance(y, torch.Tensor):
+        y = np.asarray(y)
+    if check_task(task) == "classification":
+        return as_tensor(y, dtype=torch.long, device=like.device).reshape(-1)
+    y = as_tensor(y, dtype=like.dtype, device=like.device)
+    if y.dim() == 1:
+        return y[:, None]
+    if y.dim() != 2:
+        raise ValueError(
+            "A regression target y must have shape (n_samples,) or "
+            f"(n_samples, n_outputs), got shape {tuple(y.shape)}."
+        )
+    return y
+
+
+def as_tensors(X, y, like, task="classification"):
     """``X`` (and ``y`` unless None) as tensors on ``like``'s device and dtype.
 
     Tensors already on that device are used in place (no host round trip).
+    ``y`` takes the form :func:`as_target` gives it for ``task``: class
+    indices, or float targets of shape ``(n_samples, n_outputs)``.
     """
     if not isinstance(X, torch.Tensor):
         X = np.asarray(X)
@@ -181,9 +235,7 @@ def as_tensors(X, y, like):
     if X.dim() != 2:
         raise ValueError(f"X must be 2-dimensional, got shape {tuple(X.shape)}.")
     if y is not None:
-        if not isinstance(y, torch.Tensor):
-            y = np.asarray(y)
-        y = as_tensor(y, dtype=torch.long, device=like.device).reshape(-1)
+        y = as_target(y, like, task)
         if len(y) != len(X):
             raise ValueError(
                 f"X and y have different numbers of samples: {len(X)} and {len(y)}."
@@ -227,12 +279,13 @@ def _distinct_rows(X, candidates):
     return candidates[np.sort(first)].astype(np.int64)
 
 
-def scoring_batch(stack, X, y, batch_size, random_state):
+def scoring_batch(stack, X, y, batch_size, random_state, task="classification"):
     """``X`` and ``y`` as tensors for ``stack``, cut to :func:`select_batch`'s rows.
 
-    ``y`` may be None (label-free scores).
+    ``y`` may be None (label-free scores); otherwise it takes the form
+    :func:`as_target` gives it for ``task``.
     """
-    X, y = as_tensors(X, y, stack.parameter)
+    X, y = as_tensors(X, y, stack.parameter, task)
     rows = torch.as_tensor(select_batch(X, batch_size, random_state), device=X.device)
     return X[rows], (None if y is None else y[rows])
 
