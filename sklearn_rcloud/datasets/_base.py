@@ -20,6 +20,7 @@ ADULT_CATEGORICAL = (
     "sex",
     "native-country",
 )
+ABALONE_CATEGORICAL = ("sex",)
 
 
 def _read_csv(filename, categorical=()):
@@ -55,7 +56,15 @@ def _files(stem, subset):
     return [f"{stem}_{subset}.csv"]
 
 
-def _load(files, descr, return_X_y, as_frame, target_dtype=str, categorical=()):
+def _load(
+    files,
+    descr,
+    return_X_y,
+    as_frame,
+    target_dtype=str,
+    categorical=(),
+    regression=False,
+):
     feature_names, data, targets = None, [], []
     for filename in files:
         feature_names, rows, target = _read_csv(filename, categorical)
@@ -78,20 +87,36 @@ def _load(files, descr, return_X_y, as_frame, target_dtype=str, categorical=()):
         frame = pd.concat([data, target], axis=1)
     if return_X_y:
         return data, target
-    return Bunch(
+    bunch = Bunch(
         data=data,
         target=target,
         frame=frame,
         feature_names=np.asarray(feature_names, dtype=object),
         categorical_features=list(categorical),
-        target_names=np.unique(np.asarray(target)),
         DESCR=descr_text,
         filename=files[0] if len(files) == 1 else files,
         data_module=f"{_PACKAGE}.data",
     )
+    if not regression:
+        # A regression target has no classes (as scikit-learn's load_diabetes).
+        bunch.target_names = np.unique(np.asarray(target))
+    return bunch
 
 
-_LOADER_DOC = """Load the {title} dataset (classification).
+def _load_regression(name, return_X_y, as_frame, categorical=()):
+    """A single-file regression dataset, its target as float64."""
+    return _load(
+        [f"{name}.csv"],
+        f"{name}.rst",
+        return_X_y,
+        as_frame,
+        np.float64,
+        categorical,
+        regression=True,
+    )
+
+
+_LOADER_DOC = """Load the {title} dataset ({task}).
 
     Read more in its ``DESCR``.
 
@@ -106,8 +131,8 @@ _LOADER_DOC = """Load the {title} dataset (classification).
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        ``data`` of shape {shape}, ``target``, ``feature_names``,
-        ``categorical_features``, ``target_names``, ``frame``, ``DESCR``,
+        ``data`` of shape {shape}, ``target``{target_note}, ``feature_names``,
+        ``categorical_features``,{target_names} ``frame``, ``DESCR``,
         ``filename``.
     (data, target) : tuple if ``return_X_y`` is True
     """
@@ -152,9 +177,40 @@ def load_adult(*, subset="train", return_X_y=False, as_frame=False):
     )
 
 
-def _doc(title, shape, subset_doc="", frame_note=""):
+def load_concrete(*, return_X_y=False, as_frame=False):
+    return _load_regression("concrete", return_X_y, as_frame)
+
+
+def load_energy_efficiency(*, return_X_y=False, as_frame=False):
+    return _load_regression("energy_efficiency", return_X_y, as_frame)
+
+
+def load_airfoil_self_noise(*, return_X_y=False, as_frame=False):
+    return _load_regression("airfoil_self_noise", return_X_y, as_frame)
+
+
+def load_abalone(*, return_X_y=False, as_frame=False):
+    return _load_regression("abalone", return_X_y, as_frame, ABALONE_CATEGORICAL)
+
+
+def load_wine_quality_red(*, return_X_y=False, as_frame=False):
+    return _load_regression("wine_quality_red", return_X_y, as_frame)
+
+
+def _doc(title, shape, subset_doc="", frame_note="", target=None):
+    if target is None:
+        task, target_note, target_names = "classification", "", " ``target_names``,"
+    else:
+        task, target_names = "regression", ""
+        target_note = f" (float64: {target})"
     return _LOADER_DOC.format(
-        title=title, shape=shape, subset_doc=subset_doc, frame_note=frame_note
+        title=title,
+        task=task,
+        shape=shape,
+        subset_doc=subset_doc,
+        frame_note=frame_note,
+        target_note=target_note,
+        target_names=target_names,
     )
 
 
@@ -176,4 +232,29 @@ load_adult.__doc__ = _doc(
         object array of floats and strings, with NaN for missing cells.
         Encode the categoricals (e.g. ``OneHotEncoder`` in a
         ``ColumnTransformer``) before fitting a network.""",
+)
+load_concrete.__doc__ = _doc(
+    "Concrete Compressive Strength",
+    "(1030, 8)",
+    target="compressive strength in MPa",
+)
+load_energy_efficiency.__doc__ = _doc(
+    "Energy Efficiency (ENB2012)", "(768, 8)", target="heating load in kWh/m^2"
+)
+load_airfoil_self_noise.__doc__ = _doc(
+    "Airfoil Self-Noise", "(1503, 5)", target="scaled sound pressure level in dB"
+)
+load_abalone.__doc__ = _doc(
+    "Abalone",
+    "(4177, 8)",
+    frame_note=""" The categorical column ``sex`` (``'M'``, ``'F'``,
+        ``'I'``) gets pandas' ``category`` dtype and the other seven
+        ``float64``; without ``as_frame`` the data is an object array whose
+        first column holds the strings and the others Python floats. Encode
+        ``sex`` (e.g. ``OneHotEncoder`` in a ``ColumnTransformer``) before
+        fitting a network.""",
+    target="number of shell rings",
+)
+load_wine_quality_red.__doc__ = _doc(
+    "Wine Quality (red)", "(1599, 11)", target="quality score on a 0-10 scale"
 )
