@@ -1,4 +1,4 @@
-"""Find small feedforward networks for tabular classification, scikit-learn style.
+"""Find small feedforward networks for tabular data, scikit-learn style.
 
 The estimators search for a small MLP with cheap, training-free scores and
 train only the network they select. Networks are trained through skorch.
@@ -7,13 +7,21 @@ train only the network they select. Networks are trained through skorch.
 from ._version import __version__
 from .estimators import (
     DenseMLPClassifier,
+    DenseMLPRegressor,
     MagnitudePruningClassifier,
+    MagnitudePruningRegressor,
     NASWOTSearchClassifier,
+    NASWOTSearchRegressor,
     RandomCloudClassifier,
+    RandomCloudRegressor,
     RandomPruningClassifier,
+    RandomPruningRegressor,
     RandomSearchSparseClassifier,
+    RandomSearchSparseRegressor,
     RandomSparseClassifier,
+    RandomSparseRegressor,
     SAEPEnsembleClassifier,
+    SAEPEnsembleRegressor,
     fit_together,
 )
 from .presets import PAPER_DATASETS, paper_params
@@ -21,14 +29,22 @@ from .topology import Topology
 
 __all__ = [
     "DenseMLPClassifier",
+    "DenseMLPRegressor",
     "MagnitudePruningClassifier",
+    "MagnitudePruningRegressor",
     "NASWOTSearchClassifier",
+    "NASWOTSearchRegressor",
     "PAPER_DATASETS",
     "RandomCloudClassifier",
+    "RandomCloudRegressor",
     "RandomPruningClassifier",
+    "RandomPruningRegressor",
     "RandomSearchSparseClassifier",
+    "RandomSearchSparseRegressor",
     "RandomSparseClassifier",
+    "RandomSparseRegressor",
     "SAEPEnsembleClassifier",
+    "SAEPEnsembleRegressor",
     "Topology",
     "__version__",
     "fit_together",

@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import textwrap
 
-__all__ = ["DATA_ATTRIBUTES", "fill", "substitute"]
+__all__ = ["DATA_ATTRIBUTES", "REGRESSION_DATA_ATTRIBUTES", "fill", "substitute"]
 
 #: What every fitted classifier records about its training data.
 DATA_ATTRIBUTES = """\
 classes_ : ndarray of shape (n_classes,)
     Class labels.
+n_features_in_ : int
+    Number of features seen during fit.
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Names of features seen during fit, when ``X`` has string column names."""
+
+#: What every fitted regressor records about its training data.
+REGRESSION_DATA_ATTRIBUTES = """\
+target_mean_, target_scale_ : ndarray of shape (n_outputs,)
+    Mean and standard deviation of each target column over the (weighted)
+    training rows: ``fit`` trains on ``(y - target_mean_) / target_scale_``
+    and ``predict`` maps the outputs back (a constant column has scale 1).
 n_features_in_ : int
     Number of features seen during fit.
 feature_names_in_ : ndarray of shape (`n_features_in_`,)

@@ -23,13 +23,15 @@ from ._pipeline import final_estimator
 
 __all__ = ["onnx_classes", "probability_module", "to_onnx"]
 
-#: Name of the ONNX graph's input and output.
+#: Name of the ONNX graph's input and output (a classifier's, a regressor's).
 ONNX_INPUT = "X"
 ONNX_OUTPUT = "probabilities"
+ONNX_REGRESSION_OUTPUT = "predictions"
 
 
 def probability_module(estimator):
-    """A fitted estimator as a torch module that outputs ``predict_proba``.
+    """A fitted estimator as a torch module that outputs ``predict_proba``
+    (a regressor: ``predict``, one column per output).
 
     Parameters
     ----------
@@ -66,6 +68,10 @@ def probability_module(estimator):
 
 def to_onnx(estimator, path=None, *, opset_version=None):
     """Export a fitted estimator's ``predict_proba`` as an ONNX model.
+
+    A regressor's graph outputs ``"predictions"`` instead, float32 of shape
+    ``(n_samples, n_outputs_)`` in the target's units, and stores no class
+    labels.
 
     The graph has one input, ``"X"`` (float32, shape ``(n_samples,
     n_features_in_)``, any number of rows), holding the features exactly as
@@ -113,6 +119,8 @@ def to_onnx(estimator, path=None, *, opset_version=None):
     _check_onnx_installed()
     estimator = final_estimator(estimator, "to_onnx")
     module = probability_module(estimator)
+    classifier = hasattr(estimator, "classes_")
+    output = ONNX_OUTPUT if classifier else ONNX_REGRESSION_OUTPUT
     example = torch.zeros((2, estimator.n_features_in_), dtype=torch.float32)
     with _quiet_exporter():
         program = torch.onnx.export(
@@ -120,19 +128,24 @@ def to_onnx(estimator, path=None, *, opset_version=None):
             (example,),
             dynamo=True,
             input_names=[ONNX_INPUT],
-            output_names=[ONNX_OUTPUT],
+            output_names=[output],
             dynamic_shapes=({0: torch.export.Dim("n_samples")},),
             opset_version=opset_version,
             verbose=False,
         )
     model = program.model_proto
-    classes = np.asarray(estimator.classes_)
+    labels = {}
+    if classifier:
+        classes = np.asarray(estimator.classes_)
+        labels = dict(
+            classes=json.dumps([str(label) for label in classes]),
+            **_typed_classes(classes),
+        )
     _set_metadata(
         model,
-        classes=json.dumps([str(label) for label in classes]),
         n_features_in=str(int(estimator.n_features_in_)),
         producer=f"sklearn_rcloud {type(estimator).__name__}",
-        **_typed_classes(classes),
+        **labels,
     )
     if path is not None:
         import onnx

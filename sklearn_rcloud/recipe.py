@@ -23,13 +23,17 @@ from .init import INITS
 
 __all__ = [
     "LOSSES",
+    "REGRESSION_LOSS",
+    "REGRESSION_LOSSES",
     "SOLVERS",
     "TRAINING_PARAMETERS",
     "Parameter",
     "recipe_defaults",
 ]
 
+#: The classifiers' losses, and the regressors'.
 LOSSES = ("cross_entropy", "mse")
+REGRESSION_LOSSES = ("squared_error",)
 SOLVERS = ("lbfgs", "adam", "sgd")
 
 
@@ -278,6 +282,18 @@ TRAINING_PARAMETERS = (
         "network chosen; 2 also prints skorch's table of every epoch.",
         trains=True,
     ),
+)
+
+
+#: The regressors' ``loss``, in place of the classifiers'.
+REGRESSION_LOSS = Parameter(
+    "loss",
+    "squared_error",
+    (StrOptions(set(REGRESSION_LOSSES)),),
+    "{'squared_error'}",
+    "'squared_error', as MLPRegressor: ``0.5 * (output - y)^2`` averaged "
+    "over the rows and the outputs, on the target standardised inside ``fit``.",
+    trains=True,
 )
 
 

@@ -6,15 +6,23 @@ defaults have their own checks in ``test_common.py``).
 
 from sklearn_rcloud import (
     DenseMLPClassifier,
+    DenseMLPRegressor,
     MagnitudePruningClassifier,
+    MagnitudePruningRegressor,
     NASWOTSearchClassifier,
+    NASWOTSearchRegressor,
     RandomCloudClassifier,
+    RandomCloudRegressor,
     RandomPruningClassifier,
+    RandomPruningRegressor,
     RandomSearchSparseClassifier,
+    RandomSearchSparseRegressor,
     RandomSparseClassifier,
+    RandomSparseRegressor,
     SAEPEnsembleClassifier,
+    SAEPEnsembleRegressor,
 )
-from sklearn_rcloud.estimators import BaseNetworkClassifier
+from sklearn_rcloud.estimators import BaseNetworkClassifier, BaseNetworkRegressor
 
 _SMALL_PRUNING = dict(
     hidden_layer_sizes=(8,),
@@ -55,8 +63,22 @@ SMALL_PARAMS = {
 }
 
 
+#: The regressor twins at their classifiers' small settings.
+SMALL_REGRESSOR_PARAMS = {
+    DenseMLPRegressor: SMALL_PARAMS[DenseMLPClassifier],
+    RandomCloudRegressor: SMALL_PARAMS[RandomCloudClassifier],
+    MagnitudePruningRegressor: SMALL_PARAMS[MagnitudePruningClassifier],
+    RandomPruningRegressor: SMALL_PARAMS[RandomPruningClassifier],
+    NASWOTSearchRegressor: SMALL_PARAMS[NASWOTSearchClassifier],
+    RandomSearchSparseRegressor: SMALL_PARAMS[RandomSearchSparseClassifier],
+    RandomSparseRegressor: SMALL_PARAMS[RandomSparseClassifier],
+    SAEPEnsembleRegressor: SMALL_PARAMS[SAEPEnsembleClassifier],
+}
+
+
 def make_small(estimator_class, **params):
-    return estimator_class(**{**SMALL_PARAMS[estimator_class], **params})
+    small = {**SMALL_PARAMS, **SMALL_REGRESSOR_PARAMS}[estimator_class]
+    return estimator_class(**{**small, **params})
 
 
 ESTIMATORS = [make_small(cls) for cls in SMALL_PARAMS]
@@ -65,6 +87,12 @@ ESTIMATOR_IDS = [type(est).__name__ for est in ESTIMATORS]
 # the ensemble's own attributes are tested in test_saep.py.
 SINGLE_NETWORK = [est for est in ESTIMATORS if isinstance(est, BaseNetworkClassifier)]
 SINGLE_NETWORK_IDS = [type(est).__name__ for est in SINGLE_NETWORK]
+REGRESSORS = [make_small(cls) for cls in SMALL_REGRESSOR_PARAMS]
+REGRESSOR_IDS = [type(est).__name__ for est in REGRESSORS]
+SINGLE_NETWORK_REGRESSORS = [
+    est for est in REGRESSORS if isinstance(est, BaseNetworkRegressor)
+]
+SINGLE_NETWORK_REGRESSOR_IDS = [type(est).__name__ for est in SINGLE_NETWORK_REGRESSORS]
 
 
 def topologies(fitted):

@@ -24,9 +24,11 @@ from sklearn.utils.estimator_checks import (
 from small_estimators import (
     ESTIMATOR_IDS,
     ESTIMATORS,
+    REGRESSORS,
     SINGLE_NETWORK,
     SINGLE_NETWORK_IDS,
     SMALL_PARAMS,
+    SMALL_REGRESSOR_PARAMS,
     make_small,
     topologies,
 )
@@ -47,7 +49,8 @@ def test_every_public_estimator_is_tested():
         if inspect.isclass(obj := getattr(sklearn_rcloud, name))
         and issubclass(obj, BaseEstimator)
     }
-    assert public == {cls.__name__ for cls in SMALL_PARAMS}
+    tested = {cls.__name__ for cls in [*SMALL_PARAMS, *SMALL_REGRESSOR_PARAMS]}
+    assert public == tested
 
 
 def expected_failed_checks(estimator):
@@ -63,13 +66,15 @@ def expected_failed_checks(estimator):
     }
 
 
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+@parametrize_with_checks(
+    [*ESTIMATORS, *REGRESSORS], expected_failed_checks=expected_failed_checks
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
 #: Every public estimator as a user first meets it: nothing set.
-DEFAULT_ESTIMATORS = [cls() for cls in SMALL_PARAMS]
+DEFAULT_ESTIMATORS = [cls() for cls in [*SMALL_PARAMS, *SMALL_REGRESSOR_PARAMS]]
 
 
 @parametrize_with_checks(

@@ -15,7 +15,8 @@ from abc import ABCMeta, abstractmethod
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.callback import CallbackSupportMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
@@ -32,6 +33,7 @@ from .._memory import ROWS_PER_PASS, check_networks
 from ..cloud import RandomCloud
 from ..engine import (
     FLOAT32_MAX,
+    LOSSES,
     TrainingConfig,
     penalty,
     planned_max_iter,
@@ -39,7 +41,7 @@ from ..engine import (
     training_curve,
 )
 from ..init import seeded_generator
-from ..outputs import ProbabilityNetwork, predict_proba_module
+from ..outputs import ProbabilityNetwork, predict_module, predict_proba_module
 from ..topology import Topology
 from ._parameters import (
     MissingParametersMixin,
@@ -55,25 +57,31 @@ from ._transaction import transactional
 _SHARED_WITH_NET = "<net_.module_>"
 
 
-class BaseClassifier(
+class BaseTaskEstimator(
     MissingParametersMixin,
     CallbackSupportMixin,
-    ClassifierMixin,
     BaseEstimator,
     metaclass=ABCMeta,
 ):
-    """Base class of every classifier of the library.
+    """Base class of every estimator of the library, classifier or regressor.
 
     One :meth:`fit` for all of them: validate the data and the sample
     weights, open the callbacks' task tree, then either continue training
     (``warm_start``, where an estimator has it) or call the subclass's
-    :meth:`_fit`. :class:`BaseNetworkClassifier` ends by training one MLP,
-    :class:`~sklearn_rcloud.estimators.BaseEnsembleClassifier` by mixing
-    several.
+    :meth:`_fit`. :class:`BaseClassifier` and :class:`BaseRegressor` say what
+    the target is (class labels, or values standardised inside ``fit``);
+    :class:`BaseNetworkClassifier` and :class:`BaseNetworkRegressor` end by
+    training one MLP, :class:`~sklearn_rcloud.estimators.BaseEnsembleClassifier`
+    by mixing several.
 
     Warning: this class should not be used directly. Use derived classes
     instead.
     """
+
+    #: The task, as the engine's losses name it (``'classification'`` or
+    #: ``'regression'``); set by :class:`BaseClassifier` and
+    #: :class:`BaseRegressor`.
+    _task: str = ""
 
     #: The estimator's parameters (see ``_parameters.py``); set by subclasses.
     _parameters: tuple = ()
@@ -87,7 +95,7 @@ class BaseClassifier(
             cls._parameter_constraints = constraints_of(parameters)
             cls.__init__ = init_from(parameters)
             docs = cls.__dict__.get("_attribute_docs", {})
-            cls.__doc__ = documented(cls.__doc__, parameters, **docs)
+            cls.__doc__ = documented(cls.__doc__, parameters, cls._task, **docs)
 
     @transactional(keeps_fitted=lambda self: self._continues_training())
     @_fit_context(prefer_skip_nested_validation=True)
@@ -100,8 +108,9 @@ class BaseClassifier(
             Training data. Scale the features (e.g. ``MinMaxScaler`` or
             ``StandardScaler`` in a ``Pipeline``): untrained networks see
             them as they are.
-        y : array-like of shape (n_samples,)
-            Target labels, of any type.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target labels of any type (a classifier), or target values (a
+            regressor: one column per output).
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows, in the training and validation losses and
             in the training-free scores that are averages over the rows. A
@@ -125,7 +134,9 @@ class BaseClassifier(
         X, y, sample_weight = self._validate_fit_data(
             X, y, sample_weight, reset=not warm
         )
-        progress = FitProgress(self, X, self.classes_[y], sample_weight, n_tasks=None)
+        progress = FitProgress(
+            self, X, self._user_target(y), sample_weight, n_tasks=None
+        )
         if warm:
             self._continue_training(X, y, sample_weight, progress)
         else:
@@ -139,9 +150,11 @@ class BaseClassifier(
     def _fit(self, X, y, sample_weight, progress):
         """Select a network and train it; set the fitted attributes.
 
-        ``X`` is float32, ``y`` holds class indices into ``classes_``,
-        ``sample_weight`` is a float64 array or None; ``progress`` is the
-        fit's :class:`~sklearn_rcloud.estimators._progress.FitProgress`.
+        ``X`` is float32, ``y`` holds class indices into ``classes_`` (a
+        classifier) or the standardised float32 target of shape
+        ``(n_samples, n_outputs_)`` (a regressor), ``sample_weight`` is a
+        float64 array or None; ``progress`` is the fit's
+        :class:`~sklearn_rcloud.estimators._progress.FitProgress`.
         """
 
     def _continues_training(self):
@@ -156,8 +169,131 @@ class BaseClassifier(
         """The closing line of ``verbose >= 1``."""
 
     @abstractmethod
+    def _validate_fit_data(self, X, y, sample_weight=None, reset=True):
+        """Validate the data; return float32 X, the target as trained on, weights."""
+
+    @abstractmethod
+    def _user_target(self, y):
+        """The target ``y`` of :meth:`_validate_fit_data` as the user gave it."""
+
+    @abstractmethod
+    def _n_outputs(self):
+        """Output units of the networks on the data of this fit."""
+
+    def _validate_X(self, X, y="no_validation", reset=True, **options):
+        """``validate_data`` of ``X`` (and ``y``), naming non-numeric columns.
+
+        Without ``y``: ``X`` alone, as prediction validates it. With it
+        (None included: scikit-learn says that ``fit`` requires ``y``): both,
+        with at least two rows, ``options`` for ``y``.
+        """
+        with _naming_non_numeric_columns(X, self):
+            if isinstance(y, str) and y == "no_validation":
+                return validate_data(
+                    self, X, dtype=(np.float64, np.float32), reset=reset
+                )
+            return validate_data(
+                self,
+                X,
+                y,
+                dtype=(np.float64, np.float32),
+                ensure_min_samples=2,
+                reset=reset,
+                **options,
+            )
+
+    def _row_weights(self, X, y, sample_weight):
+        """``sample_weight`` times the weights of ``class_weight``, or None."""
+        class_weight = getattr(self, "class_weight", None)
+        if sample_weight is None and class_weight is None:
+            penalty(self.alpha, len(X), None)
+            return None
+        weights = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if class_weight is not None:
+            _check_class_weight(class_weight)
+            with np.errstate(over="ignore"):
+                weights = weights * compute_sample_weight(class_weight, y)
+        if not np.isfinite(weights).all():
+            raise ValueError(
+                "sample_weight times class_weight overflows float64 for some "
+                "rows; scale the weights down."
+            )
+        if not weights.max(initial=0.0) > 0:
+            raise ValueError(
+                "The sample weights (times class_weight) are all zero: no row "
+                "would count in training. Give some rows a positive weight."
+            )
+        penalty(self.alpha, len(X), weights)
+        return weights
+
+    def _validate_predict_data(self, X):
+        check_is_fitted(self)
+        return _to_float32(self._validate_X(X, reset=False))
+
+    def _check_network_memory(self, X, names, hidden_layer_sizes, **sizes):
+        """Refuse, before any work, networks of ``hidden_layer_sizes`` on ``X``
+        that cannot fit in memory (:func:`~sklearn_rcloud._memory.check_networks`,
+        naming the parameters ``names``); ``sizes``: its ``n_networks`` and
+        ``n_rows`` (default: one forward pass of at most
+        :data:`~sklearn_rcloud._memory.ROWS_PER_PASS` rows)."""
+        sizes.setdefault("n_rows", min(len(X), ROWS_PER_PASS))
+        check_networks(
+            self,
+            names,
+            X.shape[1],
+            hidden_layer_sizes,
+            self._n_outputs(),
+            **sizes,
+        )
+
+    def _random_seeds(self, n_seeds):
+        """``n_seeds`` integers drawn from ``random_state``, one per random task."""
+        rng = check_random_state(self.random_state)
+        return [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=n_seeds)]
+
+    def to_onnx(self, path=None, *, opset_version=None):
+        """Export :meth:`predict_proba` (a regressor: :meth:`predict`) as an
+        ONNX model.
+
+        See :func:`sklearn_rcloud.export.to_onnx`, which this calls; it needs
+        the ``onnx`` extra (``pip install "sklearn-rcloud[onnx]"``).
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Where to save the model; None only returns it.
+        opset_version : int, default=None
+
+        Returns
+        -------
+        model : onnx.ModelProto
+        """
+        from ..export import to_onnx
+
+        return to_onnx(self, path, opset_version=opset_version)
+
+
+class BaseClassifier(ClassifierMixin, BaseTaskEstimator):
+    """Base class of every classifier of the library: the target is class
+    labels, of any type, encoded as indices into ``classes_``.
+
+    Warning: this class should not be used directly. Use derived classes
+    instead.
+    """
+
+    _task = "classification"
+
+    @abstractmethod
     def _probabilities(self, X, log):
         """Probabilities (or their log, ``log=True``) of validated float32 ``X``."""
+
+    def _user_target(self, y):
+        return self.classes_[y]
+
+    def _n_outputs(self):
+        return len(self.classes_)
 
     def _validate_fit_data(self, X, y, sample_weight=None, reset=True, classes=None):
         """Validate the data; set ``classes_``; return float32 X, codes, weights.
@@ -168,15 +304,7 @@ class BaseClassifier(
         when neither is given.
         """
         _check_no_missing_labels(y)
-        with _naming_non_numeric_columns(X, self):
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                dtype=(np.float64, np.float32),
-                ensure_min_samples=2,
-                reset=reset,
-            )
+        X, y = self._validate_X(X, y, reset=reset)
         try:
             check_classification_targets(y)
         except TypeError as error:
@@ -211,79 +339,6 @@ class BaseClassifier(
                 "`classes`). Fit anew to change the classes."
             )
         return np.searchsorted(self.classes_, y).astype(np.int64)
-
-    def _row_weights(self, X, y, sample_weight):
-        """``sample_weight`` times the weights of ``class_weight``, or None."""
-        class_weight = getattr(self, "class_weight", None)
-        if sample_weight is None and class_weight is None:
-            penalty(self.alpha, len(X), None)
-            return None
-        weights = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        if class_weight is not None:
-            _check_class_weight(class_weight)
-            with np.errstate(over="ignore"):
-                weights = weights * compute_sample_weight(class_weight, y)
-        if not np.isfinite(weights).all():
-            raise ValueError(
-                "sample_weight times class_weight overflows float64 for some "
-                "rows; scale the weights down."
-            )
-        if not weights.max(initial=0.0) > 0:
-            raise ValueError(
-                "The sample weights (times class_weight) are all zero: no row "
-                "would count in training. Give some rows a positive weight."
-            )
-        penalty(self.alpha, len(X), weights)
-        return weights
-
-    def _validate_predict_data(self, X):
-        check_is_fitted(self)
-        with _naming_non_numeric_columns(X, self):
-            X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
-        return _to_float32(X)
-
-    def _check_network_memory(self, X, names, hidden_layer_sizes, **sizes):
-        """Refuse, before any work, networks of ``hidden_layer_sizes`` on ``X``
-        that cannot fit in memory (:func:`~sklearn_rcloud._memory.check_networks`,
-        naming the parameters ``names``); ``sizes``: its ``n_networks`` and
-        ``n_rows`` (default: one forward pass of at most
-        :data:`~sklearn_rcloud._memory.ROWS_PER_PASS` rows)."""
-        sizes.setdefault("n_rows", min(len(X), ROWS_PER_PASS))
-        check_networks(
-            self,
-            names,
-            X.shape[1],
-            hidden_layer_sizes,
-            len(self.classes_),
-            **sizes,
-        )
-
-    def _random_seeds(self, n_seeds):
-        """``n_seeds`` integers drawn from ``random_state``, one per random task."""
-        rng = check_random_state(self.random_state)
-        return [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=n_seeds)]
-
-    def to_onnx(self, path=None, *, opset_version=None):
-        """Export :meth:`predict_proba` as an ONNX model.
-
-        See :func:`sklearn_rcloud.export.to_onnx`, which this calls; it needs
-        the ``onnx`` extra (``pip install "sklearn-rcloud[onnx]"``).
-
-        Parameters
-        ----------
-        path : str or path-like, default=None
-            Where to save the model; None only returns it.
-        opset_version : int, default=None
-
-        Returns
-        -------
-        model : onnx.ModelProto
-        """
-        from ..export import to_onnx
-
-        return to_onnx(self, path, opset_version=opset_version)
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -343,17 +398,122 @@ class BaseClassifier(
         return tags
 
 
-class BaseNetworkClassifier(BaseClassifier):
-    """Base class of the classifiers that end by training one MLP.
+class BaseRegressor(RegressorMixin, BaseTaskEstimator):
+    """Base class of every regressor of the library: the target is one or
+    more columns of values, standardised inside ``fit``.
 
-    A subclass's :meth:`_fit` selects a topology and its initial weights and
-    trains them through :meth:`_train`; this base records the network
-    (``topology_``, ``net_``, ``module_``, MLPClassifier's training
-    attributes), continues training it (``warm_start``), predicts and exports.
-    The split mirrors scikit-learn's ``BaseMultilayerPerceptron``.
+    Each output column is centred on its (weighted) mean and divided by its
+    (weighted) standard deviation over the training rows before anything
+    sees it (the search's scores and the training alike), and predictions
+    are mapped back: a target in the thousands trains as one in units, where
+    ``MLPRegressor`` fits the raw values. The networks' losses
+    (``loss_curve_``, ``best_loss_``) are in standardised units.
 
     Warning: this class should not be used directly. Use derived classes
     instead.
+    """
+
+    _task = "regression"
+
+    @abstractmethod
+    def _outputs(self, X):
+        """Standardised predictions of validated float32 ``X``, one column
+        per output."""
+
+    def _n_outputs(self):
+        return len(self.target_mean_)
+
+    def _user_target(self, y):
+        values = y * self.target_scale_ + self.target_mean_
+        return values.ravel() if values.shape[1] == 1 else values
+
+    def _validate_fit_data(self, X, y, sample_weight=None, reset=True):
+        """Validate the data; learn the target's scaling (``reset``); return
+        float32 X, the standardised float32 target of shape
+        ``(n_samples, n_outputs)`` and the sample weights (or None)."""
+        X, y = self._validate_X(X, y, reset=reset, multi_output=True, y_numeric=True)
+        target = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        weights = self._row_weights(X, None, sample_weight)
+        if reset:
+            self.target_mean_, self.target_scale_ = _target_scaling(target, weights)
+        elif target.shape[1] != len(self.target_mean_):
+            raise ValueError(
+                f"y has {target.shape[1]} output columns; the network being "
+                f"trained has {len(self.target_mean_)} (from the first fit with "
+                "warm_start=True). Fit anew to change the outputs."
+            )
+        standardised = (target - self.target_mean_) / self.target_scale_
+        if not np.all(np.abs(standardised) <= FLOAT32_MAX):
+            raise ValueError(
+                "y holds values too far from its mean for float32 once "
+                "standardised; rescale or clip the target."
+            )
+        return _to_float32(X), standardised.astype(np.float32), weights
+
+    def predict(self, X):
+        """Predict using the fitted model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values, in the target's units (one column per
+            output; 1-d with one output, as ``MLPRegressor``'s).
+        """
+        outputs = self._outputs(self._validate_predict_data(X))
+        return self._user_target(outputs)
+
+    def score(self, X, y, sample_weight=None):
+        """The coefficient of determination R² of :meth:`predict` on ``X``.
+
+        As every scikit-learn regressor's ``score``:
+        ``sklearn.metrics.r2_score(y, self.predict(X),
+        sample_weight=sample_weight)``, averaged uniformly over the outputs;
+        1 is a perfect prediction, 0 that of the mean of ``y``, and it can be
+        negative.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values of ``X``.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+def _target_scaling(target, weights):
+    """Per output column, the (weighted) mean and standard deviation; a
+    constant column gets the scale 1 (its standardised values are all 0)."""
+    mean = np.average(target, axis=0, weights=weights)
+    scale = np.sqrt(np.average((target - mean) ** 2, axis=0, weights=weights))
+    tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))
+    scale = np.where((scale > tiny) & np.isfinite(scale), scale, 1.0)
+    return mean, scale
+
+
+class _NetworkEstimator:
+    """What every estimator that ends by training one MLP shares, classifier
+    or regressor.
+
+    A subclass's :meth:`_fit` selects a topology and its initial weights and
+    trains them through :meth:`_train`; this records the network
+    (``topology_``, ``net_``, ``module_``, MLPClassifier's training
+    attributes), continues training it (``warm_start``) and exports it.
+    The split mirrors scikit-learn's ``BaseMultilayerPerceptron``.
     """
 
     def _continues_training(self):
@@ -380,7 +540,7 @@ class BaseNetworkClassifier(BaseClassifier):
         return Topology(
             n_features,
             check_hidden_layer_sizes(self.hidden_layer_sizes),
-            len(self.classes_),
+            self._n_outputs(),
             self.activation,
         )
 
@@ -450,9 +610,8 @@ class BaseNetworkClassifier(BaseClassifier):
         self.n_params_ = topology.n_params
         curve = training_curve(net)
         losses = [float(v) for v in curve["train_loss"]]
-        scores = (
-            [float(v) for v in curve["valid_acc"]] if "valid_acc" in curve else None
-        )
+        score_name = LOSSES[self.loss].score_name
+        scores = [float(v) for v in curve[score_name]] if score_name in curve else None
         samples_seen = _samples_seen(net)
         if continued:
             losses = self.loss_curve_ + losses
@@ -467,7 +626,7 @@ class BaseNetworkClassifier(BaseClassifier):
         self.n_iter_ = len(losses)
         self.t_ = samples_seen
         self.coefs_, self.intercepts_, self.out_activation_ = _network_arrays(
-            net.module_, self.loss
+            self._predicting_module(net.module_), self.loss
         )
         self.n_layers_ = len(self.coefs_) + 1
         self.n_outputs_ = self.coefs_[-1].shape[1]
@@ -499,6 +658,11 @@ class BaseNetworkClassifier(BaseClassifier):
         if isinstance(self.__dict__.get("module_"), str):
             self.module_ = self.net_.module_
 
+    def _predicting_module(self, module):
+        """``module`` as it predicts, outside the estimator (its outputs in the
+        target's units); the module itself where they are the same."""
+        return module
+
     def to_torch(self):
         """The trained network as a plain ``torch.nn.Sequential``.
 
@@ -506,17 +670,28 @@ class BaseNetworkClassifier(BaseClassifier):
         (and of skorch). Its input contract: a float32 tensor of shape
         ``(n_samples, n_features_in_)`` holding the features exactly as
         ``fit`` received them, so any preprocessing of a ``Pipeline`` (e.g.
-        ``MinMaxScaler``) must be applied first. It outputs logits, one column
-        per class in the order of ``classes_``: ``softmax`` of them equals
-        :meth:`predict_proba` for ``loss='cross_entropy'``, and
-        ``sigmoid`` normalised to sum to one for ``loss='mse'``.
+        ``MinMaxScaler``) must be applied first. A classifier's network
+        outputs logits, one column per class in the order of ``classes_``:
+        ``softmax`` of them equals :meth:`predict_proba` for
+        ``loss='cross_entropy'``, and ``sigmoid`` normalised to sum to one
+        for ``loss='mse'``. A regressor's outputs are its predictions, in the
+        target's units (the target's standardisation is folded into the last
+        layer), one column per output.
 
         Returns
         -------
         module : torch.nn.Sequential
         """
         check_is_fitted(self)
-        return copy.deepcopy(self.module_).cpu().eval()
+        return self._predicting_module(copy.deepcopy(self.module_).cpu().eval())
+
+
+class BaseNetworkClassifier(_NetworkEstimator, BaseClassifier):
+    """Base class of the classifiers that end by training one MLP.
+
+    Warning: this class should not be used directly. Use derived classes
+    instead.
+    """
 
     def _probabilities(self, X, log):
         return predict_proba_module(self.module_, X, self.loss, log=log)
@@ -524,6 +699,47 @@ class BaseNetworkClassifier(BaseClassifier):
     def _export_module(self):
         """The network with its probabilities, for :mod:`sklearn_rcloud.export`."""
         return ProbabilityNetwork(self.to_torch(), self.loss).eval()
+
+
+class BaseNetworkRegressor(_NetworkEstimator, BaseRegressor):
+    """Base class of the regressors that end by training one MLP.
+
+    Its network is trained on the standardised target
+    (:class:`BaseRegressor`); ``coefs_``, ``intercepts_`` and
+    :meth:`to_torch` give the network with the standardisation folded into
+    its last layer, which predicts in the target's units as
+    ``MLPRegressor``'s ``coefs_`` do.
+
+    Warning: this class should not be used directly. Use derived classes
+    instead.
+    """
+
+    def _outputs(self, X):
+        return predict_module(self.module_, X)
+
+    def _predicting_module(self, module):
+        return with_target_scaling(module, self.target_mean_, self.target_scale_)
+
+    def _export_module(self):
+        """The network predicting in the target's units, for export."""
+        return self.to_torch()
+
+
+def with_target_scaling(module, mean, scale):
+    """A copy of ``module`` whose outputs are ``outputs * scale + mean``.
+
+    The affine map is folded into the last ``Linear`` layer (its weights and
+    bias scaled per output), so the copy is a plain network of the same
+    shape.
+    """
+    module = copy.deepcopy(module)
+    last = [m for m in module if isinstance(m, nn.Linear)][-1]
+    with torch.no_grad():
+        scale_t = torch.as_tensor(scale, dtype=last.weight.dtype)
+        mean_t = torch.as_tensor(mean, dtype=last.bias.dtype)
+        last.weight.mul_(scale_t[:, None])
+        last.bias.mul_(scale_t).add_(mean_t)
+    return module
 
 
 def _check_class_weight(class_weight):
@@ -635,6 +851,8 @@ def _network_arrays(module, loss):
     linears = [m for m in module if isinstance(m, nn.Linear)]
     coefs = [m.weight.detach().cpu().numpy().T.copy() for m in linears]
     intercepts = [m.bias.detach().cpu().numpy().copy() for m in linears]
+    if loss == "squared_error":
+        return coefs, intercepts, "identity"
     if loss != "cross_entropy":
         return coefs, intercepts, "normalised_logistic"
     if coefs[-1].shape[1] == 2:

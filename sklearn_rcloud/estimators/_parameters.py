@@ -22,9 +22,9 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._docstrings import DATA_ATTRIBUTES, fill
+from .._docstrings import DATA_ATTRIBUTES, REGRESSION_DATA_ATTRIBUTES, fill
 from ..proxies import PROXIES
-from ..recipe import TRAINING_PARAMETERS, Parameter
+from ..recipe import REGRESSION_LOSS, TRAINING_PARAMETERS, Parameter
 
 __all__ = [
     "HIDDEN_LAYER_SIZES",
@@ -37,6 +37,7 @@ __all__ = [
     "TRAINING_PARAMETERS",
     "constraints_of",
     "documented",
+    "for_regression",
     "init_from",
     "replaced",
     "without",
@@ -215,6 +216,33 @@ def replaced(parameters, name, **changes):
     return tuple(p.replace(**changes) if p.name == name else p for p in parameters)
 
 
+def for_regression(parameters, **docs):
+    """A classifier's parameters as its regressor twin declares them.
+
+    The same table less ``class_weight``, with the regressors' ``loss``
+    (:data:`~sklearn_rcloud.recipe.REGRESSION_LOSS`) and, for a ``proxy``,
+    the names of the proxies that score a continuous target
+    (:data:`~sklearn_rcloud.proxies.REGRESSION_PROXIES`). ``docs`` replace
+    the documentation of the parameters they name.
+    """
+    twins = []
+    for parameter in parameters:
+        if parameter.name == "class_weight":
+            continue
+        if parameter.name == "loss":
+            parameter = REGRESSION_LOSS
+        elif parameter.name == "proxy":
+            from ..proxies import REGRESSION_PROXIES
+
+            parameter = parameter.replace(
+                constraints=(StrOptions(set(REGRESSION_PROXIES)), callable)
+            )
+        if parameter.name in docs:
+            parameter = parameter.replace(doc=docs[parameter.name])
+        twins.append(parameter)
+    return tuple(twins)
+
+
 def constraints_of(parameters):
     """scikit-learn's ``_parameter_constraints`` of the table."""
     return {p.name: list(p.constraints) for p in parameters}
@@ -246,12 +274,49 @@ def init_from(parameters):
     return __init__
 
 
-def documented(docstring, parameters, **network):
+#: :data:`TRAINING_ATTRIBUTES` as a regressor has them.
+REGRESSION_TRAINING_ATTRIBUTES = (
+    TRAINING_ATTRIBUTES.replace(
+        "net_ : skorch.NeuralNetClassifier", "net_ : skorch.NeuralNetRegressor"
+    )
+    .replace(
+        "    The trained network; it outputs logits.",
+        "    The trained network; it outputs the standardised target.",
+    )
+    .replace(
+        "    Mean training loss of every epoch, the L2 penalty included, over all\n"
+        "    (warm-started) fits.",
+        "    Mean training loss of every epoch (half the squared error on the\n"
+        "    standardised target), the L2 penalty included, over all\n"
+        "    (warm-started) fits.",
+    )
+    .replace(
+        "    Validation accuracy (weighted by the sample weights) after every epoch",
+        "    Validation R² (weighted by the sample weights) after every epoch",
+    )
+    .replace(
+        "``(fan_in, fan_out)`` as in MLPClassifier (numpy copies). A two-class\n"
+        "    cross-entropy network's last layer is given as one logistic unit.",
+        "``(fan_in, fan_out)`` as in MLPRegressor (numpy copies), the target's\n"
+        "    standardisation folded into the last layer: a forward pass through\n"
+        "    them predicts.",
+    )
+    .replace(
+        "    'softmax', 'logistic' (two classes) or 'normalised_logistic'\n"
+        "    (``loss='mse'``: sigmoids normalised to sum to one).",
+        "    'identity', as in MLPRegressor.",
+    )
+    .replace("``valid_loss`` and ``valid_acc``", "``valid_loss`` and ``valid_r2``")
+)
+
+
+def documented(docstring, parameters, task="classification", **network):
     """``docstring`` with its shared sections filled in (:func:`~.._docstrings.fill`).
 
     ``{parameters}`` becomes the numpydoc Parameters section of the table;
     ``{training_attributes}`` :data:`TRAINING_ATTRIBUTES`; ``{data_attributes}``
-    :data:`~.._docstrings.DATA_ATTRIBUTES`; ``{network_attributes}`` the
+    :data:`~.._docstrings.DATA_ATTRIBUTES` (for ``task='regression'``,
+    their regression versions); ``{network_attributes}`` the
     Attributes heading and the entries every network estimator shares
     (``topology_``, ``initial_topology_``, ``n_params_``, ``reduction_``),
     described by the keywords ``topology``, ``initial_topology`` and
@@ -259,9 +324,16 @@ def documented(docstring, parameters, **network):
     """
     entries = "\n".join(_entry(p) for p in parameters)
     sections = {"parameters": f"Parameters\n----------\n{entries}"}
+    regression = task == "regression"
     for name, text in (
-        ("training_attributes", TRAINING_ATTRIBUTES),
-        ("data_attributes", DATA_ATTRIBUTES),
+        (
+            "training_attributes",
+            REGRESSION_TRAINING_ATTRIBUTES if regression else TRAINING_ATTRIBUTES,
+        ),
+        (
+            "data_attributes",
+            REGRESSION_DATA_ATTRIBUTES if regression else DATA_ATTRIBUTES,
+        ),
     ):
         if "{" + name + "}" in docstring:
             sections[name] = text

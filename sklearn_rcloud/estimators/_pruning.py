@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from abc import abstractmethod
 from numbers import Integral, Real
 
 import torch
@@ -24,17 +23,25 @@ from ..pruning import (
 )
 from ..recipe import Parameter
 from ..topology import module_weights
-from ._base import BaseNetworkClassifier, check_hidden_layer_sizes
+from ._base import (
+    BaseNetworkClassifier,
+    BaseNetworkRegressor,
+    check_hidden_layer_sizes,
+)
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
     TRAINING_PARAMETERS,
+    for_regression,
     replaced,
 )
 
 __all__ = [
     "BasePruningClassifier",
+    "BasePruningRegressor",
     "MagnitudePruningClassifier",
+    "MagnitudePruningRegressor",
     "RandomPruningClassifier",
+    "RandomPruningRegressor",
 ]
 
 #: What ``sparsity='auto'`` removes when no target topology is given.
@@ -132,16 +139,13 @@ _PRUNING_TRAINING = replaced(
 )
 
 
-class BasePruningClassifier(BaseNetworkClassifier):
-    """Train the full network, prune it, fine-tune it (shared machinery).
+class _Pruning:
+    """Train the full network, prune it, fine-tune it: the machinery the
+    classifiers and the regressors share."""
 
-    Warning: this class should not be used directly. Use derived classes
-    instead.
-    """
-
-    @abstractmethod
     def _keep_neurons(self, weights, topology, target_hidden, generator):
         """Per hidden layer, the indices of the neurons to keep."""
+        raise NotImplementedError
 
     #: How unstructured pruning picks weights: 'magnitude' or 'random'.
     _weight_method: str
@@ -265,7 +269,60 @@ class BasePruningClassifier(BaseNetworkClassifier):
             self.n_params_ = count_nonzero_parameters(net.module_)
 
 
-class MagnitudePruningClassifier(BasePruningClassifier):
+class BasePruningClassifier(_Pruning, BaseNetworkClassifier):
+    """Train the full network, prune it, fine-tune it (shared machinery).
+
+    Warning: this class should not be used directly. Use derived classes
+    instead.
+    """
+
+
+class BasePruningRegressor(_Pruning, BaseNetworkRegressor):
+    """Train the full network, prune it, fine-tune it, for regression.
+
+    Warning: this class should not be used directly. Use derived classes
+    instead.
+    """
+
+
+_MAGNITUDE_PARAMETERS = (
+    *_PRUNING_PARAMETERS,
+    Parameter(
+        "criterion",
+        "l2",
+        (StrOptions(set(CRITERIA)),),
+        "{'l2', 'l1', 'outgoing'}",
+        "Neuron magnitude for structured pruning: 'l2' is the L2 norm of "
+        "the neuron's incoming weights (the Random Cloud paper's "
+        "baseline), 'l1' their L1 norm, 'outgoing' the L2 norm of its "
+        "outgoing weights. Unstructured pruning always ranks single "
+        "weights by ``|w|``.",
+    ),
+    *_SCHEDULE_PARAMETERS,
+    *_PRUNING_TRAINING,
+)
+_RANDOM_PARAMETERS = (*_PRUNING_PARAMETERS, *_SCHEDULE_PARAMETERS, *_PRUNING_TRAINING)
+
+
+class _MagnitudeKeep:
+    """Keep the neurons (or weights) of the largest magnitude."""
+
+    _weight_method = "magnitude"
+
+    def _keep_neurons(self, weights, topology, target_hidden, generator):
+        return magnitude_keep(weights, target_hidden, self.criterion)
+
+
+class _RandomKeep:
+    """Keep neurons (or weights) drawn uniformly at random."""
+
+    _weight_method = "random"
+
+    def _keep_neurons(self, weights, topology, target_hidden, generator):
+        return random_keep(topology.hidden_layer_sizes, target_hidden, generator)
+
+
+class MagnitudePruningClassifier(_MagnitudeKeep, BasePruningClassifier):
     __doc__ = (
         """Magnitude pruning baseline: train, remove the weakest neurons, fine-tune.
 
@@ -296,30 +353,11 @@ class MagnitudePruningClassifier(BasePruningClassifier):
     """
     )
 
-    _parameters = (
-        *_PRUNING_PARAMETERS,
-        Parameter(
-            "criterion",
-            "l2",
-            (StrOptions(set(CRITERIA)),),
-            "{'l2', 'l1', 'outgoing'}",
-            "Neuron magnitude for structured pruning: 'l2' is the L2 norm of "
-            "the neuron's incoming weights (the Random Cloud paper's "
-            "baseline), 'l1' their L1 norm, 'outgoing' the L2 norm of its "
-            "outgoing weights. Unstructured pruning always ranks single "
-            "weights by ``|w|``.",
-        ),
-        *_SCHEDULE_PARAMETERS,
-        *_PRUNING_TRAINING,
-    )
+    _parameters = _MAGNITUDE_PARAMETERS
     _attribute_docs = _NETWORK_DOCS
-    _weight_method = "magnitude"
-
-    def _keep_neurons(self, weights, topology, target_hidden, generator):
-        return magnitude_keep(weights, target_hidden, self.criterion)
 
 
-class RandomPruningClassifier(BasePruningClassifier):
+class RandomPruningClassifier(_RandomKeep, BasePruningClassifier):
     __doc__ = (
         """Random pruning baseline: train, remove random neurons, fine-tune.
 
@@ -343,9 +381,64 @@ class RandomPruningClassifier(BasePruningClassifier):
     """
     )
 
-    _parameters = (*_PRUNING_PARAMETERS, *_SCHEDULE_PARAMETERS, *_PRUNING_TRAINING)
+    _parameters = _RANDOM_PARAMETERS
     _attribute_docs = _NETWORK_DOCS
-    _weight_method = "random"
 
-    def _keep_neurons(self, weights, topology, target_hidden, generator):
-        return random_keep(topology.hidden_layer_sizes, target_hidden, generator)
+
+class MagnitudePruningRegressor(_MagnitudeKeep, BasePruningRegressor):
+    __doc__ = (
+        """Magnitude pruning for regression: train, remove the weakest neurons,
+    fine-tune.
+
+    The regressor twin of :class:`MagnitudePruningClassifier`, on the target
+    standardised inside ``fit`` (mapped back at ``predict``).
+"""
+        + _SHARED_DOC
+        + """
+    See Also
+    --------
+    RandomCloudRegressor : search for the small network without training the
+        full one.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn_rcloud import MagnitudePruningRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = MagnitudePruningRegressor(
+    ...     hidden_layer_sizes=(16,), target_hidden_layer_sizes=(4,), random_state=0
+    ... ).fit(X, y)
+    >>> reg.topology_
+    Topology(10-4-1, relu, 49 params)
+    """
+    )
+
+    _parameters = for_regression(_MAGNITUDE_PARAMETERS)
+    _attribute_docs = _NETWORK_DOCS
+
+
+class RandomPruningRegressor(_RandomKeep, BasePruningRegressor):
+    __doc__ = (
+        """Random pruning for regression: train, remove random neurons, fine-tune.
+
+    The regressor twin of :class:`RandomPruningClassifier`, on the target
+    standardised inside ``fit`` (mapped back at ``predict``).
+"""
+        + _SHARED_DOC
+        + """
+    See Also
+    --------
+    MagnitudePruningRegressor : keep the neurons with the largest weights.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn_rcloud import RandomPruningRegressor
+    >>> reg = RandomPruningRegressor(hidden_layer_sizes=(16,), sparsity=0.5)
+    >>> reg.fit(*load_diabetes(return_X_y=True)).topology_.hidden_layer_sizes
+    (8,)
+    """
+    )
+
+    _parameters = for_regression(_RANDOM_PARAMETERS)
+    _attribute_docs = _NETWORK_DOCS

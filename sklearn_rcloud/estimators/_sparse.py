@@ -17,23 +17,30 @@ from ..engine import resolve_device, to_device
 from ..proxies import get_proxy
 from ..recipe import Parameter
 from ..search import nodes_kept, random_node_search
-from ._base import BaseNetworkClassifier, check_hidden_layer_sizes
+from ._base import (
+    BaseNetworkClassifier,
+    BaseNetworkRegressor,
+    check_hidden_layer_sizes,
+)
 from ._parameters import (
     HIDDEN_LAYER_SIZES,
     N_CANDIDATES,
     PROXY,
     TRAINING_PARAMETERS,
+    for_regression,
 )
 
-__all__ = ["RandomSearchSparseClassifier", "RandomSparseClassifier"]
+__all__ = [
+    "RandomSearchSparseClassifier",
+    "RandomSearchSparseRegressor",
+    "RandomSparseClassifier",
+    "RandomSparseRegressor",
+]
 
 
-class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
-    """Base class of the node-mask sub-network classifiers.
-
-    Warning: this class should not be used directly. Use derived classes
-    instead.
-    """
+class _SparseSubnetwork:
+    """Node masks of a dense parent, scored and trained: the machinery the
+    classifiers and the regressors share."""
 
     def _search_settings(self):
         """``(n_candidates, proxy or None)``; None means the masks are not scored."""
@@ -56,7 +63,9 @@ class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
                 cloud,
                 n_kept,
                 n_candidates,
-                None if proxy is None else get_proxy(proxy, random_state=proxy_seed),
+                None
+                if proxy is None
+                else get_proxy(proxy, task=self._task, random_state=proxy_seed),
                 X_device,
                 y_device,
                 mask_seed,
@@ -99,6 +108,22 @@ class BaseSparseSubnetworkClassifier(BaseNetworkClassifier):
                 setting(self, ("n_candidates", "hidden_layer_sizes")),
                 f"{n_candidates} node masks and their records",
             )
+
+
+class BaseSparseSubnetworkClassifier(_SparseSubnetwork, BaseNetworkClassifier):
+    """Base class of the node-mask sub-network classifiers.
+
+    Warning: this class should not be used directly. Use derived classes
+    instead.
+    """
+
+
+class BaseSparseSubnetworkRegressor(_SparseSubnetwork, BaseNetworkRegressor):
+    """Base class of the node-mask sub-network regressors.
+
+    Warning: this class should not be used directly. Use derived classes
+    instead.
+    """
 
 
 _HIDDEN = HIDDEN_LAYER_SIZES.replace(
@@ -158,6 +183,19 @@ _RECONSTRUCTION_NOTE = """
 """
 
 
+_SEARCH_PARAMETERS = (
+    _HIDDEN,
+    _SPARSITY,
+    N_CANDIDATES.replace(default=50, doc="Random node masks drawn and scored."),
+    PROXY.replace(
+        default="train_loss",
+        doc=PROXY.doc + " The default is minus the untrained "
+        "sub-network's training cross-entropy.",
+    ),
+    *TRAINING_PARAMETERS,
+)
+
+
 class RandomSearchSparseClassifier(BaseSparseSubnetworkClassifier):
     __doc__ = (
         """Random search over sparse sub-networks of a dense parent.
@@ -196,17 +234,7 @@ class RandomSearchSparseClassifier(BaseSparseSubnetworkClassifier):
 """
     )
 
-    _parameters = (
-        _HIDDEN,
-        _SPARSITY,
-        N_CANDIDATES.replace(default=50, doc="Random node masks drawn and scored."),
-        PROXY.replace(
-            default="train_loss",
-            doc=PROXY.doc + " The default is minus the untrained "
-            "sub-network's training cross-entropy.",
-        ),
-        *TRAINING_PARAMETERS,
-    )
+    _parameters = _SEARCH_PARAMETERS
     _attribute_docs = _NETWORK_DOCS
 
     def _search_settings(self):
@@ -247,6 +275,81 @@ class RandomSparseClassifier(BaseSparseSubnetworkClassifier):
     )
 
     _parameters = (_HIDDEN, _SPARSITY, *TRAINING_PARAMETERS)
+    _attribute_docs = _NETWORK_DOCS
+
+    def _search_settings(self):
+        return 1, None
+
+
+class RandomSearchSparseRegressor(BaseSparseSubnetworkRegressor):
+    __doc__ = (
+        """Random search over sparse sub-networks of a dense parent, for regression.
+
+    The regressor twin of :class:`RandomSearchSparseClassifier`: the same
+    masks, scored by default by minus the untrained sub-network's training
+    squared error on the target standardised inside ``fit`` (predictions are
+    mapped back).
+"""
+        + _SHARED_DOC.format(unscored="")
+        + """
+    See Also
+    --------
+    RandomSparseRegressor : one random mask, unscored.
+"""
+        + _RECONSTRUCTION_NOTE
+        + """
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn_rcloud import RandomSearchSparseRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> search = RandomSearchSparseRegressor(sparsity=0.9, random_state=0)
+    >>> search.fit(X, y).topology_
+    Topology(10-13-13-1, relu, 339 params)
+"""
+    )
+
+    _parameters = for_regression(
+        _SEARCH_PARAMETERS,
+        proxy="Training-free score of a mask's sub-network, higher is better: "
+        "a name from :data:`sklearn_rcloud.proxies.REGRESSION_PROXIES` or a "
+        "callable ``proxy(module, X, y) -> float`` (``y`` the standardised "
+        "float32 target of shape ``(n_samples, n_outputs)``). The default is "
+        "minus the untrained sub-network's training squared error.",
+    )
+    _attribute_docs = _NETWORK_DOCS
+
+    def _search_settings(self):
+        return self.n_candidates, self.proxy
+
+
+class RandomSparseRegressor(BaseSparseSubnetworkRegressor):
+    __doc__ = (
+        """A random sparse sub-network of a dense parent, for regression.
+
+    The regressor twin of :class:`RandomSparseClassifier`: the unsearched
+    baseline, on the target standardised inside ``fit`` (predictions are
+    mapped back).
+"""
+        + _SHARED_DOC.format(unscored=": NaN, the mask is not scored")
+        + """
+    See Also
+    --------
+    RandomSearchSparseRegressor : the best of many scored masks.
+"""
+        + _RECONSTRUCTION_NOTE
+        + """
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn_rcloud import RandomSparseRegressor
+    >>> sparse = RandomSparseRegressor(hidden_layer_sizes=(64, 64), sparsity=0.75)
+    >>> sparse.fit(*load_diabetes(return_X_y=True)).kept_nodes_[0].shape
+    (16,)
+"""
+    )
+
+    _parameters = for_regression((_HIDDEN, _SPARSITY, *TRAINING_PARAMETERS))
     _attribute_docs = _NETWORK_DOCS
 
     def _search_settings(self):
