@@ -6,9 +6,20 @@ from Python::
     from sklearn_rcloud.study import paper_methods, run_study
     result = run_study(["sonar"], paper_methods(), "paper")
     print(result.to_markdown())
+
+Regression datasets (:data:`REGRESSION_DATASETS`) run the same way, with
+:func:`default_methods` (or :func:`library_methods`, :func:`baseline_methods`)
+building each method's regressor twin and the runs scored by R² and RMSE::
+
+    result = run_study(["concrete", "diabetes"], default_methods(), "cv")
 """
 
-from ._data import STUDY_DATASETS, StudyDataset, load_study_dataset
+from ._data import (
+    REGRESSION_DATASETS,
+    STUDY_DATASETS,
+    StudyDataset,
+    load_study_dataset,
+)
 from ._experiments._proxies import (
     PROXY_STUDY_PROXIES,
     ProxyStudyConfig,
@@ -33,11 +44,15 @@ from ._experiments._sparsity import (
     run_sparsity_study,
 )
 from ._methods import (
+    BASELINE_METHOD_NAMES,
+    LIBRARY_METHOD_NAMES,
     PAPER_METHOD_NAMES,
     SEARCH_METHOD_NAMES,
     Method,
     MethodContext,
+    baseline_methods,
     default_methods,
+    library_methods,
     paper_methods,
 )
 from ._paper import PAPER_RESULTS
@@ -56,11 +71,14 @@ from ._runner import RECORD_FIELDS, StudyResult, read_records, run_study
 from ._stats import corrected_resampled_ttest, holm, wilcoxon_signed_rank
 
 __all__ = [
+    "BASELINE_METHOD_NAMES",
+    "LIBRARY_METHOD_NAMES",
     "PAPER_METHOD_NAMES",
     "PAPER_RESULTS",
     "PAPER_SEEDS",
     "PROXY_STUDY_PROXIES",
     "RECORD_FIELDS",
+    "REGRESSION_DATASETS",
     "SAEP_RULES",
     "SEARCH_METHOD_NAMES",
     "SPARSITY_METHODS",
@@ -77,11 +95,13 @@ __all__ = [
     "SparsityStudyResult",
     "StudyDataset",
     "StudyResult",
+    "baseline_methods",
     "candidate_window",
     "convergence_epoch",
     "corrected_resampled_ttest",
     "default_methods",
     "holm",
+    "library_methods",
     "load_study_dataset",
     "markdown_table",
     "paper_methods",

@@ -8,8 +8,16 @@ import time
 from pathlib import Path
 
 from ..presets import PAPER_DATASETS
-from ._data import STUDY_DATASETS
-from ._methods import PAPER_METHOD_NAMES, default_methods, paper_methods
+from ._data import REGRESSION_DATASETS, STUDY_DATASETS, dataset_task
+from ._methods import (
+    BASELINE_METHOD_NAMES,
+    LIBRARY_METHOD_NAMES,
+    PAPER_METHOD_NAMES,
+    baseline_methods,
+    default_methods,
+    library_methods,
+    paper_methods,
+)
 from ._protocols import CVProtocol, PaperProtocol, get_protocol
 from ._report import console_table, markdown_table
 from ._runner import run_study
@@ -34,7 +42,8 @@ def build_parser():
         help="'paper': fixed 80/20 split (official splits for "
         "Adult, Optical Digits), the paper's 10 seeds and its "
         "per-dataset settings; 'cv': repeated stratified 5-fold "
-        "(x2) with the library's default estimators; 'proxies': the proxy "
+        "(x2; plain 5-fold for regression datasets) with the library's "
+        "default estimators; 'proxies': the proxy "
         "study (every training-free score against trained accuracy over "
         "sampled topologies, on the paper protocol's split); 'sparsity': the "
         "sparsity study (dense parent, random search over node masks, random "
@@ -46,7 +55,10 @@ def build_parser():
         "--datasets",
         nargs="+",
         default=None,
-        help=f"'all' or names from {list(STUDY_DATASETS)}; default "
+        help="'all' (every classification dataset), 'regression' (every "
+        "regression dataset, cv protocol only) or names from "
+        f"{list(STUDY_DATASETS)} (classification) and "
+        f"{list(REGRESSION_DATASETS)} (regression); default "
         "all the paper's (with --quick: "
         f"{' '.join(QUICK_DATASETS)}).",
     )
@@ -55,7 +67,12 @@ def build_parser():
         nargs="+",
         default=None,
         help="a subset of: full random_cloud magnitude random naswot area "
-        f"(default all; with --quick: {' '.join(PAPER_METHOD_NAMES)})",
+        f"(default all six; with --quick: {' '.join(PAPER_METHOD_NAMES)}); "
+        "the cv protocol also takes "
+        f"{' '.join([*LIBRARY_METHOD_NAMES[6:], *BASELINE_METHOD_NAMES])} "
+        "(scikit-learn's MLP, logistic or ridge regression and histogram "
+        "gradient boosting). On a regression dataset each method is its "
+        "regressor twin.",
     )
     parser.add_argument(
         "--n-topologies",
@@ -136,9 +153,23 @@ def main(argv=None):
             raise SystemExit("--seeds applies to the paper protocol only.")
         protocol = PaperProtocol(seeds=args.seeds)
     datasets = _datasets(args, protocol)
-    methods = paper_methods() if args.protocol == "paper" else default_methods()
-    if args.methods is None and args.quick:
-        args.methods = list(PAPER_METHOD_NAMES)
+    regression = [name for name in datasets if dataset_task(name) == "regression"]
+    if args.protocol == "paper":
+        if regression:
+            raise SystemExit(
+                f"{regression} are regression datasets: the paper protocol's "
+                "methods are the paper's classifiers; run them with "
+                "--protocol cv."
+            )
+        methods = paper_methods()
+    else:
+        methods = library_methods() + baseline_methods()
+    if args.methods is None:
+        # The six methods of the protocol (more for cv only when named).
+        defaults = paper_methods() if args.protocol == "paper" else default_methods()
+        args.methods = list(
+            PAPER_METHOD_NAMES if args.quick else [m.name for m in defaults]
+        )
     if args.methods:
         unknown = set(args.methods) - {m.name for m in methods}
         if unknown:
@@ -147,6 +178,11 @@ def main(argv=None):
                 f"{[m.name for m in methods]}."
             )
         methods = [m for m in methods if m.name in args.methods]
+    for name in datasets:
+        task = dataset_task(name)
+        unfit = [m.name for m in methods if not m.fits(task)]
+        if unfit:
+            raise SystemExit(f"Methods {unfit} do not fit the {task} dataset {name!r}.")
     wilcoxon = args.wilcoxon or ("paper" if args.protocol == "paper" else "scipy")
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -302,7 +338,7 @@ def _small_study_datasets(args, default_datasets):
     names = args.datasets or list(QUICK_DATASETS if args.quick else default_datasets)
     if names == ["all"]:
         names = list(STUDY_DATASETS)
-    _check_dataset_names(names)
+    _check_dataset_names(names, STUDY_DATASETS)
     return names
 
 
@@ -329,15 +365,23 @@ def _datasets(args, protocol):
         names = list(
             STUDY_DATASETS if isinstance(protocol, CVProtocol) else PAPER_DATASET_NAMES
         )
+    elif names == ["regression"]:
+        names = list(REGRESSION_DATASETS)
     _check_dataset_names(names)
     return names
 
 
-def _check_dataset_names(names):
-    unknown = set(names) - set(STUDY_DATASETS)
+def _check_dataset_names(names, known=(*STUDY_DATASETS, *REGRESSION_DATASETS)):
+    unknown = set(names) - set(known)
     if unknown:
+        regression = sorted(unknown & set(REGRESSION_DATASETS))
+        if regression:
+            raise SystemExit(
+                f"{regression} are regression datasets; this study takes "
+                f"classification datasets: {list(known)}."
+            )
         raise SystemExit(
-            f"Unknown datasets {sorted(unknown)}; choose from {list(STUDY_DATASETS)}."
+            f"Unknown datasets {sorted(unknown)}; choose from {list(known)}."
         )
 
 

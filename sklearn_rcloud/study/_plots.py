@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 
 from ._methods import FULL_METHOD
-from ._report import _label, summarize
+from ._report import _PRIMARY, _label, _task_of, summarize
 
 
 def _panels(n_panels, fig, width, height):
@@ -30,7 +30,8 @@ def _panels(n_panels, fig, width, height):
 def plot_accuracy_vs_params(result, *, fig=None):
     """Test accuracy against parameter count, one panel per dataset.
 
-    Every run is a small point, each method's mean a large marker.
+    Every run is a small point, each method's mean a large marker. A
+    regression dataset's panel plots the test R² instead.
 
     Parameters
     ----------
@@ -50,6 +51,7 @@ def plot_accuracy_vs_params(result, *, fig=None):
         zip(result.methods, plt.rcParams["axes.prop_cycle"].by_key()["color"])
     )
     for ax, dataset in zip(axes, datasets):
+        score = _PRIMARY[_task_of(result, dataset)]
         for method in result.methods:
             runs = [
                 r
@@ -57,7 +59,7 @@ def plot_accuracy_vs_params(result, *, fig=None):
                 if r["dataset"] == dataset and r["method"] == method and not r["error"]
             ]
             params = np.array([r["n_params"] for r in runs], dtype=float)
-            accuracy = 100 * np.array([r["accuracy"] for r in runs], dtype=float)
+            accuracy = score.values(runs)
             if not len(runs) or np.isnan(params).all():
                 continue
             color = colors.get(method)
@@ -74,7 +76,7 @@ def plot_accuracy_vs_params(result, *, fig=None):
         _few_log_ticks(ax)
         ax.set_title(dataset)
         ax.set_xlabel("parameters")
-        ax.set_ylabel("test accuracy (%)")
+        ax.set_ylabel("test R²" if score.field == "r2" else "test accuracy (%)")
     axes[0].legend(fontsize="small")
     return fig
 

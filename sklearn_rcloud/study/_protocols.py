@@ -6,7 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.compose import ColumnTransformer
-from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
+from sklearn.model_selection import (
+    RepeatedKFold,
+    RepeatedStratifiedKFold,
+    train_test_split,
+)
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
 
@@ -53,7 +57,8 @@ class PaperProtocol:
     """The Random Cloud paper's protocol.
 
     One fixed stratified train/test split (or the dataset's official split)
-    and one run per initialisation seed. Baselines that need a target
+    and one run per initialisation seed. A regression dataset's split is
+    not stratified. Baselines that need a target
     topology take the one the reference method found at ``reference_seed``.
 
     Parameters
@@ -90,7 +95,7 @@ class PaperProtocol:
             train, test = train_test_split(
                 np.arange(dataset.n_samples),
                 test_size=self.test_size,
-                stratify=dataset.y,
+                stratify=dataset.y if _is_classification(dataset) else None,
                 random_state=self.split_seed,
             )
         return [Run(0, seed, train, test) for seed in self.seeds]
@@ -106,7 +111,8 @@ class PaperProtocol:
 class CVProtocol:
     """Repeated stratified k-fold, a fresh initialisation seed per fold.
 
-    Official splits are ignored: every row takes part in the folds.
+    Official splits are ignored: every row takes part in the folds. A
+    regression dataset's folds are plain (not stratified) repeated k-fold.
     Baselines that need a target topology take the one the reference method
     found in the same fold, so every comparison is paired.
 
@@ -126,7 +132,8 @@ class CVProtocol:
         self.random_state = random_state
 
     def runs(self, dataset):
-        folds = RepeatedStratifiedKFold(
+        kind = RepeatedStratifiedKFold if _is_classification(dataset) else RepeatedKFold
+        folds = kind(
             n_splits=self.n_splits,
             n_repeats=self.n_repeats,
             random_state=self.random_state,
@@ -151,6 +158,10 @@ class CVProtocol:
         )
 
 
+def _is_classification(dataset):
+    return getattr(dataset, "task", "classification") == "classification"
+
+
 def get_protocol(protocol, quick=False):
     """A protocol object from its name ('paper', 'cv') or the object itself."""
     if not isinstance(protocol, str):
@@ -170,7 +181,18 @@ def prepared_split(dataset, run):
     X_train, y_train, X_test, y_test, n_classes
         float32 features and int64 class indices (over all of the dataset's
         classes).
+
+    Raises
+    ------
+    ValueError
+        For a regression dataset: the experiments that read these splits
+        (proxies, sparsity, SAEP) compare classifiers.
     """
+    if not _is_classification(dataset):
+        raise ValueError(
+            f"{dataset.name!r} is a regression dataset; the proxy, sparsity "
+            "and SAEP studies take classification datasets only."
+        )
     prep = preprocessor(dataset.categorical)
     X_train = prep.fit_transform(dataset.X[run.train]).astype(np.float32)
     X_test = prep.transform(dataset.X[run.test]).astype(np.float32)
@@ -180,7 +202,13 @@ def prepared_split(dataset, run):
 
 
 def make_pipeline(dataset, estimator):
-    """The run's pipeline: the dataset's preprocessing, then ``estimator``."""
+    """The run's pipeline: the dataset's preprocessing, then ``estimator``.
+
+    The same preprocessing for both tasks (the features one-hot encoded and
+    min-max scaled); a regression target is left as it is, the library's
+    regressors standardise it themselves.
+    """
+    step = "classifier" if _is_classification(dataset) else "regressor"
     return Pipeline(
-        [("preprocess", preprocessor(dataset.categorical)), ("classifier", estimator)]
+        [("preprocess", preprocessor(dataset.categorical)), (step, estimator)]
     )

@@ -102,14 +102,20 @@ def append_records(path, records, fields=None):
     Raises
     ------
     ValueError
-        When a record has columns the file's header lacks (a file written by
-        an older version): appending would shift its columns.
+        When a record has a value in a column the file's header lacks (a
+        file written by an older version): appending would shift its
+        columns. Columns the header lacks and every record leaves empty
+        (NaN or ``""``, e.g. a regression score of a classification run)
+        are left out, as a reader reads them back from the file anyway.
     """
     path = Path(path)
     if path.exists() and path.stat().st_size:
         with open(path, newline="") as handle:
             header = next(csv.reader(handle))
-        missing = sorted({key for record in records for key in record} - set(header))
+        extra = {key for record in records for key in record} - set(header)
+        empty = {key for key in extra if all(_empty(r.get(key, "")) for r in records)}
+        missing = sorted(extra - empty)
+        records = [{k: v for k, v in r.items() if k not in empty} for r in records]
         if missing:
             raise ValueError(
                 f"The records file {path} has no columns {missing} (an older "
@@ -127,6 +133,10 @@ def append_records(path, records, fields=None):
         if new:
             writer.writeheader()
         writer.writerows(records)
+
+
+def _empty(value):
+    return value == "" or (isinstance(value, float) and math.isnan(value))
 
 
 def read_csv_records(path, text_fields):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,6 +20,68 @@ from ._stats import (
 __all__ = ["console_table", "markdown_table", "summarize"]
 
 
+@dataclass(frozen=True)
+class _Score:
+    """A score of the records: its field, how it reads, which way is better."""
+
+    field: str
+    text: str  # what the tables' notes call it
+    column: str  # its column in the terminal's table
+    scale: float = 1.0
+    higher_is_better: bool = True
+
+    def values(self, runs):
+        return self.scale * np.array(
+            [r.get(self.field, math.nan) for r in runs], dtype=float
+        )
+
+    def decimals(self, mean):
+        """Accuracy in % to 0.1, R² to 0.001, RMSE to 3 significant digits."""
+        if self.field == "accuracy":
+            return 1
+        if self.field == "rmse":
+            if mean == 0 or not math.isfinite(mean):
+                return 3
+            return int(min(6, max(0, 2 - math.floor(math.log10(abs(mean))))))
+        return 3
+
+
+_ACCURACY = _Score("accuracy", "Test accuracy in %", "accuracy %", scale=100.0)
+_R2 = _Score("r2", "Test R² (higher is better)", "R²")
+_RMSE = _Score(
+    "rmse",
+    "Test RMSE (lower is better, in the target's units)",
+    "RMSE",
+    higher_is_better=False,
+)
+#: The score the paired tests compare, per task.
+_PRIMARY = {"classification": _ACCURACY, "regression": _R2}
+_TASK_TITLES = {
+    "classification": "Classification datasets",
+    "regression": "Regression datasets",
+}
+
+
+def _task_of(result, dataset):
+    task = getattr(result, "task", None)
+    return task(dataset) if task is not None else "classification"
+
+
+def _task_groups(result):
+    """``[(task, result of that task's datasets)]``, classification first.
+
+    A study of one task is one group holding ``result`` itself.
+    """
+    tasks = {d: _task_of(result, d) for d in result.datasets}
+    present = [t for t in _PRIMARY if t in tasks.values()]
+    if len(present) <= 1:
+        return [(present[0] if present else "classification", result)]
+    return [
+        (task, result.subset([d for d, t in tasks.items() if t == task]))
+        for task in present
+    ]
+
+
 def summarize(result, wilcoxon="scipy"):
     """One row per dataset and method.
 
@@ -32,19 +95,25 @@ def summarize(result, wilcoxon="scipy"):
     Returns
     -------
     rows : list of dict
-        ``dataset``, ``method``, ``n_runs``, ``n_failed``, ``accuracy_mean``
-        and ``accuracy_std`` (in %, std with ``ddof=1``), ``f1_macro_mean``,
+        ``dataset``, ``method``, ``task``, ``n_runs``, ``n_failed``,
+        ``accuracy_mean`` and ``accuracy_std`` (in %, std with ``ddof=1``),
+        ``f1_macro_mean``, ``r2_mean``, ``r2_std``, ``rmse_mean`` and
+        ``rmse_std`` (the scores of the other task NaN),
         ``n_params_mean``, ``reduction_mean``, ``fit_time_median``,
         ``time_ratio`` (median fit time over the full network's), ``search_share``
         (median share of the fit spent searching), ``topology`` and
         ``reference_reduction`` (at the protocol's reference run; the most
         common topology where there is none), and for every method but the reference,
         paired against it over the runs both completed: ``wilcoxon_p``, its
-        Holm adjustment across datasets ``wilcoxon_p_holm``, and for the
-        ``cv`` protocol the corrected resampled t-test ``ttest_p``.
+        Holm adjustment across the datasets of the same task
+        ``wilcoxon_p_holm``, and for the ``cv`` protocol the corrected
+        resampled t-test ``ttest_p``. The tests compare accuracy on
+        classification datasets and R² on regression ones (on the same test
+        rows, a run's R² and RMSE order two methods alike).
     """
     rows = []
     for dataset in result.datasets:
+        task = _task_of(result, dataset)
         records = [r for r in result.records if r["dataset"] == dataset]
         by_method = {
             m: [r for r in records if r["method"] == m] for m in result.methods
@@ -56,17 +125,21 @@ def summarize(result, wilcoxon="scipy"):
             runs = ok[method]
             reference = _reference_run(result.protocol, runs)
             fit_time = _median(runs, "fit_time")
-            accuracy = 100 * np.array([r["accuracy"] for r in runs], dtype=float)
+            accuracy = _ACCURACY.values(runs)
+            r2, rmse = _R2.values(runs), _RMSE.values(runs)
             row = {
                 "dataset": dataset,
                 "method": method,
+                "task": task,
                 "n_runs": len(by_method[method]),
                 "n_failed": len(by_method[method]) - len(runs),
                 "accuracy_mean": _mean(accuracy),
-                "accuracy_std": float(np.std(accuracy, ddof=1))
-                if len(accuracy) > 1
-                else math.nan,
-                "f1_macro_mean": _mean([r["f1_macro"] for r in runs]),
+                "accuracy_std": _std(accuracy),
+                "f1_macro_mean": _mean([r.get("f1_macro", math.nan) for r in runs]),
+                "r2_mean": _mean(r2),
+                "r2_std": _std(r2),
+                "rmse_mean": _mean(rmse),
+                "rmse_std": _std(rmse),
                 "n_params_mean": _mean([r["n_params"] for r in runs]),
                 "reduction_mean": _mean([r["reduction"] for r in runs]),
                 "fit_time_median": fit_time,
@@ -87,21 +160,27 @@ def summarize(result, wilcoxon="scipy"):
             }
             if method != REFERENCE_METHOD and reference_runs:
                 row.update(
-                    _paired_tests(result.protocol, runs, reference_runs, wilcoxon)
+                    _paired_tests(
+                        result.protocol,
+                        runs,
+                        reference_runs,
+                        wilcoxon,
+                        _PRIMARY[task].field,
+                    )
                 )
             rows.append(row)
     _add_holm(rows)
     return rows
 
 
-def _paired_tests(protocol, runs, reference_runs, wilcoxon):
+def _paired_tests(protocol, runs, reference_runs, wilcoxon, score="accuracy"):
     pairs = [
         (reference_runs[_run_key(r)], r) for r in runs if _run_key(r) in reference_runs
     ]
     if not pairs:
         return {}
-    ours = [p[0]["accuracy"] for p in pairs]
-    theirs = [p[1]["accuracy"] for p in pairs]
+    ours = [p[0][score] for p in pairs]
+    theirs = [p[1][score] for p in pairs]
     tests = {
         "wilcoxon_p": wilcoxon_signed_rank(ours, theirs, variant=wilcoxon)[1],
         "n_pairs": len(pairs),
@@ -114,11 +193,15 @@ def _paired_tests(protocol, runs, reference_runs, wilcoxon):
 
 
 def _add_holm(rows):
-    """Holm-adjust each comparison's p-values across datasets."""
-    for method in {r["method"] for r in rows}:
+    """Holm-adjust each comparison's p-values across the datasets of a task."""
+    for method, task in {(r["method"], r.get("task")) for r in rows}:
         for test in ("wilcoxon_p", "ttest_p"):
             family = [
-                r for r in rows if r["method"] == method and not math.isnan(r[test])
+                r
+                for r in rows
+                if r["method"] == method
+                and r.get("task") == task
+                and not math.isnan(r[test])
             ]
             adjusted = holm([r[test] for r in family]) if family else []
             for row, p in zip(family, adjusted):
@@ -155,6 +238,12 @@ def _mean(values):
     )
 
 
+def _std(values):
+    """Sample standard deviation (``ddof=1``); NaN for fewer than two values."""
+    values = np.asarray(values, dtype=float)
+    return float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+
+
 def _median(runs, field):
     values = np.array([r[field] for r in runs], dtype=float)
     return float(np.nanmedian(values)) if len(values) else math.nan
@@ -166,6 +255,10 @@ _LABELS = {
     "magnitude": "magnitude",
     "random": "random",
     "random_cloud": "random cloud",
+    "sparse_search": "sparse search",
+    "random_sparse": "random sparse",
+    "sklearn_mlp": "sklearn MLP",
+    "hist_gradient_boosting": "hist GB",
 }
 
 
@@ -179,6 +272,13 @@ def markdown_table(result, wilcoxon="scipy", paper=None, split=False, fit_times=
     Then Random Cloud's topology at the reference run (seed 42 in the paper
     protocol) with its parameter reduction, the mean reduction over all runs,
     and every method's median fit time relative to full training.
+
+    Regression datasets get the same layout with the test R² (higher is
+    better) in place of the accuracy, the paired tests comparing R², then a
+    table of the test RMSE (lower is better). A study of both tasks gives
+    the classification datasets' tables, then the regression datasets'
+    (each under a bold title, its p-values Holm-adjusted across the datasets
+    of its task); the paper's rows are classification ones only.
 
     Parameters
     ----------
@@ -198,9 +298,23 @@ def markdown_table(result, wilcoxon="scipy", paper=None, split=False, fit_times=
     """
     if paper is None:
         paper = result.protocol.name == "paper"
+    groups = _task_groups(result)
+    parts = []
+    for task, sub in groups:
+        text = _task_markdown(sub, task, wilcoxon, paper, split, fit_times)
+        parts.append(
+            text if len(groups) == 1 else f"**{_TASK_TITLES[task]}**\n\n{text}"
+        )
+    return "\n".join(parts)
+
+
+def _task_markdown(result, task, wilcoxon, paper, split, fit_times):
+    """:func:`markdown_table` of a study whose datasets all have ``task``."""
+    score = _PRIMARY[task]
+    paper = paper and task == "classification"  # the paper has no regression
     summary = summarize(result, wilcoxon)
     if split:
-        return _split_tables(result, summary, wilcoxon, paper, fit_times)
+        return _split_tables(result, summary, wilcoxon, paper, fit_times, score)
     rows = {(r["dataset"], r["method"]): r for r in summary}
     methods = result.methods
     timed = [m for m in methods if m != FULL_METHOD] if fit_times else []
@@ -220,9 +334,10 @@ def markdown_table(result, wilcoxon="scipy", paper=None, split=False, fit_times=
         for method in methods:
             row = rows[(dataset, method)]
             cells.append(
-                _accuracy_cell(
-                    row["accuracy_mean"],
-                    row["accuracy_std"],
+                _score_cell(
+                    score,
+                    row[f"{score.field}_mean"],
+                    row[f"{score.field}_std"],
                     row.get("wilcoxon_p"),
                     row.get("wilcoxon_p_holm"),
                     row["n_failed"],
@@ -244,11 +359,22 @@ def markdown_table(result, wilcoxon="scipy", paper=None, split=False, fit_times=
                 + " | ".join(_paper_cells(dataset, methods, timed, has_reference))
                 + " |"
             )
+    tables = "\n".join(lines)
+    if task == "regression":
+        tables += "\n\n" + _score_table(result, rows, _RMSE)
     notes = [
-        f"Protocol: {result.protocol!r}. Test accuracy in %, mean ± std over the runs; "
-        f"p: two-sided Wilcoxon signed-rank ({wilcoxon} variant) of "
-        f"{_label(REFERENCE_METHOD)} against the method, paired by run, "
-        "[Holm-adjusted across datasets]. "
+        f"Protocol: {result.protocol!r}. {score.text}"
+        + (
+            " and, in the second table, test RMSE (lower is better, in the "
+            "target's units)"
+            if task == "regression"
+            else ""
+        )
+        + ", mean ± std over the runs; "
+        + f"p: two-sided Wilcoxon signed-rank ({wilcoxon} variant) of "
+        f"{_label(REFERENCE_METHOD)} against the method"
+        + (" on R²" if task == "regression" else "")
+        + ", paired by run, [Holm-adjusted across datasets]. "
         + (
             "Time: median fit time relative to full training. "
             if fit_times
@@ -263,11 +389,34 @@ def markdown_table(result, wilcoxon="scipy", paper=None, split=False, fit_times=
             "Paper rows: the published numbers (seed-42 topology and "
             "reduction; Iris from the single-seed table)."
         )
-    return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
+    return tables + "\n\n" + "\n".join(notes) + "\n"
 
 
-def _split_tables(result, summary, wilcoxon, paper, fit_times=True):
-    """:func:`markdown_table`'s cells as four tables: accuracy, p, size, cost."""
+def _score_table(result, rows, score):
+    """One table of ``score``'s mean ± std: a row per dataset, a column per method."""
+    lines = [
+        "| " + " | ".join(["dataset"] + [_label(m) for m in result.methods]) + " |",
+        "|" + "---|" * (1 + len(result.methods)),
+    ]
+    for dataset in result.datasets:
+        cells = [dataset] + [
+            _score_cell(
+                score,
+                rows[(dataset, m)][f"{score.field}_mean"],
+                rows[(dataset, m)][f"{score.field}_std"],
+                n_failed=rows[(dataset, m)]["n_failed"],
+            )
+            for m in result.methods
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _split_tables(result, summary, wilcoxon, paper, fit_times=True, score=_ACCURACY):
+    """:func:`markdown_table`'s cells as four tables: accuracy, p, size, cost.
+
+    For regression (``score`` R²): R² and RMSE, then p, size and cost.
+    """
     rows = {(r["dataset"], r["method"]): r for r in summary}
     methods = result.methods
     compared = [m for m in methods if m != REFERENCE_METHOD]
@@ -292,24 +441,33 @@ def _split_tables(result, summary, wilcoxon, paper, fit_times=True):
                 )
         return "\n".join(lines)
 
-    def accuracy(dataset):
-        return [
-            _accuracy_cell(
-                rows[(dataset, m)]["accuracy_mean"],
-                rows[(dataset, m)]["accuracy_std"],
-                n_failed=rows[(dataset, m)]["n_failed"],
-            )
-            for m in methods
-        ]
+    def scores(score):
+        def cells(dataset):
+            return [
+                _score_cell(
+                    score,
+                    rows[(dataset, m)][f"{score.field}_mean"],
+                    rows[(dataset, m)][f"{score.field}_std"],
+                    n_failed=rows[(dataset, m)]["n_failed"],
+                )
+                for m in methods
+            ]
+
+        return cells
 
     def paper_accuracy(dataset):
         published = PAPER_RESULTS[dataset]["accuracy"]
         return [_accuracy_cell(*published.get(m, (math.nan, None))) for m in methods]
 
     parts = [
-        "Test accuracy in %, mean ± std over the runs.",
-        table([_label(m) for m in methods], accuracy, paper_accuracy),
+        f"{score.text}, mean ± std over the runs.",
+        table([_label(m) for m in methods], scores(score), paper_accuracy),
     ]
+    if score is _R2:
+        parts += [
+            f"{_RMSE.text}, mean ± std over the runs.",
+            table([_label(m) for m in methods], scores(_RMSE), paper_accuracy),
+        ]
     if has_reference and compared:
 
         def pvalues(test):
@@ -334,8 +492,9 @@ def _split_tables(result, summary, wilcoxon, paper, fit_times=True):
             " ".join(
                 [
                     f"p-values: two-sided Wilcoxon signed-rank ({wilcoxon} variant) "
-                    f"of {_label(REFERENCE_METHOD)} against each method, paired by "
-                    "run [Holm-adjusted across datasets]."
+                    f"of {_label(REFERENCE_METHOD)} against each method"
+                    + (" on R²" if score is _R2 else "")
+                    + ", paired by run [Holm-adjusted across datasets]."
                 ]
                 + _p_floor_notes(result, summary, wilcoxon)
             ),
@@ -344,8 +503,9 @@ def _split_tables(result, summary, wilcoxon, paper, fit_times=True):
         if result.protocol.name == "cv":
             parts += [
                 "p-values: two-sided corrected resampled t-test (Nadeau and "
-                f"Bengio) of {_label(REFERENCE_METHOD)} against each method, "
-                "which allows for the overlap of the folds' training rows "
+                f"Bengio) of {_label(REFERENCE_METHOD)} against each method"
+                + (" on R²" if score is _R2 else "")
+                + ", which allows for the overlap of the folds' training rows "
                 "[Holm-adjusted across datasets].",
                 table(
                     [_label(m) for m in compared],
@@ -468,17 +628,34 @@ def console_table(result, wilcoxon="scipy", paper=None, alpha=0.05, fit_times=Tr
         (:data:`SHARED_TIMES_NOTE`): for runs fitted together, whose times
         are not what each fit costs alone.
 
+    Regression datasets get R² and RMSE (mean ± std) in place of the
+    accuracy, their p-values comparing R²; a study of both tasks gives one
+    table per task.
+
     Returns
     -------
     table : str
     """
     if paper is None:
         paper = result.protocol.name == "paper"
+    groups = _task_groups(result)
+    parts = []
+    for task, sub in groups:
+        text = _console_task(sub, task, wilcoxon, paper, alpha, fit_times)
+        parts.append(text if len(groups) == 1 else f"{_TASK_TITLES[task]}\n\n{text}")
+    return "\n".join(parts)
+
+
+def _console_task(result, task, wilcoxon, paper, alpha, fit_times):
+    """:func:`console_table` of a study whose datasets all have ``task``."""
+    regression = task == "regression"
+    paper = paper and not regression
     summary = summarize(result, wilcoxon)
     rows = {(r["dataset"], r["method"]): r for r in summary}
     floor = _p_floor(summary, wilcoxon)
     show_p = floor is not None and floor[1] < alpha
-    header = ["dataset", "method", "accuracy %"]
+    scores = (_R2, _RMSE) if regression else (_ACCURACY,)
+    header = ["dataset", "method", *(s.column for s in scores)]
     header += ["paper %"] if paper else []
     header += ["params"] + (["fit time", "vs full"] if fit_times else [])
     header += ["p [Holm]"] if show_p else []
@@ -487,12 +664,14 @@ def console_table(result, wilcoxon="scipy", paper=None, alpha=0.05, fit_times=Tr
         published = PAPER_RESULTS.get(dataset, {}).get("accuracy", {})
         for i, method in enumerate(result.methods):
             row = rows[(dataset, method)]
-            cells = [
-                dataset if i == 0 else "",
-                _label(method),
-                _accuracy_cell(
-                    row["accuracy_mean"], row["accuracy_std"], n_failed=row["n_failed"]
-                ),
+            cells = [dataset if i == 0 else "", _label(method)] + [
+                _score_cell(
+                    s,
+                    row[f"{s.field}_mean"],
+                    row[f"{s.field}_std"],
+                    n_failed=row["n_failed"],
+                )
+                for s in scores
             ]
             if paper:
                 cells.append(_accuracy_cell(*published.get(method, (math.nan, None))))
@@ -507,8 +686,13 @@ def console_table(result, wilcoxon="scipy", paper=None, alpha=0.05, fit_times=Tr
                 )
             lines.append(cells)
     n_runs = max((r["n_runs"] for r in summary), default=0)
+    scored = (
+        "Test R² (higher is better) and RMSE (lower is better)"
+        if regression
+        else "Test accuracy in %"
+    )
     notes = [
-        f"Test accuracy in %, mean ± std over {n_runs} {_unit(result, n_runs)}"
+        f"{scored}, mean ± std over {n_runs} {_unit(result, n_runs)}"
         + (" (paper %: the published numbers)" if paper else "")
         + "; params: mean parameter count"
         + (
@@ -522,6 +706,7 @@ def console_table(result, wilcoxon="scipy", paper=None, alpha=0.05, fit_times=Tr
         test = (
             f"the two-sided Wilcoxon signed-rank test ({wilcoxon} variant) of "
             f"{_label(REFERENCE_METHOD)} against each method"
+            + (" on R²" if regression else "")
         )
         if show_p:
             notes.append(
@@ -571,10 +756,16 @@ def _label(method):
 
 
 def _accuracy_cell(mean, std, p=None, p_holm=None, n_failed=0):
+    return _score_cell(_ACCURACY, mean, std, p, p_holm, n_failed)
+
+
+def _score_cell(score, mean, std, p=None, p_holm=None, n_failed=0):
+    """``mean ± std (p [p_holm]), n failed``, to the score's precision."""
     if mean is None or math.isnan(mean):
         return "failed" if n_failed else "–"
-    cell = f"{mean:.1f}" + (
-        f" ± {std:.1f}" if std is not None and not math.isnan(std) else ""
+    decimals = score.decimals(mean)
+    cell = f"{mean:.{decimals}f}" + (
+        f" ± {std:.{decimals}f}" if std is not None and not math.isnan(std) else ""
     )
     if p is not None and not math.isnan(p):
         cell += f" ({_p(p)}"

@@ -10,19 +10,26 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, f1_score
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    r2_score,
+    root_mean_squared_error,
+)
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._parallel import threads_per_job, torch_threads
 from ..estimators._together import FitOutcome, fit_each
-from ._data import StudyDataset, load_study_dataset
-from ._methods import REFERENCE_METHOD, MethodContext, as_method
+from ._data import StudyDataset, dataset_task, load_study_dataset
+from ._methods import REFERENCE_METHOD, MethodContext, as_method, estimator_task
 from ._protocols import CVProtocol, get_protocol, make_pipeline, prepared_split
 from ._records import CachedStudyConfig, RecordsCache, read_csv_records
 
 __all__ = ["RECORD_FIELDS", "StudyResult", "read_records", "run_study"]
 
 #: Columns of a study's tidy table: one row per (dataset, method, run).
+#: Classification runs fill ``accuracy`` and ``f1_macro``, regression runs
+#: ``r2`` and ``rmse`` (the others are NaN).
 RECORD_FIELDS = (
     "protocol",
     "dataset",
@@ -33,6 +40,8 @@ RECORD_FIELDS = (
     "n_test",
     "accuracy",
     "f1_macro",
+    "r2",
+    "rmse",
     "topology",
     "n_params",
     "initial_n_params",
@@ -49,7 +58,9 @@ RECORD_FIELDS = (
 )
 _INTEGER_FIELDS = ("split", "seed", "n_train", "n_test")
 # Columns later versions added: records written before them read as NaN.
-_OPTIONAL_FIELDS = ("n_iter", "converged")
+_OPTIONAL_FIELDS = ("n_iter", "converged", "r2", "rmse")
+#: The scores each task's records hold.
+TASK_SCORES = {"classification": ("accuracy", "f1_macro"), "regression": ("r2", "rmse")}
 _TEXT_FIELDS = ("protocol", "dataset", "method", "topology", "error")
 _TIME_PARTS = (
     "search_time",
@@ -71,16 +82,46 @@ class StudyResult:
         The protocol the records were made with.
     methods : list of str
         Method names in the order they were given (the table's column order).
+    tasks : dict or None, default=None
+        Each dataset's task ('classification' or 'regression'); datasets
+        missing here get the task their records' scores show (see
+        :meth:`task`).
     """
 
-    def __init__(self, records, protocol, methods):
+    def __init__(self, records, protocol, methods, tasks=None):
         self.records = list(records)
         self.protocol = protocol
         self.methods = list(methods)
+        self.tasks = dict(tasks or {})
 
     @property
     def datasets(self):
         return list(dict.fromkeys(r["dataset"] for r in self.records))
+
+    def task(self, dataset):
+        """The task of ``dataset``: given, or read from its records.
+
+        A dataset whose records hold an R² or an RMSE (records read back
+        from a CSV) is a regression one, as is a name of
+        :data:`REGRESSION_DATASETS` without scores; otherwise classification.
+        """
+        if dataset in self.tasks:
+            return self.tasks[dataset]
+        records = [r for r in self.records if r["dataset"] == dataset]
+        for task in ("regression", "classification"):
+            if any(_is_number(r.get(f)) for r in records for f in TASK_SCORES[task]):
+                return task
+        return dataset_task(dataset) or "classification"
+
+    def subset(self, datasets):
+        """The records of ``datasets`` only, as a StudyResult."""
+        datasets = set(datasets)
+        return StudyResult(
+            [r for r in self.records if r["dataset"] in datasets],
+            self.protocol,
+            self.methods,
+            {d: self.task(d) for d in self.datasets if d in datasets},
+        )
 
     @property
     def n_failed(self):
@@ -132,7 +173,10 @@ def run_study(
 
     Each run fits ``Pipeline([preprocessing, estimator])`` on the run's
     training rows (one-hot encoding of categorical columns, then min-max
-    scaling, both fitted there) and scores it on its test rows. Methods that
+    scaling, both fitted there) and scores it on its test rows: accuracy
+    and macro-F1 on a classification dataset, R² and RMSE on a regression
+    one (each dataset's ``task``; the methods build a classifier or a
+    regressor accordingly). Methods that
     need a reference (the pruning baselines' target topology) run after the
     reference method. With ``together``, the runs that share their training
     rows (every seed of the paper protocol) are fitted with
@@ -142,10 +186,12 @@ def run_study(
     Parameters
     ----------
     datasets : list of str or StudyDataset
-        Names from :data:`STUDY_DATASETS`, or datasets built by hand.
+        Names from :data:`STUDY_DATASETS` (classification) or
+        :data:`REGRESSION_DATASETS`, or datasets built by hand; both tasks
+        may be mixed.
     methods : list of Method, or dict of name to Method or estimator
-        A plain scikit-learn classifier is cloned per run with its
-        ``random_state`` set to the run's seed.
+        A plain scikit-learn classifier or regressor is cloned per run with
+        its ``random_state`` set to the run's seed.
     protocol : {'paper', 'cv'} or protocol object, default='paper'
         See :class:`PaperProtocol` and :class:`CVProtocol`.
     n_jobs : int, default=1
@@ -168,12 +214,21 @@ def run_study(
     Returns
     -------
     StudyResult
+
+    Raises
+    ------
+    ValueError
+        Before anything runs, for a method that does not fit a dataset's
+        task (e.g. a classifier, or :func:`paper_methods`, on a regression
+        dataset); while the study runs, for a method that builds an
+        estimator of the other task.
     """
     protocol = get_protocol(protocol)
     methods = _as_methods(methods)
     datasets = [
         d if isinstance(d, StudyDataset) else load_study_dataset(d) for d in datasets
     ]
+    _check_tasks(datasets, methods)
     records = RecordsCache(
         records_path,
         read_records,
@@ -208,7 +263,9 @@ def run_study(
                     progress.update()
 
     ordered = [records[_key(d, m, run)] for d, run in plan for m in methods]
-    result = StudyResult(ordered, protocol, [m.name for m in methods])
+    result = StudyResult(
+        ordered, protocol, [m.name for m in methods], {d.name: d.task for d in datasets}
+    )
     if result.n_failed:
         warnings.warn(
             f"{result.n_failed} of {len(ordered)} runs failed; their 'error' "
@@ -237,6 +294,27 @@ def _as_methods(methods):
             f"the topology {REFERENCE_METHOD!r} finds; include it."
         )
     return methods
+
+
+def _check_tasks(datasets, methods):
+    """Refuse a method declared for other tasks than a dataset's."""
+    for dataset in datasets:
+        unfit = [m.name for m in methods if not m.fits(dataset.task)]
+        if unfit:
+            raise ValueError(
+                f"Methods {unfit} do not fit the {dataset.task} dataset "
+                f"{dataset.name!r}: they cover "
+                + "; ".join(
+                    f"{m.name!r}: {' and '.join(m.tasks)}"
+                    for m in methods
+                    if m.name in unfit
+                )
+                + "."
+            )
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.number)) and not math.isnan(value)
 
 
 def _groups(fits, together):
@@ -278,12 +356,19 @@ def _task(group, protocol, records, n_threads):
                     )
                 )
                 continue
-        context = MethodContext(dataset.name, run.seed, reference)
+        context = MethodContext(dataset.name, run.seed, reference, dataset.task)
         try:
             estimator = method.make(context)
         except Exception as error:  # a method's own setting error is this run's
             failed.append(_failed(meta, run, f"{type(error).__name__}: {error}"))
             continue
+        built = estimator_task(estimator)
+        if built is not None and built != dataset.task:
+            raise ValueError(
+                f"Method {method.name!r} built a {built} estimator "
+                f"({type(estimator).__name__}) for the {dataset.task} dataset "
+                f"{dataset.name!r}."
+            )
         pipelines.append(make_pipeline(dataset, estimator))
         metas.append(meta)
     return delayed(_fit_and_score)(
@@ -295,6 +380,7 @@ def _task(group, protocol, records, n_threads):
         metas,
         n_threads,
         failed,
+        dataset.task,
     )
 
 
@@ -311,9 +397,21 @@ def _reference(record):
 
 
 def _fit_and_score(
-    pipelines, X_train, y_train, X_test, y_test, metas, n_threads, failed=()
+    pipelines,
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    metas,
+    n_threads,
+    failed=(),
+    task="classification",
 ):
-    """Fit ``pipelines`` on the same rows; one record per pipeline, then ``failed``."""
+    """Fit ``pipelines`` on the same rows; one record per pipeline, then ``failed``.
+
+    Scored by accuracy and macro-F1 (classification) or by R² and RMSE
+    (regression; averaged uniformly over the outputs of a 2-D target).
+    """
     records = [_empty_record(meta, len(y_train), len(y_test)) for meta in metas]
     with torch_threads(n_threads), warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -340,10 +438,22 @@ def _fit_and_score(
             record["fit_time"] = seconds
             # 1.0 when no training of the fit ran out of iterations first.
             record["converged"] = float(count_unconverged(caught) == 0)
-            record["accuracy"] = accuracy_score(y_test, predicted)
-            record["f1_macro"] = f1_score(y_test, predicted, average="macro")
+            record.update(_scores(task, y_test, predicted))
             record.update(_network_measures(pipeline[-1]))
     return records + list(failed)
+
+
+def _scores(task, y_true, predicted):
+    """The record's scores of ``task`` (:data:`TASK_SCORES`)."""
+    if task == "regression":
+        return {
+            "r2": float(r2_score(y_true, predicted)),
+            "rmse": float(root_mean_squared_error(y_true, predicted)),
+        }
+    return {
+        "accuracy": accuracy_score(y_true, predicted),
+        "f1_macro": f1_score(y_true, predicted, average="macro"),
+    }
 
 
 def _fit_alone(pipeline, X_train, y_train):
@@ -386,8 +496,9 @@ def _network_measures(estimator):
     if initial is not None:
         measures["initial_n_params"] = float(initial.n_params)
         measures["reduction"] = 1.0 - measures["n_params"] / initial.n_params
-    if hasattr(estimator, "n_iter_"):
-        # LogisticRegression keeps one count per class problem.
+    if getattr(estimator, "n_iter_", None) is not None:
+        # LogisticRegression keeps one count per class problem; Ridge's
+        # direct solvers none.
         measures["n_iter"] = float(np.max(estimator.n_iter_))
     for part in _TIME_PARTS:
         if hasattr(estimator, part + "_"):
