@@ -37,7 +37,7 @@ CHANGELOG = DOC / "changelog.rst"
 ESTIMATORS = {
     name: getattr(sklearn_rcloud, name)
     for name in sklearn_rcloud.__all__
-    if name.endswith("Classifier")
+    if name.endswith(("Classifier", "Regressor"))
 }
 # Modules whose public functions and classes a page may call by name.
 _MODULES = (
@@ -54,6 +54,7 @@ _MODULES = (
 # Callables of other libraries the pages call in their prose.
 _OTHERS = {
     "MLPClassifier": sklearn.neural_network.MLPClassifier,
+    "MLPRegressor": sklearn.neural_network.MLPRegressor,
     "GridSearchCV": sklearn.model_selection.GridSearchCV,
     "train_test_split": sklearn.model_selection.train_test_split,
 }
@@ -74,6 +75,12 @@ SECTIONS = {
     ),
     "sparse_search": ("RandomSearchSparseClassifier", "RandomSparseClassifier"),
     "saep": ("SAEPEnsembleClassifier",),
+    "regression": (
+        "RandomCloudRegressor",
+        "DenseMLPRegressor",
+        "SAEPEnsembleRegressor",
+        "RandomSearchSparseRegressor",
+    ),
 }
 #: Sections whose parameter tables are about one estimator although their
 #: prose is about every one: the training parameters, shared by all.
