@@ -1,9 +1,11 @@
 """MLPClassifier's parameters that the library lacks get an error saying why."""
 
+import re
+
 import pytest
 from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -76,3 +78,32 @@ def test_every_estimator_explains_in_set_params(cls):
     for name in _lacking(cls):
         with pytest.raises(ValueError, match=f"has no parameter {name!r}: "):
             cls().set_params(**{name: None})
+
+
+REGRESSORS = [
+    getattr(sklearn_rcloud, name)
+    for name in sklearn_rcloud.__all__
+    if name.endswith("Regressor")
+]
+
+
+@pytest.mark.parametrize("cls", REGRESSORS, ids=[cls.__name__ for cls in REGRESSORS])
+def test_a_regressor_says_why_in_mlpregressors_terms(cls):
+    lacking = sorted(set(MLPRegressor().get_params()) - set(cls().get_params()))
+    assert set(lacking) <= set(MLP_PARAMETERS_NOT_HERE)
+    for name in lacking:
+        with pytest.raises(TypeError) as error:
+            cls(**{name: MLPRegressor().get_params()[name]})
+        message = str(error.value)
+        assert message.startswith(f"{cls.__name__} has no parameter {name!r}: ")
+        assert "Classifier" not in message
+
+
+def test_the_parameters_an_explanation_points_to_exist():
+    # "NASWOTSearchClassifier searches topologies (set 'depth_range' and
+    # 'width_choices'); SAEPEnsembleClassifier grows ... (set ...)".
+    reason = MLP_PARAMETERS_NOT_HERE["hidden_layer_sizes"]
+    for cls_name, names in re.findall(r"(\w+Classifier) [^(]*\(set ([^)]*)\)", reason):
+        parameters = getattr(sklearn_rcloud, cls_name)().get_params()
+        for name in re.findall(r"'(\w+)'", names):
+            assert name in parameters, (cls_name, name)

@@ -150,7 +150,7 @@ MLP_PARAMETERS_NOT_HERE = {
         "it does not train one network of a given topology. "
         "NASWOTSearchClassifier searches topologies (set 'depth_range' and "
         "'width_choices'); SAEPEnsembleClassifier grows an ensemble of members "
-        "(set 'estimator' or 'width')."
+        "(set 'candidate_search' or 'width')."
     ),
     "warm_start": "it grows its ensemble anew at every fit.",
 }
@@ -159,7 +159,11 @@ MLP_PARAMETERS_NOT_HERE = {
 def _missing_parameter_error(estimator, name, error=ValueError):
     """The error for ``name``, an MLPClassifier parameter ``estimator`` lacks."""
     cls = type(estimator).__name__
-    return error(f"{cls} has no parameter {name!r}: {MLP_PARAMETERS_NOT_HERE[name]}")
+    reason = MLP_PARAMETERS_NOT_HERE[name]
+    if getattr(estimator, "_task", "") == "regression":
+        reason = reason.replace("MLPClassifier", "MLPRegressor")
+        reason = reason.replace("Classifier", "Regressor")
+    return error(f"{cls} has no parameter {name!r}: {reason}")
 
 
 class MissingParametersMixin:
