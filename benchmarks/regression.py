@@ -136,6 +136,7 @@ RECIPES = {
     "alpha=5": {"alpha": 5.0},
     "alpha=10": {"alpha": 10.0},
     "n_iter_no_change=20": {"n_iter_no_change": 20},
+    "selection_tolerance=0.02": {"selection_tolerance": 0.02},
     "alpha=2, n_iter_no_change=20": {"alpha": 2.0, "n_iter_no_change": 20},
     "alpha=1.5": {"alpha": 1.5},
     "hidden=(32,)": {"hidden_layer_sizes": (32,)},
@@ -157,7 +158,10 @@ def available_estimators(names, recipe="defaults"):
         if cls is None:
             print(f"note: sklearn_rcloud.{LIBRARY[name]} is not importable; skipped")
         else:
-            found[name] = (cls, dict(RECIPES[recipe]))
+            # A change applies to the estimators that have the parameter.
+            own = cls().get_params()
+            changes = {k: v for k, v in RECIPES[recipe].items() if k in own}
+            found[name] = (cls, changes)
     return found
 
 
